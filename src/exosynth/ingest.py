@@ -1,0 +1,364 @@
+"""Ingest: read raw study records safely and check each against the JSON Schema.
+
+Every problem of every file is collected; nothing stops at the first error.
+A file either becomes one record row or is rejected with its problems listed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import json
+import os
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import polars as pl
+import yaml
+
+from exosynth.problems import Problem, field_path
+
+# LibYAML is about 7x faster than the pure-Python parser; fall back only where it is missing.
+try:
+    from yaml import CSafeLoader as SafeLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader  # type: ignore[assignment]
+
+RAW_SUFFIXES = (".yaml", ".yml")
+# A study record is a few hundred bytes; anything far larger is not one and is not parsed.
+MAX_RECORD_BYTES = 256 * 1024
+MAX_NESTING = 20
+
+IN_VIVO_DTYPE = pl.List(
+    pl.Struct({"model": pl.String, "species": pl.String, "model_type": pl.String})
+)
+RECORD_SCHEMA: dict[str, pl.DataType] = {
+    "raw_file": pl.String(),
+    "sha256": pl.String(),
+    "accepted": pl.Boolean(),
+    "id": pl.String(),
+    "source": pl.String(),
+    "review_row": pl.Int64(),
+    "donor_species": pl.String(),
+    "first_author": pl.String(),
+    "year": pl.Int64(),
+    "ref": pl.Int64(),
+    "doi": pl.String(),
+    "pmid": pl.String(),
+    "title": pl.String(),
+    "condition": pl.String(),
+    "in_vitro": pl.Boolean(),
+    "in_vivo": IN_VIVO_DTYPE,
+    "clinical_patients": pl.Int64(),
+    "results": pl.String(),
+}
+
+
+# -- finding and sharding files ---------------------------------------------------
+def discover_raw_files(raw_dir: str | Path) -> list[str]:
+    """Every ``*.yaml``/``*.yml`` below ``raw_dir``, as sorted POSIX paths; hidden files skipped."""
+    found: list[str] = []
+    for folder, dirs, files in os.walk(raw_dir):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found.extend(
+            Path(folder, name).as_posix()
+            for name in files
+            if name.endswith(RAW_SUFFIXES) and not name.startswith(".")
+        )
+    return sorted(found)
+
+
+def shard_of(path: str, shards: int) -> int:
+    """A stable shard for a file: the same path always lands in the same shard."""
+    return zlib.crc32(path.encode("utf-8")) % shards
+
+
+# -- the JSON Schema -------------------------------------------------------------
+def study_validator(schema_path: str | Path, today: dt.date | None = None) -> jsonschema.Validator:
+    """The record schema's validator; a paper's year may be at most the current year."""
+    schema = json.loads(Path(schema_path).read_text(encoding="utf-8"))
+    year = schema["properties"]["citation"]["properties"]["year"]
+    year["maximum"] = max(year.get("maximum", 0), (today or dt.date.today()).year)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+# -- reading one file ------------------------------------------------------------
+def read_study(path: str, data: bytes, validator: jsonschema.Validator) -> tuple[dict | None, list[Problem]]:
+    """Parse and check one raw file: the record, or ``None`` and every problem found."""
+    text, problem = _decode(path, data)
+    if problem:
+        return None, [problem]
+    document, problem = _parse(path, text)
+    if problem:
+        return None, [problem]
+    if not isinstance(document, dict):
+        kind = "nothing" if document is None else type(document).__name__
+        return None, [
+            Problem(path, 1, "", f"a study record is a mapping of fields, this file holds {kind}",
+                    "start from an existing record in raw/ and keep one `field: value` per line")
+        ]
+    problems = schema_problems(path, text, document, validator)
+    stem = Path(path).stem
+    if isinstance(document.get("id"), str) and document["id"] != stem and not any(
+        p.field == "id" for p in problems
+    ):
+        problems.append(
+            Problem(path, _line_of(text, ("id",)), "id",
+                    f"id {document['id']!r} differs from the file name {stem!r}",
+                    f"rename the file to {document['id']}.yaml or set `id: {stem}`")
+        )
+    return (None, problems) if problems else (document, [])
+
+
+def _decode(path: str, data: bytes) -> tuple[str, Problem | None]:
+    if len(data) > MAX_RECORD_BYTES:
+        return "", Problem(path, None, "", f"file is {len(data):,} bytes; a study record is at most "
+                           f"{MAX_RECORD_BYTES:,}", "is this really a study record? split or shorten it")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        return "", Problem(path, line, "", f"not UTF-8 text (byte 0x{data[err.start]:02x} at offset "
+                           f"{err.start})", "save the file as UTF-8 in your editor")
+    text = text.removeprefix("\ufeff")
+    if not text.strip() or all(
+        not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
+    ):
+        return "", Problem(path, None, "", "file is empty",
+                           "fill in the record (see README: the record format) or delete the file")
+    return text, None
+
+
+def _parse(path: str, text: str) -> tuple[Any, Problem | None]:
+    if "*" in text or "&" in text:
+        problem = _alias_problem(path, text)
+        if problem:
+            return None, problem
+    try:
+        return yaml.load(text, Loader=SafeLoader), None  # noqa: S506 - a safe loader
+    except yaml.constructor.ConstructorError as err:
+        tag = f" {err.problem}" if err.problem else ""
+        return None, Problem(path, _mark_line(err), "", f"YAML tag not allowed:{tag}",
+                             "remove the !tag: a study record holds plain text, numbers, "
+                             "true/false, lists and mappings")
+    except yaml.composer.ComposerError as err:
+        if "expected a single document" in str(err):
+            return None, Problem(path, _mark_line(err), "", "several YAML documents in one file",
+                                 "keep one paper per file: move the part after `---` "
+                                 "into a file of its own")
+        return None, Problem(path, _mark_line(err), "", f"YAML error: {_yaml_reason(err)}",
+                             "fix the YAML syntax at that line")
+    except yaml.YAMLError as err:
+        return None, Problem(path, _mark_line(err), "", f"malformed YAML: {_yaml_reason(err)}",
+                             "check indentation, colons and quotes at that line")
+    except RecursionError:
+        return None, Problem(path, None, "", "YAML nested too deeply",
+                             "a study record is at most a few levels deep")
+
+
+def _alias_problem(path: str, text: str) -> Problem | None:
+    """Anchors and aliases are refused: they can expand to millions of nodes."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=SafeLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                return Problem(path, event.start_mark.line + 1, "",
+                               "YAML anchors and aliases (&name, *name) are not allowed",
+                               "write the value out in full where it is used")
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_NESTING:
+                    return Problem(path, event.start_mark.line + 1, "",
+                                   f"YAML nested more than {MAX_NESTING} levels deep",
+                                   "a study record is at most a few levels deep")
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return None  # reported with its line by the parse proper
+    return None
+
+
+def _mark_line(err: yaml.MarkedYAMLError) -> int | None:
+    mark = err.problem_mark or err.context_mark
+    return mark.line + 1 if mark else None
+
+
+def _yaml_reason(err: yaml.MarkedYAMLError) -> str:
+    return " ".join(part for part in (err.context, err.problem) if part) or str(err)
+
+
+# -- the schema check, with messages for people ------------------------------------
+_TYPE_NAMES = {
+    "string": "text", "integer": "a whole number", "boolean": "true or false",
+    "object": "a mapping of fields", "array": "a list", "null": "empty (null)", "number": "a number",
+}
+
+
+def schema_problems(
+    path: str, text: str, document: dict, validator: jsonschema.Validator
+) -> list[Problem]:
+    """Every schema error of one record as a Problem with field, line and a hint."""
+    errors = list(validator.iter_errors(document))
+    problems: list[Problem] = []
+    for error in errors:
+        parts = tuple(error.absolute_path)
+        if error.validator == "additionalProperties":
+            known = sorted(error.schema.get("properties", {}))
+            for key in sorted(set(error.instance) - set(known), key=str):
+                key_path = (*parts, key)
+                close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+                hint = (f'did you mean "{close[0]}"?' if close
+                        else f"remove it; known fields here: {', '.join(known)}")
+                problems.append(Problem(path, _line_of(text, key_path), field_path(key_path),
+                                        f"unknown field {key!r}", hint))
+            continue
+        if error.validator == "required":
+            missing = error.message.split("'")[1] if "'" in error.message else error.message
+            problems.append(Problem(path, _line_of(text, parts), field_path((*parts, missing)),
+                                    f"required field {missing!r} is missing",
+                                    f"add `{missing}:` (see README: the record format)"))
+            continue
+        problems.append(Problem(path, _line_of(text, parts), field_path(parts) or "(record)",
+                                *_describe(error)))
+    return problems
+
+
+def _describe(error: jsonschema.ValidationError) -> tuple[str, str]:
+    value, schema, kind = error.instance, error.schema, error.validator
+    name = field_path(tuple(error.absolute_path)).split(".")[-1]
+    if kind == "type":
+        expected = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        wanted = " or ".join(_TYPE_NAMES.get(t, t) for t in expected)
+        if value is None:
+            return "is empty", f"fill in {wanted}"
+        hint = f"write {wanted}"
+        if "boolean" in expected and value in ("+", "-"):
+            hint = "write true for + and false for -"
+        elif "integer" in expected and isinstance(value, str) and value.strip().isdigit():
+            hint = f"write the number without quotes: {value.strip()}"
+        elif isinstance(value, dt.date):
+            hint = "write the year only, e.g. 2018"
+        return f"{_show(value)} is {_kind(value)}, expected {wanted}", hint
+    if kind == "pattern":
+        return f"{_show(value)} is not a valid {name}", _PATTERN_HINTS.get(name, f"match {schema['pattern']}")
+    if kind in ("minimum", "maximum"):
+        low, high = schema.get("minimum"), schema.get("maximum")
+        span = f"from {low} to {high}" if low is not None and high is not None else (
+            f"at least {low}" if low is not None else f"at most {high}")
+        return f"{_show(value)} is out of range", f"{name} must be {span}"
+    if kind in ("minLength", "maxLength"):
+        return (("is empty", f"fill in {name}") if kind == "minLength"
+                else (f"is {len(value)} characters long", f"shorten it to {schema['maxLength']}"))
+    if kind == "maxItems":
+        return f"has {len(value)} entries", f"at most {schema['maxItems']}"
+    return error.message, "see README: the record format"
+
+
+_PATTERN_HINTS = {
+    "id": "use lower-case letters, digits and hyphens: first author, year, optional suffix "
+          "(damania-2018, zhang-2018b)",
+    "doi": "a DOI looks like 10.1016/j.stem.2018.01.001 (a https://doi.org/ link is fine too)",
+    "pmid": "a PubMed id is digits only, e.g. 29625071",
+    "model_type": "use a model type code from config/vocabulary.yaml",
+}
+
+
+def _show(value: Any) -> str:  # noqa: ANN401
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _kind(value: Any) -> str:  # noqa: ANN401
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int):
+        return "a whole number"
+    if isinstance(value, float):
+        return "a decimal number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"a {type(value).__name__}"
+
+
+def _line_of(text: str, parts: Sequence[str | int]) -> int | None:
+    """The line of a field, found by walking the YAML node tree (done for invalid files only)."""
+    try:
+        node = yaml.compose(text, Loader=SafeLoader)
+    except yaml.YAMLError:
+        return None
+    line = node.start_mark.line + 1 if node else None
+    for part in parts:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.value == str(part):
+                    line = key.start_mark.line + 1
+                    node = value
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+# -- many files ------------------------------------------------------------------
+def to_row(path: str, digest: str, record: dict | None) -> dict[str, Any]:
+    """One record as a flat row of :data:`RECORD_SCHEMA`; a rejected file keeps only its path."""
+    if record is None:
+        return {"raw_file": path, "sha256": digest, "accepted": False}
+    citation = record["citation"]
+    pmid = citation.get("pmid")
+    return {
+        "raw_file": path,
+        "sha256": digest,
+        "accepted": True,
+        "id": record["id"],
+        "source": record["source"],
+        "review_row": record.get("review_row"),
+        "donor_species": record.get("donor_species"),
+        "first_author": citation["first_author"],
+        "year": citation["year"],
+        "ref": citation.get("ref"),
+        "doi": citation.get("doi"),
+        "pmid": None if pmid is None else str(pmid),
+        "title": citation.get("title"),
+        "condition": record["condition"],
+        "in_vitro": record["in_vitro"],
+        "in_vivo": [
+            {"model": m["model"], "species": m["species"], "model_type": m.get("model_type")}
+            for m in record.get("in_vivo") or []
+        ],
+        "clinical_patients": (record.get("clinical") or {}).get("patients"),
+        "results": record["results"],
+    }
+
+
+def read_raw(paths: Iterable[str]) -> Iterator[tuple[str, bytes]]:
+    for path in paths:
+        yield path, Path(path).read_bytes()
+
+
+def ingest(
+    files: Iterable[tuple[str, bytes]], validator: jsonschema.Validator
+) -> tuple[pl.DataFrame, list[Problem]]:
+    """Records of every file (accepted or not) and the problems of the rejected ones."""
+    rows: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    for path, data in files:
+        record, found = read_study(path, data, validator)
+        rows.append(to_row(path, hashlib.sha256(data).hexdigest(), record))
+        problems.extend(found)
+    frame = pl.DataFrame(rows, schema=RECORD_SCHEMA)
+    return frame.sort("raw_file"), problems

@@ -1,0 +1,83 @@
+"""Configuration and controlled vocabularies, validated against their schemas."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+class ConfigError(ValueError):
+    """A configuration or vocabulary file that does not match its schema."""
+
+
+def _with_defaults(validator_class: type[jsonschema.protocols.Validator]) -> type:
+    """A validator that also fills in the schema's defaults, as the Snakemake docs recommend."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator: Any, properties: dict, instance: Any, schema: dict) -> Any:  # noqa: ANN401
+        if isinstance(instance, dict):
+            for name, subschema in properties.items():
+                if "default" in subschema:
+                    instance.setdefault(name, subschema["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+def validate_against(document: Any, schema_path: str | Path, what: str) -> Any:  # noqa: ANN401
+    """Check ``document`` against a YAML/JSON schema, filling defaults; raise listing every error."""
+    schema = yaml.safe_load(Path(schema_path).read_text(encoding="utf-8"))
+    validator = _with_defaults(jsonschema.Draft202012Validator)(schema)
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.path)))
+    if errors:
+        lines = [
+            f"  {'.'.join(map(str, e.path)) or '(top level)'}: {e.message}" for e in errors
+        ]
+        raise ConfigError(f"{what} does not match {schema_path}:\n" + "\n".join(lines))
+    return document
+
+
+def load_yaml(path: str | Path) -> Any:  # noqa: ANN401
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class SourceTable:
+    """An MSC source that gets a table of its own."""
+
+    key: str
+    table: int
+    label: str
+    title: str
+    footnote: tuple[tuple[str, str], ...]
+
+    @property
+    def heading(self) -> str:
+        return f"Table {self.table} {self.title}"
+
+    @property
+    def footnote_text(self) -> str:
+        return "; ".join(f"{abbr}: {meaning}" for abbr, meaning in self.footnote) + (
+            "." if self.footnote else ""
+        )
+
+
+def source_tables(config: dict) -> list[SourceTable]:
+    """The configured sources in table order; table numbers must be unique."""
+    tables = [
+        SourceTable(
+            key=key,
+            table=entry["table"],
+            label=entry.get("label", key.replace("_", " ").capitalize()),
+            title=entry["title"],
+            footnote=tuple((a, m) for a, m in entry.get("footnote", [])),
+        )
+        for key, entry in config["sources"].items()
+    ]
+    numbers = [t.table for t in tables]
+    if len(set(numbers)) != len(numbers):
+        raise ConfigError(f"config sources: table numbers must be unique, got {sorted(numbers)}")
+    return sorted(tables, key=lambda t: t.table)
