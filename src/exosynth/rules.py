@@ -1,0 +1,123 @@
+"""The file I/O of each Snakemake rule: read inputs, call a stage, write outputs.
+
+``workflow/scripts/*.py`` bind ``snakemake.input``/``output``/``params`` to these
+functions; the stages themselves take data and return data.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from exosynth.problems import Problem, read_problems, write_problems
+
+log = logging.getLogger("exosynth")
+
+
+@contextmanager
+def logged(log_file: str | Path, rule: str) -> Iterator[logging.Logger]:
+    """Send the rule's log to its ``log:`` file; an exception is logged before it propagates."""
+    handler = logging.FileHandler(log_file, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    start = time.perf_counter()
+    try:
+        yield log
+    except Exception:
+        log.exception("rule %s failed", rule)
+        raise
+    else:
+        log.info("rule %s done in %.2f s", rule, time.perf_counter() - start)
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+
+
+def write_json(data: Any, path: str | Path) -> None:  # noqa: ANN401
+    Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False) + "\n",
+                          encoding="utf-8")
+
+
+def ingest_shard(files: Sequence[str], schema: str, records_out: str, problems_out: str) -> None:
+    from exosynth.ingest import ingest, read_raw, study_validator
+
+    records, problems = ingest(read_raw(files), study_validator(schema))
+    records.write_parquet(records_out)
+    write_problems(problems, problems_out)
+    log.info("ingested %d files: %d accepted, %d problems", records.height,
+             records["accepted"].sum(), len(problems))
+
+
+def validate_shards(shards: Sequence[str], records_out: str, problems_out: str) -> None:
+    from exosynth.ingest import RECORD_SCHEMA
+    from exosynth.validate import validate_records
+
+    records = pl.concat([pl.read_parquet(p) for p in shards]) if shards else pl.DataFrame(
+        schema=RECORD_SCHEMA)
+    records, problems = validate_records(records)
+    records.write_parquet(records_out)
+    write_problems(problems, problems_out)
+    log.info("validated %d records: %d cross-record problems", records.height, len(problems))
+
+
+def normalize_records(records_in: str, vocabulary: str, vocabulary_schema: str,
+                      config: dict, raw_dir: str, studies_out: str, problems_out: str) -> None:
+    from exosynth.normalize import normalize
+    from exosynth.settings import load_yaml, source_tables, validate_against
+    from exosynth.vocabulary import Vocabulary
+
+    terms = Vocabulary.from_mapping(
+        validate_against(load_yaml(vocabulary), vocabulary_schema, vocabulary))
+    studies, problems = normalize(pl.read_parquet(records_in), terms, source_tables(config), raw_dir)
+    studies.write_parquet(studies_out)
+    write_problems(problems, problems_out)
+    log.info("normalized %d studies: %d vocabulary problems", studies.height, len(problems))
+
+
+def write_report(records_in: str, studies_in: str, problems_in: Sequence[str], raw_dir: str,
+                 report_out: str, ledger_out: str) -> None:
+    from exosynth.report import ledger, render_markdown
+
+    problems = read_problems(*problems_in)
+    summary = ledger(pl.read_parquet(records_in), pl.read_parquet(studies_in), problems, raw_dir)
+    write_json(summary, ledger_out)
+    Path(report_out).write_text(render_markdown(summary), encoding="utf-8")
+    log.info("files read %d, included %d, rejected %d", summary["files_read"],
+             summary["included"], summary["rejected"])
+
+
+class InvalidRecords(SystemExit):
+    """Raised to stop the build when records are invalid and on_invalid is "fail"."""
+
+
+def publish_studies(studies_in: str, ledger_in: str, report: str, on_invalid: str,
+                    csv_out: str, parquet_out: str, *, limit: int = 50) -> None:
+    """The gate: publish the normalized table, or stop the build listing every problem."""
+    summary = json.loads(Path(ledger_in).read_text(encoding="utf-8"))
+    problems = [Problem(**p) for p in summary["problems"]]
+    if problems and on_invalid == "fail":
+        shown = "\n".join(f"  {p.render()}" for p in problems[:limit])
+        more = f"\n  ... and {len(problems) - limit} more" if len(problems) > limit else ""
+        message = (
+            f"exosynth: {summary['rejected']} of {summary['files_read']} raw files are invalid "
+            f"({len(problems)} problems):\n{shown}{more}\n"
+            f"Every problem is listed in {report}. Fix the files, or set on_invalid: exclude "
+            f"in config/config.yaml to build without them."
+        )
+        log.error(message)
+        print(message, file=sys.stderr)
+        raise InvalidRecords(1)
+    studies = pl.read_parquet(studies_in)
+    studies.write_csv(csv_out)
+    studies.write_parquet(parquet_out)
+    log.info("published %d studies (%d rejected files left out)", studies.height,
+             summary["rejected"])

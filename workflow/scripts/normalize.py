@@ -1,0 +1,7 @@
+from exosynth.rules import logged, normalize_records
+
+with logged(snakemake.log[0], snakemake.rule):
+    normalize_records(snakemake.input.records, snakemake.input.vocabulary,
+                      snakemake.input.vocabulary_schema, snakemake.config,
+                      snakemake.params.raw_dir, snakemake.output.studies,
+                      snakemake.output.problems)
