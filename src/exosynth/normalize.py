@@ -178,7 +178,7 @@ STUDIES_SCHEMA = pa.DataFrameSchema(
         "stage": pa.Column(str, pa.Check.isin(STAGES)),
         "in_vitro": pa.Column(bool),
         "clinical_patients": pa.Column(pl.Int64, pa.Check.ge(1), nullable=True),
-        "species": pa.Column(str, pa.Check.str_matches(r"^([a-z_]+(;[a-z_]+)*)?$")),
+        "species": pa.Column(str, pa.Check.str_matches(r"^[a-z_]+(;[a-z_]+)*$"), nullable=True),
         "raw_file": pa.Column(str, unique=True),
     },
     strict=False,
