@@ -19,6 +19,7 @@ rule all:
         "results/validation_report.md",
         "results/studies.csv",
         "results/studies.parquet",
+        "results/translation_gap.csv",
 
 
 rule ingest:
@@ -91,6 +92,22 @@ rule report:
         "results/logs/report.log",
     script:
         "workflow/scripts/report.py"
+
+
+rule stats:
+    """Translation-gap statistics per source, species and model mix, the evidence gap map."""
+    input:
+        studies="results/studies.parquet",
+    output:
+        translation_gap="results/translation_gap.csv",
+        species="results/stats/species_by_source.csv",
+        model_types="results/stats/model_type_by_source.csv",
+        gap_map="results/stats/evidence_gap_map.csv",
+        time_to_translation="results/stats/time_to_translation.csv",
+    log:
+        "results/logs/stats.log",
+    script:
+        "workflow/scripts/stats.py"
 
 
 rule publish:

@@ -121,3 +121,20 @@ def publish_studies(studies_in: str, ledger_in: str, report: str, on_invalid: st
     studies.write_parquet(parquet_out)
     log.info("published %d studies (%d rejected files left out)", studies.height,
              summary["rejected"])
+
+
+def compute_statistics(studies_in: str, config: dict, translation_gap_out: str,
+                       species_out: str, model_types_out: str, gap_map_out: str,
+                       time_to_translation_out: str) -> None:
+    from exosynth import stats
+    from exosynth.settings import source_tables
+
+    studies = pl.read_parquet(studies_in)
+    tables = source_tables(config)
+    gap = stats.translation_gap(studies, tables)
+    gap.write_csv(translation_gap_out)
+    stats.species_by_source(studies, tables).write_csv(species_out)
+    stats.model_type_by_source(studies, tables).write_csv(model_types_out)
+    stats.evidence_gap_map(studies, tables).write_csv(gap_map_out)
+    stats.time_to_translation(studies).write_csv(time_to_translation_out)
+    log.info("statistics of %d studies in %d sources", studies.height, gap.height - 1)

@@ -1,0 +1,146 @@
+"""Statistics: how much of each MSC source's evidence ever reaches people.
+
+Every number is computed from the one normalized study table, with polars
+expressions only, so the statistics, the tables and the workbook agree.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from exosynth.normalize import STAGES
+from exosynth.settings import SourceTable
+
+Z_95 = 1.959963984540054  # standard normal quantile for a two-sided 95% interval
+ALL = "all"
+DECIMALS = 4
+
+
+def wilson_interval(successes: pl.Expr, trials: pl.Expr, z: float = Z_95) -> tuple[pl.Expr, pl.Expr]:
+    """Wilson score interval for a binomial proportion (Wilson 1927; Newcombe 1998, method 3).
+
+    Unlike the Wald interval it stays inside [0, 1] and is informative at 0 of n,
+    which is the usual count of clinical studies per source.
+    """
+    n = trials.cast(pl.Float64)
+    p = successes.cast(pl.Float64) / n
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * ((p * (1 - p) / n + z**2 / (4 * n**2)).sqrt()) / (1 + z**2 / n)
+    low = pl.when(n > 0).then((centre - half).clip(0.0, 1.0))
+    high = pl.when(n > 0).then((centre + half).clip(0.0, 1.0))
+    return low, high
+
+
+def _source_order(tables: list[SourceTable]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"source": [t.key for t in tables], "order": list(range(len(tables)))},
+        schema={"source": pl.String, "order": pl.Int64},
+    )
+
+
+def _by_source_and_all(studies: pl.DataFrame) -> pl.DataFrame:
+    """The studies once under their own source and once under ``all``."""
+    return pl.concat([studies, studies.with_columns(source=pl.lit(ALL))])
+
+
+def translation_gap(studies: pl.DataFrame, tables: list[SourceTable]) -> pl.DataFrame:
+    """One row per configured source (in table order) and an ``all`` row (DESIGN.md contract).
+
+    ``n_animal`` counts studies with any animal work, ``n_clinical`` studies with
+    use in people; ``translation_gap`` is the share of studies that never reached people.
+    """
+    counts = (
+        _by_source_and_all(studies)
+        .group_by("source")
+        .agg(
+            n_studies=pl.len(),
+            n_in_vitro=pl.col("in_vitro").sum(),
+            n_animal=pl.col("in_vivo").is_not_null().sum(),
+            n_clinical=pl.col("clinical_patients").is_not_null().sum(),
+        )
+    )
+    frame = (
+        pl.concat([_source_order(tables), pl.DataFrame({"source": [ALL], "order": [len(tables)]})])
+        .join(counts, on="source", how="left")
+        .sort("order")
+        .drop("order")
+        .with_columns(pl.col("^n_.*$").fill_null(0).cast(pl.Int64))
+    )
+    low, high = wilson_interval(pl.col("n_clinical"), pl.col("n_studies"))
+    share = pl.when(pl.col("n_studies") > 0).then(pl.col("n_clinical") / pl.col("n_studies"))
+    return frame.with_columns(
+        clinical_share=share.round(DECIMALS),
+        clinical_share_ci_low=low.round(DECIMALS),
+        clinical_share_ci_high=high.round(DECIMALS),
+        translation_gap=(1 - share).round(DECIMALS),
+    )
+
+
+def _count_codes(studies: pl.DataFrame, column: str, tables: list[SourceTable]) -> pl.DataFrame:
+    """Studies per source and code of a ';'-joined column (a study counts once per code)."""
+    exploded = (
+        _by_source_and_all(studies.select("source", pl.col(column).str.split(";")))
+        .explode(column)
+        .drop_nulls(column)
+    )
+    order = pl.concat([_source_order(tables), pl.DataFrame({"source": [ALL], "order": [len(tables)]})])
+    return (
+        exploded.group_by("source", column)
+        .agg(n_studies=pl.len().cast(pl.Int64))
+        .join(order, on="source", how="left")
+        .sort("order", pl.col("n_studies"), column, descending=[False, True, False])
+        .drop("order")
+    )
+
+
+def species_by_source(studies: pl.DataFrame, tables: list[SourceTable]) -> pl.DataFrame:
+    return _count_codes(studies, "species", tables)
+
+
+def model_type_by_source(studies: pl.DataFrame, tables: list[SourceTable]) -> pl.DataFrame:
+    return _count_codes(studies, "model_type", tables)
+
+
+def evidence_gap_map(studies: pl.DataFrame, tables: list[SourceTable]) -> pl.DataFrame:
+    """Source by highest stage reached: the evidence gap map, one row per source and ``all``."""
+    counts = (
+        _by_source_and_all(studies)
+        .group_by("source")
+        .agg(*[(pl.col("stage") == stage).sum().alias(stage) for stage in STAGES], total=pl.len())
+    )
+    order = pl.concat([_source_order(tables), pl.DataFrame({"source": [ALL], "order": [len(tables)]})])
+    return (
+        order.join(counts, on="source", how="left")
+        .sort("order")
+        .drop("order")
+        .with_columns(pl.col(*STAGES, "total").fill_null(0).cast(pl.Int64))
+    )
+
+
+def time_to_translation(studies: pl.DataFrame) -> pl.DataFrame:
+    """Per condition: highest stage reached and the years of its first animal and clinical study.
+
+    Follows the measure of Ineichen et al. (2024, PLOS Biology): years from the first
+    animal study of a condition to its first use in people.
+    """
+    rank = {stage: i for i, stage in enumerate(STAGES)}
+    return (
+        studies.with_columns(stage_rank=pl.col("stage").replace_strict(rank, return_dtype=pl.Int8))
+        .group_by("condition")
+        .agg(
+            n_studies=pl.len().cast(pl.Int64),
+            sources=pl.col("source").unique().sort().str.join(";"),
+            highest_rank=pl.col("stage_rank").max(),
+            first_year=pl.col("year").min(),
+            first_animal_year=pl.col("year").filter(pl.col("in_vivo").is_not_null()).min(),
+            first_clinical_year=pl.col("year").filter(pl.col("clinical_patients").is_not_null()).min(),
+        )
+        .with_columns(
+            highest_stage=pl.col("highest_rank").replace_strict(
+                {i: s for s, i in rank.items()}, return_dtype=pl.String),
+            years_animal_to_clinical=pl.col("first_clinical_year") - pl.col("first_animal_year"),
+        )
+        .sort(["highest_rank", "n_studies", "condition"], descending=[True, True, False])
+        .select("condition", "n_studies", "sources", "highest_stage", "first_year",
+                "first_animal_year", "first_clinical_year", "years_animal_to_clinical")
+    )
