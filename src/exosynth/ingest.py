@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import jsonschema_rs
 import polars as pl
 import yaml
 
@@ -78,17 +79,42 @@ def shard_of(path: str, shards: int) -> int:
 
 
 # -- the JSON Schema -------------------------------------------------------------
-def study_validator(schema_path: str | Path, today: dt.date | None = None) -> jsonschema.Validator:
+class StudyValidator:
+    """The record schema, checked fast, explained in full.
+
+    jsonschema-rs answers "valid?" about 25x faster than jsonschema; only records it
+    rejects (or cannot take, e.g. a YAML date) go to jsonschema, whose errors carry
+    what the messages for people are built from. Both implement Draft 2020-12.
+    """
+
+    def __init__(self, schema: dict) -> None:
+        jsonschema.Draft202012Validator.check_schema(schema)
+        self.schema = schema
+        self.explain = jsonschema.Draft202012Validator(schema)
+        self._fast = jsonschema_rs.Draft202012Validator(schema)
+
+    def is_valid(self, document: Any) -> bool:  # noqa: ANN401
+        try:
+            return self._fast.is_valid(document)
+        except (ValueError, TypeError, OverflowError):  # a value JSON has no type for
+            return False
+
+    def iter_errors(self, document: Any) -> Iterator[jsonschema.ValidationError]:  # noqa: ANN401
+        if self.is_valid(document):
+            return iter(())
+        return self.explain.iter_errors(document)
+
+
+def study_validator(schema_path: str | Path, today: dt.date | None = None) -> StudyValidator:
     """The record schema's validator; a paper's year may be at most the current year."""
     schema = json.loads(Path(schema_path).read_text(encoding="utf-8"))
     year = schema["properties"]["citation"]["properties"]["year"]
     year["maximum"] = max(year.get("maximum", 0), (today or dt.date.today()).year)
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
+    return StudyValidator(schema)
 
 
 # -- reading one file ------------------------------------------------------------
-def read_study(path: str, data: bytes, validator: jsonschema.Validator) -> tuple[dict | None, list[Problem]]:
+def read_study(path: str, data: bytes, validator: StudyValidator) -> tuple[dict | None, list[Problem]]:
     """Parse and check one raw file: the record, or ``None`` and every problem found."""
     text, problem = _decode(path, data)
     if problem:
@@ -96,8 +122,12 @@ def read_study(path: str, data: bytes, validator: jsonschema.Validator) -> tuple
     document, problem = _parse(path, text)
     if problem:
         return None, [problem]
+    if document is None:
+        return None, [Problem(path, None, "", "file is empty (no fields, only blanks or comments)",
+                              "fill in the record (see README: the record format) or delete "
+                              "the file")]
     if not isinstance(document, dict):
-        kind = "nothing" if document is None else type(document).__name__
+        kind = type(document).__name__
         return None, [
             Problem(path, 1, "", f"a study record is a mapping of fields, this file holds {kind}",
                     "start from an existing record in raw/ and keep one `field: value` per line")
@@ -125,13 +155,7 @@ def _decode(path: str, data: bytes) -> tuple[str, Problem | None]:
         line = data[: err.start].count(b"\n") + 1
         return "", Problem(path, line, "", f"not UTF-8 text (byte 0x{data[err.start]:02x} at offset "
                            f"{err.start})", "save the file as UTF-8 in your editor")
-    text = text.removeprefix("\ufeff")
-    if not text.strip() or all(
-        not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
-    ):
-        return "", Problem(path, None, "", "file is empty",
-                           "fill in the record (see README: the record format) or delete the file")
-    return text, None
+    return text.removeprefix("\ufeff"), None
 
 
 def _parse(path: str, text: str) -> tuple[Any, Problem | None]:
@@ -200,7 +224,7 @@ _TYPE_NAMES = {
 
 
 def schema_problems(
-    path: str, text: str, document: dict, validator: jsonschema.Validator
+    path: str, text: str, document: dict, validator: StudyValidator
 ) -> list[Problem]:
     """Every schema error of one record as a Problem with field, line and a hint."""
     errors = list(validator.iter_errors(document))
@@ -351,7 +375,7 @@ def read_raw(paths: Iterable[str]) -> Iterator[tuple[str, bytes]]:
 
 
 def ingest(
-    files: Iterable[tuple[str, bytes]], validator: jsonschema.Validator
+    files: Iterable[tuple[str, bytes]], validator: StudyValidator
 ) -> tuple[pl.DataFrame, list[Problem]]:
     """Records of every file (accepted or not) and the problems of the rejected ones."""
     rows: list[dict[str, Any]] = []
