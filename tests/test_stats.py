@@ -17,7 +17,9 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def config() -> dict:
     return settings.validate_against(
-        settings.load_yaml(ROOT / "config/config.yaml"), ROOT / "schemas/config.schema.yaml", "config"
+        settings.load_yaml(ROOT / "config/config.yaml"),
+        ROOT / "schemas/config.schema.yaml",
+        "config",
     )
 
 
@@ -30,8 +32,9 @@ def tables(config: dict) -> list[settings.SourceTable]:
 def studies(tables: list[settings.SourceTable]) -> pl.DataFrame:
     """The normalized table of the 26 real records, built in-process stage by stage."""
     files = ingest.discover_raw_files(ROOT / "raw")
-    records, problems = ingest.ingest(ingest.read_raw(files), ingest.study_validator(
-        ROOT / "schemas/study.schema.json"))
+    records, problems = ingest.ingest(
+        ingest.read_raw(files), ingest.study_validator(ROOT / "schemas/study.schema.json")
+    )
     assert problems == []
     records, problems = validate.validate_records(records)
     assert problems == []
@@ -50,7 +53,12 @@ def _wilson(k: int, n: int) -> tuple[float, float]:
 # Newcombe (1998), Statistics in Medicine 17:857-872, Table II, method 3 (Wilson score).
 @pytest.mark.parametrize(
     ("k", "n", "low", "high"),
-    [(81, 263, 0.2553, 0.3662), (15, 148, 0.0624, 0.1605), (0, 20, 0.0, 0.1611), (1, 29, 0.0061, 0.1718)],
+    [
+        (81, 263, 0.2553, 0.3662),
+        (15, 148, 0.0624, 0.1605),
+        (0, 20, 0.0, 0.1611),
+        (1, 29, 0.0061, 0.1718),
+    ],
 )
 def test_wilson_matches_newcombe_published_values(k: int, n: int, low: float, high: float) -> None:
     got_low, got_high = _wilson(k, n)
@@ -74,11 +82,18 @@ def test_wilson_interval_is_empty_without_trials() -> None:
 def test_translation_gap_reproduces_the_review(studies: pl.DataFrame, tables: list) -> None:
     gap = stats.translation_gap(studies, tables)
     assert gap.columns == [
-        "source", "n_studies", "n_in_vitro", "n_animal", "n_clinical", "clinical_share",
-        "clinical_share_ci_low", "clinical_share_ci_high", "translation_gap",
+        "source",
+        "n_studies",
+        "n_in_vitro",
+        "n_animal",
+        "n_clinical",
+        "clinical_share",
+        "clinical_share_ci_low",
+        "clinical_share_ci_high",
+        "translation_gap",
     ]
     rows = {r["source"]: r for r in gap.iter_rows(named=True)}
-    assert [r for r in rows] == ["bone_marrow", "adipose", "umbilical_cord", "all"]
+    assert list(rows) == ["bone_marrow", "adipose", "umbilical_cord", "all"]
     assert (rows["bone_marrow"]["n_studies"], rows["bone_marrow"]["n_clinical"]) == (10, 1)
     assert (rows["adipose"]["n_studies"], rows["adipose"]["n_clinical"]) == (7, 0)
     assert (rows["umbilical_cord"]["n_studies"], rows["umbilical_cord"]["n_clinical"]) == (9, 1)
@@ -87,7 +102,9 @@ def test_translation_gap_reproduces_the_review(studies: pl.DataFrame, tables: li
         share = row["n_clinical"] / row["n_studies"]
         assert row["clinical_share"] == pytest.approx(share, abs=1e-4)
         assert row["translation_gap"] == pytest.approx(1 - share, abs=1e-4)
-        assert row["clinical_share_ci_low"] <= row["clinical_share"] <= row["clinical_share_ci_high"]
+        assert (
+            row["clinical_share_ci_low"] <= row["clinical_share"] <= row["clinical_share_ci_high"]
+        )
     # Table 2 of the review has three animal studies and four in vitro only.
     assert (rows["adipose"]["n_animal"], rows["adipose"]["n_in_vitro"]) == (3, 5)
 
@@ -105,32 +122,45 @@ def test_source_without_studies_gets_a_row_of_zeros(studies: pl.DataFrame, table
 def test_evidence_gap_map_counts_highest_stage(studies: pl.DataFrame, tables: list) -> None:
     gap_map = stats.evidence_gap_map(studies, tables)
     rows = {r["source"]: r for r in gap_map.iter_rows(named=True)}
-    assert rows["adipose"] == {"source": "adipose", "in_vitro": 4, "animal": 3, "clinical": 0, "total": 7}
+    assert rows["adipose"] == {
+        "source": "adipose",
+        "in_vitro": 4,
+        "animal": 3,
+        "clinical": 0,
+        "total": 7,
+    }
     for row in rows.values():
         assert row["in_vitro"] + row["animal"] + row["clinical"] == row["total"]
 
 
 def test_species_by_source_counts_each_study_once_per_species(tables: list) -> None:
-    frame = pl.DataFrame({
-        "source": ["bone_marrow", "bone_marrow", "adipose"],
-        "species": ["mouse;rat", "rat", None],
-    })
+    frame = pl.DataFrame(
+        {
+            "source": ["bone_marrow", "bone_marrow", "adipose"],
+            "species": ["mouse;rat", "rat", None],
+        }
+    )
     counts = stats.species_by_source(frame, tables)
     as_dict = {(r["source"], r["species"]): r["n_studies"] for r in counts.iter_rows(named=True)}
     assert as_dict == {
-        ("bone_marrow", "rat"): 2, ("bone_marrow", "mouse"): 1, ("all", "rat"): 2, ("all", "mouse"): 1,
+        ("bone_marrow", "rat"): 2,
+        ("bone_marrow", "mouse"): 1,
+        ("all", "rat"): 2,
+        ("all", "mouse"): 1,
     }
 
 
 def test_time_to_translation_measures_years_from_animal_to_clinical() -> None:
-    frame = pl.DataFrame({
-        "condition": ["GvHD", "GvHD", "GvHD", "Colitis"],
-        "source": ["bone_marrow", "umbilical_cord", "bone_marrow", "adipose"],
-        "stage": ["in_vitro", "animal", "clinical", "animal"],
-        "year": [2010, 2012, 2019, 2015],
-        "in_vivo": [None, "GvHD model (Mouse)", None, "Colitis model (Mouse)"],
-        "clinical_patients": [None, None, 3, None],
-    })
+    frame = pl.DataFrame(
+        {
+            "condition": ["GvHD", "GvHD", "GvHD", "Colitis"],
+            "source": ["bone_marrow", "umbilical_cord", "bone_marrow", "adipose"],
+            "stage": ["in_vitro", "animal", "clinical", "animal"],
+            "year": [2010, 2012, 2019, 2015],
+            "in_vivo": [None, "GvHD model (Mouse)", None, "Colitis model (Mouse)"],
+            "clinical_patients": [None, None, 3, None],
+        }
+    )
     result = {r["condition"]: r for r in stats.time_to_translation(frame).iter_rows(named=True)}
     assert result["GvHD"]["highest_stage"] == "clinical"
     assert result["GvHD"]["first_year"] == 2010

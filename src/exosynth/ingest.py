@@ -10,8 +10,6 @@ import datetime as dt
 import difflib
 import hashlib
 import json
-import os
-import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,10 @@ import jsonschema_rs
 import polars as pl
 import yaml
 
+from exosynth.corpus import discover_raw_files, shard_of
 from exosynth.problems import Problem, field_path
+
+__all__ = ["discover_raw_files", "ingest", "read_study", "shard_of", "study_validator"]
 
 # LibYAML is about 7x faster than the pure-Python parser; fall back only where it is missing.
 try:
@@ -29,7 +30,6 @@ try:
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader  # type: ignore[assignment]
 
-RAW_SUFFIXES = (".yaml", ".yml")
 # A study record is a few hundred bytes; anything far larger is not one and is not parsed.
 MAX_RECORD_BYTES = 256 * 1024
 MAX_NESTING = 20
@@ -59,25 +59,6 @@ RECORD_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-# -- finding and sharding files ---------------------------------------------------
-def discover_raw_files(raw_dir: str | Path) -> list[str]:
-    """Every ``*.yaml``/``*.yml`` below ``raw_dir``, as sorted POSIX paths; hidden files skipped."""
-    found: list[str] = []
-    for folder, dirs, files in os.walk(raw_dir):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        found.extend(
-            Path(folder, name).as_posix()
-            for name in files
-            if name.endswith(RAW_SUFFIXES) and not name.startswith(".")
-        )
-    return sorted(found)
-
-
-def shard_of(path: str, shards: int) -> int:
-    """A stable shard for a file: the same path always lands in the same shard."""
-    return zlib.crc32(path.encode("utf-8")) % shards
-
-
 # -- the JSON Schema -------------------------------------------------------------
 class StudyValidator:
     """The record schema, checked fast, explained in full.
@@ -93,13 +74,13 @@ class StudyValidator:
         self.explain = jsonschema.Draft202012Validator(schema)
         self._fast = jsonschema_rs.Draft202012Validator(schema)
 
-    def is_valid(self, document: Any) -> bool:  # noqa: ANN401
+    def is_valid(self, document: Any) -> bool:
         try:
             return self._fast.is_valid(document)
         except (ValueError, TypeError, OverflowError):  # a value JSON has no type for
             return False
 
-    def iter_errors(self, document: Any) -> Iterator[jsonschema.ValidationError]:  # noqa: ANN401
+    def iter_errors(self, document: Any) -> Iterator[jsonschema.ValidationError]:
         if self.is_valid(document):
             return iter(())
         return self.explain.iter_errors(document)
@@ -114,7 +95,9 @@ def study_validator(schema_path: str | Path, today: dt.date | None = None) -> St
 
 
 # -- reading one file ------------------------------------------------------------
-def read_study(path: str, data: bytes, validator: StudyValidator) -> tuple[dict | None, list[Problem]]:
+def read_study(
+    path: str, data: bytes, validator: StudyValidator
+) -> tuple[dict | None, list[Problem]]:
     """Parse and check one raw file: the record, or ``None`` and every problem found."""
     text, problem = _decode(path, data)
     if problem:
@@ -123,38 +106,65 @@ def read_study(path: str, data: bytes, validator: StudyValidator) -> tuple[dict 
     if problem:
         return None, [problem]
     if document is None:
-        return None, [Problem(path, None, "", "file is empty (no fields, only blanks or comments)",
-                              "fill in the record (see README: the record format) or delete "
-                              "the file")]
+        return None, [
+            Problem(
+                path,
+                None,
+                "",
+                "file is empty (no fields, only blanks or comments)",
+                "fill in the record (see README: the record format) or delete the file",
+            )
+        ]
     if not isinstance(document, dict):
         kind = type(document).__name__
         return None, [
-            Problem(path, 1, "", f"a study record is a mapping of fields, this file holds {kind}",
-                    "start from an existing record in raw/ and keep one `field: value` per line")
+            Problem(
+                path,
+                1,
+                "",
+                f"a study record is a mapping of fields, this file holds {kind}",
+                "start from an existing record in raw/ and keep one `field: value` per line",
+            )
         ]
     problems = schema_problems(path, text, document, validator)
     stem = Path(path).stem
-    if isinstance(document.get("id"), str) and document["id"] != stem and not any(
-        p.field == "id" for p in problems
+    if (
+        isinstance(document.get("id"), str)
+        and document["id"] != stem
+        and not any(p.field == "id" for p in problems)
     ):
         problems.append(
-            Problem(path, _line_of(text, ("id",)), "id",
-                    f"id {document['id']!r} differs from the file name {stem!r}",
-                    f"rename the file to {document['id']}.yaml or set `id: {stem}`")
+            Problem(
+                path,
+                _line_of(text, ("id",)),
+                "id",
+                f"id {document['id']!r} differs from the file name {stem!r}",
+                f"rename the file to {document['id']}.yaml or set `id: {stem}`",
+            )
         )
     return (None, problems) if problems else (document, [])
 
 
 def _decode(path: str, data: bytes) -> tuple[str, Problem | None]:
     if len(data) > MAX_RECORD_BYTES:
-        return "", Problem(path, None, "", f"file is {len(data):,} bytes; a study record is at most "
-                           f"{MAX_RECORD_BYTES:,}", "is this really a study record? split or shorten it")
+        return "", Problem(
+            path,
+            None,
+            "",
+            f"file is {len(data):,} bytes; a study record is at most {MAX_RECORD_BYTES:,}",
+            "is this really a study record? split or shorten it",
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
-        return "", Problem(path, line, "", f"not UTF-8 text (byte 0x{data[err.start]:02x} at offset "
-                           f"{err.start})", "save the file as UTF-8 in your editor")
+        return "", Problem(
+            path,
+            line,
+            "",
+            f"not UTF-8 text (byte 0x{data[err.start]:02x} at offset {err.start})",
+            "save the file as UTF-8 in your editor",
+        )
     return text.removeprefix("\ufeff"), None
 
 
@@ -164,25 +174,45 @@ def _parse(path: str, text: str) -> tuple[Any, Problem | None]:
         if problem:
             return None, problem
     try:
-        return yaml.load(text, Loader=SafeLoader), None  # noqa: S506 - a safe loader
+        return yaml.load(text, Loader=SafeLoader), None
     except yaml.constructor.ConstructorError as err:
         tag = f" {err.problem}" if err.problem else ""
-        return None, Problem(path, _mark_line(err), "", f"YAML tag not allowed:{tag}",
-                             "remove the !tag: a study record holds plain text, numbers, "
-                             "true/false, lists and mappings")
+        return None, Problem(
+            path,
+            _mark_line(err),
+            "",
+            f"YAML tag not allowed:{tag}",
+            "remove the !tag: a study record holds plain text, numbers, "
+            "true/false, lists and mappings",
+        )
     except yaml.composer.ComposerError as err:
         if "expected a single document" in str(err):
-            return None, Problem(path, _mark_line(err), "", "several YAML documents in one file",
-                                 "keep one paper per file: move the part after `---` "
-                                 "into a file of its own")
-        return None, Problem(path, _mark_line(err), "", f"YAML error: {_yaml_reason(err)}",
-                             "fix the YAML syntax at that line")
+            return None, Problem(
+                path,
+                _mark_line(err),
+                "",
+                "several YAML documents in one file",
+                "keep one paper per file: move the part after `---` into a file of its own",
+            )
+        return None, Problem(
+            path,
+            _mark_line(err),
+            "",
+            f"YAML error: {_yaml_reason(err)}",
+            "fix the YAML syntax at that line",
+        )
     except yaml.YAMLError as err:
-        return None, Problem(path, _mark_line(err), "", f"malformed YAML: {_yaml_reason(err)}",
-                             "check indentation, colons and quotes at that line")
+        return None, Problem(
+            path,
+            _mark_line(err),
+            "",
+            f"malformed YAML: {_yaml_reason(err)}",
+            "check indentation, colons and quotes at that line",
+        )
     except RecursionError:
-        return None, Problem(path, None, "", "YAML nested too deeply",
-                             "a study record is at most a few levels deep")
+        return None, Problem(
+            path, None, "", "YAML nested too deeply", "a study record is at most a few levels deep"
+        )
 
 
 def _alias_problem(path: str, text: str) -> Problem | None:
@@ -191,15 +221,23 @@ def _alias_problem(path: str, text: str) -> Problem | None:
     try:
         for event in yaml.parse(text, Loader=SafeLoader):
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                return Problem(path, event.start_mark.line + 1, "",
-                               "YAML anchors and aliases (&name, *name) are not allowed",
-                               "write the value out in full where it is used")
+                return Problem(
+                    path,
+                    event.start_mark.line + 1,
+                    "",
+                    "YAML anchors and aliases (&name, *name) are not allowed",
+                    "write the value out in full where it is used",
+                )
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > MAX_NESTING:
-                    return Problem(path, event.start_mark.line + 1, "",
-                                   f"YAML nested more than {MAX_NESTING} levels deep",
-                                   "a study record is at most a few levels deep")
+                    return Problem(
+                        path,
+                        event.start_mark.line + 1,
+                        "",
+                        f"YAML nested more than {MAX_NESTING} levels deep",
+                        "a study record is at most a few levels deep",
+                    )
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
     except yaml.YAMLError:
@@ -218,8 +256,13 @@ def _yaml_reason(err: yaml.MarkedYAMLError) -> str:
 
 # -- the schema check, with messages for people ------------------------------------
 _TYPE_NAMES = {
-    "string": "text", "integer": "a whole number", "boolean": "true or false",
-    "object": "a mapping of fields", "array": "a list", "null": "empty (null)", "number": "a number",
+    "string": "text",
+    "integer": "a whole number",
+    "boolean": "true or false",
+    "object": "a mapping of fields",
+    "array": "a list",
+    "null": "empty (null)",
+    "number": "a number",
 }
 
 
@@ -236,19 +279,36 @@ def schema_problems(
             for key in sorted(set(error.instance) - set(known), key=str):
                 key_path = (*parts, key)
                 close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
-                hint = (f'did you mean "{close[0]}"?' if close
-                        else f"remove it; known fields here: {', '.join(known)}")
-                problems.append(Problem(path, _line_of(text, key_path), field_path(key_path),
-                                        f"unknown field {key!r}", hint))
+                hint = (
+                    f'did you mean "{close[0]}"?'
+                    if close
+                    else f"remove it; known fields here: {', '.join(known)}"
+                )
+                problems.append(
+                    Problem(
+                        path,
+                        _line_of(text, key_path),
+                        field_path(key_path),
+                        f"unknown field {key!r}",
+                        hint,
+                    )
+                )
             continue
         if error.validator == "required":
             missing = error.message.split("'")[1] if "'" in error.message else error.message
-            problems.append(Problem(path, _line_of(text, parts), field_path((*parts, missing)),
-                                    f"required field {missing!r} is missing",
-                                    f"add `{missing}:` (see README: the record format)"))
+            problems.append(
+                Problem(
+                    path,
+                    _line_of(text, parts),
+                    field_path((*parts, missing)),
+                    f"required field {missing!r} is missing",
+                    f"add `{missing}:` (see README: the record format)",
+                )
+            )
             continue
-        problems.append(Problem(path, _line_of(text, parts), field_path(parts) or "(record)",
-                                *_describe(error)))
+        problems.append(
+            Problem(path, _line_of(text, parts), field_path(parts) or "(record)", *_describe(error))
+        )
     return problems
 
 
@@ -269,15 +329,23 @@ def _describe(error: jsonschema.ValidationError) -> tuple[str, str]:
             hint = "write the year only, e.g. 2018"
         return f"{_show(value)} is {_kind(value)}, expected {wanted}", hint
     if kind == "pattern":
-        return f"{_show(value)} is not a valid {name}", _PATTERN_HINTS.get(name, f"match {schema['pattern']}")
+        return f"{_show(value)} is not a valid {name}", _PATTERN_HINTS.get(
+            name, f"match {schema['pattern']}"
+        )
     if kind in ("minimum", "maximum"):
         low, high = schema.get("minimum"), schema.get("maximum")
-        span = f"from {low} to {high}" if low is not None and high is not None else (
-            f"at least {low}" if low is not None else f"at most {high}")
+        span = (
+            f"from {low} to {high}"
+            if low is not None and high is not None
+            else (f"at least {low}" if low is not None else f"at most {high}")
+        )
         return f"{_show(value)} is out of range", f"{name} must be {span}"
     if kind in ("minLength", "maxLength"):
-        return (("is empty", f"fill in {name}") if kind == "minLength"
-                else (f"is {len(value)} characters long", f"shorten it to {schema['maxLength']}"))
+        return (
+            ("is empty", f"fill in {name}")
+            if kind == "minLength"
+            else (f"is {len(value)} characters long", f"shorten it to {schema['maxLength']}")
+        )
     if kind == "maxItems":
         return f"has {len(value)} entries", f"at most {schema['maxItems']}"
     return error.message, "see README: the record format"
@@ -285,19 +353,19 @@ def _describe(error: jsonschema.ValidationError) -> tuple[str, str]:
 
 _PATTERN_HINTS = {
     "id": "use lower-case letters, digits and hyphens: first author, year, optional suffix "
-          "(damania-2018, zhang-2018b)",
+    "(damania-2018, zhang-2018b)",
     "doi": "a DOI looks like 10.1016/j.stem.2018.01.001 (a https://doi.org/ link is fine too)",
     "pmid": "a PubMed id is digits only, e.g. 29625071",
     "model_type": "use a model type code from config/vocabulary.yaml",
 }
 
 
-def _show(value: Any) -> str:  # noqa: ANN401
+def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _kind(value: Any) -> str:  # noqa: ANN401
+def _kind(value: Any) -> str:
     if isinstance(value, bool):
         return "true/false"
     if isinstance(value, int):
@@ -329,7 +397,9 @@ def _line_of(text: str, parts: Sequence[str | int]) -> int | None:
                     break
             else:
                 return line
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
             node = node.value[part]
             line = node.start_mark.line + 1
         else:

@@ -18,37 +18,64 @@ from exosynth.vocabulary import SourceMatch, SpeciesMatch, Vocabulary
 STAGES = ("in_vitro", "animal", "clinical")
 
 STUDY_COLUMNS = (
-    "id", "source", "table", "condition", "in_vitro", "in_vivo", "species", "strain",
-    "model_type", "stage", "clinical_patients", "results", "first_author", "year", "ref",
-    "doi", "pmid", "raw_file",
+    "id",
+    "source",
+    "table",
+    "condition",
+    "in_vitro",
+    "in_vivo",
+    "species",
+    "strain",
+    "model_type",
+    "stage",
+    "clinical_patients",
+    "results",
+    "first_author",
+    "year",
+    "ref",
+    "doi",
+    "pmid",
+    "raw_file",
 )
 
 
-def _source_map(terms: list[str], vocabulary: Vocabulary) -> tuple[pl.DataFrame, dict[str, Problem]]:
+def _source_map(
+    terms: list[str], vocabulary: Vocabulary
+) -> tuple[pl.DataFrame, dict[str, Problem]]:
     rows, unknown = [], {}
     for term in terms:
         match = vocabulary.match_source(term)
         if isinstance(match, SourceMatch):
             rows.append((term, match.source, match.donor_species))
         else:
-            unknown[term] = Problem("", None, "source", f"unknown MSC source {term!r}",
-                                    match.hint, "normalize")
-    frame = pl.DataFrame(rows, schema={"source_term": pl.String, "source": pl.String,
-                                       "source_donor": pl.String}, orient="row")
+            unknown[term] = Problem(
+                "", None, "source", f"unknown MSC source {term!r}", match.hint, "normalize"
+            )
+    frame = pl.DataFrame(
+        rows,
+        schema={"source_term": pl.String, "source": pl.String, "source_donor": pl.String},
+        orient="row",
+    )
     return frame, unknown
 
 
-def _species_map(terms: list[str], vocabulary: Vocabulary) -> tuple[pl.DataFrame, dict[str, Problem]]:
+def _species_map(
+    terms: list[str], vocabulary: Vocabulary
+) -> tuple[pl.DataFrame, dict[str, Problem]]:
     rows, unknown = [], {}
     for term in terms:
         match = vocabulary.match_species(term)
         if isinstance(match, SpeciesMatch):
             rows.append((term, match.species, match.strain))
         else:
-            unknown[term] = Problem("", None, "species", f"unknown species {term!r}",
-                                    match.hint, "normalize")
-    frame = pl.DataFrame(rows, schema={"species_term": pl.String, "species_code": pl.String,
-                                       "strain": pl.String}, orient="row")
+            unknown[term] = Problem(
+                "", None, "species", f"unknown species {term!r}", match.hint, "normalize"
+            )
+    frame = pl.DataFrame(
+        rows,
+        schema={"species_term": pl.String, "species_code": pl.String, "strain": pl.String},
+        orient="row",
+    )
     return frame, unknown
 
 
@@ -58,8 +85,11 @@ def _model_type_expr(vocabulary: Vocabulary) -> pl.Expr:
     expr: pl.Expr = pl.lit(None, dtype=pl.String)
     for code, keywords in reversed(vocabulary.model_types):
         if keywords:
-            expr = pl.when(text.str.contains_any(list(keywords), ascii_case_insensitive=True)).then(
-                pl.lit(code)).otherwise(expr)
+            expr = (
+                pl.when(text.str.contains_any(list(keywords), ascii_case_insensitive=True))
+                .then(pl.lit(code))
+                .otherwise(expr)
+            )
     return expr
 
 
@@ -93,72 +123,137 @@ def normalize(
     studies = records.filter(pl.col("accepted"))
     problems: list[Problem] = []
 
-    source_map, unknown_sources = _source_map(studies["source"].unique().sort().to_list(), vocabulary)
-    studies = studies.rename({"source": "source_term"}).join(source_map, on="source_term", how="left")
-    for path, term in studies.filter(pl.col("source").is_null()).select("raw_file", "source_term").iter_rows():
+    source_map, unknown_sources = _source_map(
+        studies["source"].unique().sort().to_list(), vocabulary
+    )
+    studies = studies.rename({"source": "source_term"}).join(
+        source_map, on="source_term", how="left"
+    )
+    for path, term in (
+        studies.filter(pl.col("source").is_null()).select("raw_file", "source_term").iter_rows()
+    ):
         found = unknown_sources[term]
         problems.append(Problem(path, None, found.field, found.message, found.hint, "normalize"))
 
-    table_of = pl.DataFrame({"source": [t.key for t in tables], "table": [t.table for t in tables]},
-                            schema={"source": pl.String, "table": pl.Int64})
+    table_of = pl.DataFrame(
+        {"source": [t.key for t in tables], "table": [t.table for t in tables]},
+        schema={"source": pl.String, "table": pl.Int64},
+    )
     studies = studies.join(table_of, on="source", how="left")
     configured = ", ".join(t.key for t in tables)
-    for path, source in studies.filter(pl.col("source").is_not_null() & pl.col("table").is_null()
-                                       ).select("raw_file", "source").iter_rows():
-        problems.append(Problem(path, None, "source", f"source {source!r} has no table",
-                                f"add {source} under sources in config/config.yaml "
-                                f"(configured: {configured})", "normalize"))
+    for path, source in (
+        studies.filter(pl.col("source").is_not_null() & pl.col("table").is_null())
+        .select("raw_file", "source")
+        .iter_rows()
+    ):
+        problems.append(
+            Problem(
+                path,
+                None,
+                "source",
+                f"source {source!r} has no table",
+                f"add {source} under sources in config/config.yaml (configured: {configured})",
+                "normalize",
+            )
+        )
 
     prefix = PurePosixPath(raw_dir).as_posix().rstrip("/") + "/"
     folder = pl.col("raw_file").str.strip_prefix(prefix).str.replace(r"/?[^/]*$", "")
     misplaced = studies.with_columns(folder=folder).filter(
-        pl.col("source").is_not_null() & (pl.col("folder") != pl.col("source")))
+        pl.col("source").is_not_null() & (pl.col("folder") != pl.col("source"))
+    )
     for path, source, folder_name in misplaced.select("raw_file", "source", "folder").iter_rows():
-        problems.append(Problem(path, None, "source",
-                                f"source is {source!r} but the file is in folder {folder_name!r}",
-                                f"move the file to {raw_dir}/{source}/ or correct source",
-                                "normalize"))
+        problems.append(
+            Problem(
+                path,
+                None,
+                "source",
+                f"source is {source!r} but the file is in folder {folder_name!r}",
+                f"move the file to {raw_dir}/{source}/ or correct source",
+                "normalize",
+            )
+        )
 
     models = (
-        studies.select("id", "raw_file", "in_vivo").explode("in_vivo").drop_nulls("in_vivo")
-        .unnest("in_vivo").with_row_index("entry")
+        studies.select("id", "raw_file", "in_vivo")
+        .explode("in_vivo")
+        .drop_nulls("in_vivo")
+        .unnest("in_vivo")
+        .with_row_index("entry")
     )
-    species_map, unknown_species = _species_map(models["species"].unique().sort().to_list(), vocabulary)
-    models = models.rename({"species": "species_term"}).join(species_map, on="species_term", how="left")
-    for path, term in models.filter(pl.col("species_code").is_null()).select("raw_file", "species_term").iter_rows():
+    species_map, unknown_species = _species_map(
+        models["species"].unique().sort().to_list(), vocabulary
+    )
+    models = models.rename({"species": "species_term"}).join(
+        species_map, on="species_term", how="left"
+    )
+    for path, term in (
+        models.filter(pl.col("species_code").is_null())
+        .select("raw_file", "species_term")
+        .iter_rows()
+    ):
         found = unknown_species[term]
-        problems.append(Problem(path, None, "in_vivo.species", found.message, found.hint, "normalize"))
+        problems.append(
+            Problem(path, None, "in_vivo.species", found.message, found.hint, "normalize")
+        )
     known_types = vocabulary.model_type_codes()
     models = models.with_columns(
         model_type=pl.coalesce(pl.col("model_type"), _model_type_expr(vocabulary)),
-        shown=pl.when(pl.col("model").str.to_lowercase().str.contains(
-            pl.col("species_term").str.to_lowercase(), literal=True))
+        shown=pl.when(
+            pl.col("model")
+            .str.to_lowercase()
+            .str.contains(pl.col("species_term").str.to_lowercase(), literal=True)
+        )
         .then(pl.col("model"))
         .otherwise(pl.format("{} ({})", "model", "species_term")),
     )
-    for path, model, code in models.filter(
-        pl.col("model_type").is_null() | ~pl.col("model_type").is_in(sorted(known_types))
-    ).select("raw_file", "model", "model_type").iter_rows():
-        message = (f"model type {code!r} is not known" if code
-                   else f"cannot tell the model type of {model!r}")
-        problems.append(Problem(path, None, "in_vivo.model_type", message,
-                                f"add model_type: one of {', '.join(sorted(known_types))}",
-                                "normalize"))
+    for path, model, code in (
+        models.filter(
+            pl.col("model_type").is_null() | ~pl.col("model_type").is_in(sorted(known_types))
+        )
+        .select("raw_file", "model", "model_type")
+        .iter_rows()
+    ):
+        message = (
+            f"model type {code!r} is not known"
+            if code
+            else f"cannot tell the model type of {model!r}"
+        )
+        problems.append(
+            Problem(
+                path,
+                None,
+                "in_vivo.model_type",
+                message,
+                f"add model_type: one of {', '.join(sorted(known_types))}",
+                "normalize",
+            )
+        )
 
-    per_study = models.sort("entry").group_by("id", maintain_order=True).agg(
-        in_vivo=pl.col("shown").str.join("; "),
-        animal_species=_joined("species_code"),
-        strain=_joined("strain"),
-        animal_model_types=_joined("model_type"),
+    per_study = (
+        models.sort("entry")
+        .group_by("id", maintain_order=True)
+        .agg(
+            in_vivo=pl.col("shown").str.join("; "),
+            animal_species=_joined("species_code"),
+            strain=_joined("strain"),
+            animal_model_types=_joined("model_type"),
+        )
     )
     clinical = pl.col("clinical_patients").is_not_null()
-    studies = studies.drop("in_vivo").join(per_study, on="id", how="left").with_columns(
-        species=_codes_with("animal_species", "human", clinical),
-        model_type=_codes_with("animal_model_types", "clinical", clinical),
-        strain=pl.col("strain").replace("", None),
-        stage=pl.when(clinical).then(pl.lit("clinical"))
-        .when(pl.col("animal_species").is_not_null()).then(pl.lit("animal"))
-        .otherwise(pl.lit("in_vitro")),
+    studies = (
+        studies.drop("in_vivo")
+        .join(per_study, on="id", how="left")
+        .with_columns(
+            species=_codes_with("animal_species", "human", clinical),
+            model_type=_codes_with("animal_model_types", "clinical", clinical),
+            strain=pl.col("strain").replace("", None),
+            stage=pl.when(clinical)
+            .then(pl.lit("clinical"))
+            .when(pl.col("animal_species").is_not_null())
+            .then(pl.lit("animal"))
+            .otherwise(pl.lit("in_vitro")),
+        )
     )
 
     rejected = {p.file for p in problems}

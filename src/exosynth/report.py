@@ -20,8 +20,9 @@ def raw_checksum(records: pl.DataFrame) -> str:
     return digest.hexdigest()
 
 
-def ledger(records: pl.DataFrame, studies: pl.DataFrame, problems: list[Problem],
-           raw_dir: str) -> dict[str, Any]:
+def ledger(
+    records: pl.DataFrame, studies: pl.DataFrame, problems: list[Problem], raw_dir: str
+) -> dict[str, Any]:
     """Files read = studies included + files rejected, by folder; machine-readable."""
     rejected = sorted({p.file for p in problems})
     included = set(studies["raw_file"].to_list())
@@ -29,7 +30,9 @@ def ledger(records: pl.DataFrame, studies: pl.DataFrame, problems: list[Problem]
     if lost:  # a stage dropped a record without saying why: a bug, never to pass silently
         raise RuntimeError(f"files neither included nor reported: {lost[:10]}")
     prefix = PurePosixPath(raw_dir).as_posix().rstrip("/") + "/"
-    by_folder: dict[str, dict[str, int]] = defaultdict(lambda: {"read": 0, "included": 0, "rejected": 0})
+    by_folder: dict[str, dict[str, int]] = defaultdict(
+        lambda: {"read": 0, "included": 0, "rejected": 0}
+    )
     rejected_set = set(rejected)
     for path in records["raw_file"].to_list():
         inner = path.removeprefix(prefix)
@@ -45,8 +48,14 @@ def ledger(records: pl.DataFrame, studies: pl.DataFrame, problems: list[Problem]
         "by_folder": dict(sorted(by_folder.items())),
         "rejected_files": rejected,
         "problems": [
-            {"file": p.file, "line": p.line, "field": p.field, "message": p.message,
-             "hint": p.hint, "stage": p.stage}
+            {
+                "file": p.file,
+                "line": p.line,
+                "field": p.field,
+                "message": p.message,
+                "hint": p.hint,
+                "stage": p.stage,
+            }
             for p in problems
         ],
     }
@@ -64,7 +73,8 @@ def render_markdown(summary: dict[str, Any]) -> str:
         f"Files read: **{summary['files_read']}** · included: **{summary['included']}** · "
         f"rejected: **{summary['rejected']}**",
         "",
-        f"Raw set checksum (SHA-256 over every file's path and content): `{summary['raw_checksum']}`",
+        "Raw set checksum (SHA-256 over every file's path and content): "
+        f"`{summary['raw_checksum']}`",
         "",
         "| folder | read | included | rejected |",
         "|---|---:|---:|---:|",

@@ -9,6 +9,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+
 class ConfigError(ValueError):
     """A configuration or vocabulary file that does not match its schema."""
 
@@ -17,7 +18,7 @@ def _with_defaults(validator_class: type[jsonschema.protocols.Validator]) -> typ
     """A validator that also fills in the schema's defaults, as the Snakemake docs recommend."""
     validate_properties = validator_class.VALIDATORS["properties"]
 
-    def set_defaults(validator: Any, properties: dict, instance: Any, schema: dict) -> Any:  # noqa: ANN401
+    def set_defaults(validator: Any, properties: dict, instance: Any, schema: dict) -> Any:
         if isinstance(instance, dict):
             for name, subschema in properties.items():
                 if "default" in subschema:
@@ -27,20 +28,18 @@ def _with_defaults(validator_class: type[jsonschema.protocols.Validator]) -> typ
     return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
 
 
-def validate_against(document: Any, schema_path: str | Path, what: str) -> Any:  # noqa: ANN401
-    """Check ``document`` against a YAML/JSON schema, filling defaults; raise listing every error."""
+def validate_against(document: Any, schema_path: str | Path, what: str) -> Any:
+    """Check ``document`` against a schema, filling in defaults; raise listing every error."""
     schema = yaml.safe_load(Path(schema_path).read_text(encoding="utf-8"))
     validator = _with_defaults(jsonschema.Draft202012Validator)(schema)
     errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.path)))
     if errors:
-        lines = [
-            f"  {'.'.join(map(str, e.path)) or '(top level)'}: {e.message}" for e in errors
-        ]
+        lines = [f"  {'.'.join(map(str, e.path)) or '(top level)'}: {e.message}" for e in errors]
         raise ConfigError(f"{what} does not match {schema_path}:\n" + "\n".join(lines))
     return document
 
 
-def load_yaml(path: str | Path) -> Any:  # noqa: ANN401
+def load_yaml(path: str | Path) -> Any:
     return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
 
 

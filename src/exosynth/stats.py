@@ -16,7 +16,9 @@ ALL = "all"
 DECIMALS = 4
 
 
-def wilson_interval(successes: pl.Expr, trials: pl.Expr, z: float = Z_95) -> tuple[pl.Expr, pl.Expr]:
+def wilson_interval(
+    successes: pl.Expr, trials: pl.Expr, z: float = Z_95
+) -> tuple[pl.Expr, pl.Expr]:
     """Wilson score interval for a binomial proportion (Wilson 1927; Newcombe 1998, method 3).
 
     Unlike the Wald interval it stays inside [0, 1] and is informative at 0 of n,
@@ -83,7 +85,9 @@ def _count_codes(studies: pl.DataFrame, column: str, tables: list[SourceTable]) 
         .explode(column)
         .drop_nulls(column)
     )
-    order = pl.concat([_source_order(tables), pl.DataFrame({"source": [ALL], "order": [len(tables)]})])
+    order = pl.concat(
+        [_source_order(tables), pl.DataFrame({"source": [ALL], "order": [len(tables)]})]
+    )
     return (
         exploded.group_by("source", column)
         .agg(n_studies=pl.len().cast(pl.Int64))
@@ -108,7 +112,9 @@ def evidence_gap_map(studies: pl.DataFrame, tables: list[SourceTable]) -> pl.Dat
         .group_by("source")
         .agg(*[(pl.col("stage") == stage).sum().alias(stage) for stage in STAGES], total=pl.len())
     )
-    order = pl.concat([_source_order(tables), pl.DataFrame({"source": [ALL], "order": [len(tables)]})])
+    order = pl.concat(
+        [_source_order(tables), pl.DataFrame({"source": [ALL], "order": [len(tables)]})]
+    )
     return (
         order.join(counts, on="source", how="left")
         .sort("order")
@@ -133,14 +139,25 @@ def time_to_translation(studies: pl.DataFrame) -> pl.DataFrame:
             highest_rank=pl.col("stage_rank").max(),
             first_year=pl.col("year").min(),
             first_animal_year=pl.col("year").filter(pl.col("in_vivo").is_not_null()).min(),
-            first_clinical_year=pl.col("year").filter(pl.col("clinical_patients").is_not_null()).min(),
+            first_clinical_year=pl.col("year")
+            .filter(pl.col("clinical_patients").is_not_null())
+            .min(),
         )
         .with_columns(
             highest_stage=pl.col("highest_rank").replace_strict(
-                {i: s for s, i in rank.items()}, return_dtype=pl.String),
+                {i: s for s, i in rank.items()}, return_dtype=pl.String
+            ),
             years_animal_to_clinical=pl.col("first_clinical_year") - pl.col("first_animal_year"),
         )
         .sort(["highest_rank", "n_studies", "condition"], descending=[True, True, False])
-        .select("condition", "n_studies", "sources", "highest_stage", "first_year",
-                "first_animal_year", "first_clinical_year", "years_animal_to_clinical")
+        .select(
+            "condition",
+            "n_studies",
+            "sources",
+            "highest_stage",
+            "first_year",
+            "first_animal_year",
+            "first_clinical_year",
+            "years_animal_to_clinical",
+        )
     )

@@ -26,18 +26,36 @@ class Rule:
 
 
 RULES: dict[str, Rule] = {
-    "unique_id": Rule("id", "id", "id {value!r} is used by more than one file",
-                      "give each paper its own id, e.g. add a suffix: zhang-2018a, zhang-2018b"),
-    "unique_doi": Rule("citation.doi", "doi", "DOI {value!r} is entered in more than one file",
-                       "the same paper is entered twice: keep one file"),
-    "unique_pmid": Rule("citation.pmid", "pmid", "PMID {value!r} is entered in more than one file",
-                        "the same paper is entered twice: keep one file"),
-    "has_evidence": Rule("in_vitro", "in_vitro", "no evidence: in_vitro is false, in_vivo is empty and "
-                         "clinical is null", "set in_vitro: true, add an in_vivo model or "
-                         "clinical: {patients: N}"),
-    "patients_at_least_one": Rule("clinical.patients", "clinical_patients", "{value!r} patients",
-                                  "clinical use needs at least 1 patient; use clinical: null "
-                                  "when there was none"),
+    "unique_id": Rule(
+        "id",
+        "id",
+        "id {value!r} is used by more than one file",
+        "give each paper its own id, e.g. add a suffix: zhang-2018a, zhang-2018b",
+    ),
+    "unique_doi": Rule(
+        "citation.doi",
+        "doi",
+        "DOI {value!r} is entered in more than one file",
+        "the same paper is entered twice: keep one file",
+    ),
+    "unique_pmid": Rule(
+        "citation.pmid",
+        "pmid",
+        "PMID {value!r} is entered in more than one file",
+        "the same paper is entered twice: keep one file",
+    ),
+    "has_evidence": Rule(
+        "in_vitro",
+        "in_vitro",
+        "no evidence: in_vitro is false, in_vivo is empty and clinical is null",
+        "set in_vitro: true, add an in_vivo model or clinical: {patients: N}",
+    ),
+    "patients_at_least_one": Rule(
+        "clinical.patients",
+        "clinical_patients",
+        "{value!r} patients",
+        "clinical use needs at least 1 patient; use clinical: null when there was none",
+    ),
 }
 
 
@@ -53,15 +71,25 @@ def _unique_among_present(column: str) -> pa.Check:
 RECORDS_SCHEMA = pa.DataFrameSchema(
     {
         "raw_file": pa.Column(str, unique=True),
-        "id": pa.Column(str, checks=pa.Check(
-            lambda data: data.lazyframe.select(pl.col("id").is_duplicated().not_()),
-            name="unique_id")),
+        "id": pa.Column(
+            str,
+            checks=pa.Check(
+                lambda data: data.lazyframe.select(pl.col("id").is_duplicated().not_()),
+                name="unique_id",
+            ),
+        ),
         "doi_key": pa.Column(str, nullable=True, checks=_unique_among_present("doi_key")),
         "pmid_key": pa.Column(str, nullable=True, checks=_unique_among_present("pmid_key")),
-        "clinical_patients": pa.Column(pl.Int64, nullable=True, checks=pa.Check(
-            lambda data: data.lazyframe.select(
-                pl.col("clinical_patients").is_null() | (pl.col("clinical_patients") >= 1)),
-            name="patients_at_least_one")),
+        "clinical_patients": pa.Column(
+            pl.Int64,
+            nullable=True,
+            checks=pa.Check(
+                lambda data: data.lazyframe.select(
+                    pl.col("clinical_patients").is_null() | (pl.col("clinical_patients") >= 1)
+                ),
+                name="patients_at_least_one",
+            ),
+        ),
     },
     checks=[
         pa.Check(
@@ -113,8 +141,16 @@ def validate_records(records: pl.DataFrame) -> tuple[pl.DataFrame, list[Problem]
                 raise
             index = row["index"]
             value = candidates[rule.column][index]
-            problems.append(Problem(files[index], None, rule.field,
-                                    rule.message.format(value=value), rule.hint, "validate"))
+            problems.append(
+                Problem(
+                    files[index],
+                    None,
+                    rule.field,
+                    rule.message.format(value=value),
+                    rule.hint,
+                    "validate",
+                )
+            )
     rejected = {p.file for p in problems}
     return (
         records.with_columns(accepted=pl.col("accepted") & ~pl.col("raw_file").is_in(rejected)),

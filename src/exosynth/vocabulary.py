@@ -80,7 +80,9 @@ class Vocabulary:
             source_suffixes=tuple(suffixes),
             species_terms=species_terms,
             strain_terms=strain_terms,
-            model_types=[(m["code"], tuple(fold(k) for k in m["keywords"])) for m in raw["model_types"]],
+            model_types=[
+                (m["code"], tuple(fold(k) for k in m["keywords"])) for m in raw["model_types"]
+            ],
             model_type_descriptions={m["code"]: m["description"] for m in raw["model_types"]},
         )
 

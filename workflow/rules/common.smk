@@ -4,7 +4,7 @@ import functools
 from snakemake.utils import validate
 import yaml
 
-from exosynth.ingest import discover_raw_files, shard_of
+from exosynth.corpus import discover_raw_files, shard_of
 from exosynth.settings import source_tables
 
 # Config and vocabulary are checked against their schemas before any rule runs.
