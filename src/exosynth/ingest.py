@@ -90,7 +90,7 @@ def study_validator(schema_path: str | Path, today: dt.date | None = None) -> St
     """The record schema's validator; a paper's year may be at most the current year."""
     schema = json.loads(Path(schema_path).read_text(encoding="utf-8"))
     year = schema["properties"]["citation"]["properties"]["year"]
-    year["maximum"] = max(year.get("maximum", 0), (today or dt.date.today()).year)
+    year["maximum"] = (today or dt.date.today()).year
     return StudyValidator(schema)
 
 
@@ -168,14 +168,50 @@ def _decode(path: str, data: bytes) -> tuple[str, Problem | None]:
     return text.removeprefix("\ufeff"), None
 
 
+class DuplicateKeyError(yaml.constructor.ConstructorError):
+    """A key given twice in one mapping: YAML parsers keep the last value silently."""
+
+
+class _RecordLoader(SafeLoader):
+    """The safe LibYAML loader, refusing duplicate keys (a copy-paste slip in a record)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else id(key_node)
+            if key in seen:
+                raise DuplicateKeyError(
+                    None, None, f"field {key!r} is given twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def _parse(path: str, text: str) -> tuple[Any, Problem | None]:
     if "*" in text or "&" in text:
         problem = _alias_problem(path, text)
         if problem:
             return None, problem
     try:
-        return yaml.load(text, Loader=SafeLoader), None
+        return yaml.load(text, Loader=_RecordLoader), None
+    except DuplicateKeyError as err:
+        key = err.problem.split("'")[1] if "'" in err.problem else ""
+        return None, Problem(
+            path,
+            _mark_line(err),
+            key,
+            err.problem,
+            "keep one of the two lines: YAML would silently use the last one",
+        )
     except yaml.constructor.ConstructorError as err:
+        if err.problem and "unhashable key" in err.problem:
+            return None, Problem(
+                path,
+                _mark_line(err),
+                "",
+                "a key that is a list or mapping",
+                "keys are plain field names such as `condition:`",
+            )
         tag = f" {err.problem}" if err.problem else ""
         return None, Problem(
             path,
@@ -246,7 +282,10 @@ def _alias_problem(path: str, text: str) -> Problem | None:
 
 
 def _mark_line(err: yaml.MarkedYAMLError) -> int | None:
+    """The line to look at: where an unclosed quote or bracket opened, else where it broke."""
     mark = err.problem_mark or err.context_mark
+    if err.context_mark and err.problem and "end of stream" in err.problem:
+        mark = err.context_mark
     return mark.line + 1 if mark else None
 
 
@@ -325,8 +364,10 @@ def _describe(error: jsonschema.ValidationError) -> tuple[str, str]:
             hint = "write true for + and false for -"
         elif "integer" in expected and isinstance(value, str) and value.strip().isdigit():
             hint = f"write the number without quotes: {value.strip()}"
-        elif isinstance(value, dt.date):
+        elif isinstance(value, dt.date) and "integer" in expected:
             hint = "write the year only, e.g. 2018"
+        elif isinstance(value, dt.date | int | float | bool) and "string" in expected:
+            hint = f'put the text in quotes: "{value}"'
         return f"{_show(value)} is {_kind(value)}, expected {wanted}", hint
     if kind == "pattern":
         return f"{_show(value)} is not a valid {name}", _PATTERN_HINTS.get(

@@ -199,13 +199,17 @@ def normalize(
     known_types = vocabulary.model_type_codes()
     models = models.with_columns(
         model_type=pl.coalesce(pl.col("model_type"), _model_type_expr(vocabulary)),
+        # "Mouse full-thickness incision wound model" names its species already; whole
+        # words only, or "Rat" would hide in "degeneration".
         shown=pl.when(
-            pl.col("model")
-            .str.to_lowercase()
-            .str.contains(pl.col("species_term").str.to_lowercase(), literal=True)
+            pl.col("model").str.contains(
+                pl.concat_str(
+                    pl.lit(r"(?i)\b"), pl.col("species_term").str.escape_regex(), pl.lit(r"\b")
+                )
+            )
         )
         .then(pl.col("model"))
-        .otherwise(pl.format("{} ({})", "model", "species_term")),
+        .otherwise(pl.concat_str("model", pl.lit(" ("), "species_term", pl.lit(")"))),
     )
     for path, model, code in (
         models.filter(

@@ -1,0 +1,526 @@
+"""Ingest: every bad input gives a Problem that names the file, the field or line, and a fix."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from exosynth.ingest import (
+    MAX_RECORD_BYTES,
+    discover_raw_files,
+    ingest,
+    read_raw,
+    read_study,
+    schema_problems,
+    shard_of,
+    study_validator,
+)
+from exosynth.problems import Problem
+
+PATH = "raw/bone_marrow/smith-2020.yaml"
+
+
+def line_of(text: str, fragment: str) -> int:
+    """1-based number of the only line of ``text`` that contains ``fragment``."""
+    found = [n for n, line in enumerate(text.splitlines(), 1) if fragment in line]
+    assert len(found) == 1, f"{fragment!r} is on lines {found}"
+    return found[0]
+
+
+def only_problem(data: str | bytes, validator, path: str = PATH) -> Problem:
+    """The single problem of a rejected file; the file must be rejected."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    record, problems = read_study(path, raw, validator)
+    assert record is None
+    assert len(problems) == 1, problems
+    problem = problems[0]
+    assert problem.file == path
+    assert problem.hint, "every problem says how to fix it"
+    return problem
+
+
+def field_problem(text: str, validator, field: str, path: str = PATH) -> Problem:
+    """The problem about ``field`` of a rejected record, at the line where the field is."""
+    record, problems = read_study(path, text.encode("utf-8"), validator)
+    assert record is None
+    matching = [p for p in problems if p.field == field]
+    assert len(matching) == 1, problems
+    problem = matching[0]
+    assert problem.file == path
+    assert problem.hint
+    return problem
+
+
+# -- the good path ---------------------------------------------------------------
+def test_valid_record_is_returned_as_parsed(good_record, validator):
+    text = good_record("smith-2020")
+    record, problems = read_study(PATH, text.encode("utf-8"), validator)
+    assert problems == []
+    assert record == yaml.safe_load(text)
+
+
+def test_real_records_all_pass(repo_root, validator):
+    paths = discover_raw_files(repo_root / "raw")
+    assert len(paths) == 26
+    records, problems = ingest(read_raw(paths), validator)
+    assert problems == []
+    assert records.height == 26
+    assert records["accepted"].all()
+    assert records["id"].to_list() == [Path(p).stem for p in sorted(paths)]
+
+
+# -- bytes and YAML syntax -------------------------------------------------------
+@pytest.mark.parametrize(
+    ("old", "new", "bad_line"),
+    [
+        ("  year: 2018", "   year: 2018", "   year: 2018"),  # over-indented
+        ("condition: Liver disease", "condition: Liver: disease", "condition: Liver: disease"),
+        ("  year: 2018", "\tyear: 2018", "\tyear: 2018"),  # a tab
+        # an unclosed quote: the line where the quoted text starts, not past the end of the file
+        ("condition: Liver disease", 'condition: "Liver disease', 'condition: "Liver disease'),
+    ],
+    ids=["indentation", "colon-in-value", "tab", "unclosed-quote"],
+)
+def test_malformed_yaml_names_the_line(good_record, validator, old, new, bad_line):
+    text = good_record("smith-2020", (old, new))
+    problem = only_problem(text, validator)
+    assert "yaml" in problem.message.lower()
+    assert problem.line == line_of(text, bad_line)
+
+
+def test_non_utf8_bytes_name_the_line(good_record, validator):
+    text = good_record("smith-2020")
+    data = text.encode("utf-8").replace(b"Liver disease", b"Liver \xe9 disease")  # Latin-1 e-acute
+    problem = only_problem(data, validator)
+    assert "UTF-8" in problem.message
+    assert "UTF-8" in problem.hint
+    assert problem.line == line_of(text, "condition:")
+
+
+def test_utf8_byte_order_mark_is_accepted(good_record, validator):
+    data = "\ufeff".encode() + good_record("smith-2020").encode("utf-8")
+    record, problems = read_study(PATH, data, validator)
+    assert problems == []
+    assert record["id"] == "smith-2020"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"   \n\n", b"# a comment\n\n   # another comment\n", "\ufeff\n".encode()],
+    ids=["empty", "blank-lines", "comments-only", "bom-only"],
+)
+def test_empty_file(validator, data):
+    problem = only_problem(data, validator)
+    assert "empty" in problem.message
+
+
+def test_several_documents(good_record, validator):
+    text = good_record("smith-2020") + "---\n" + good_record("jones-2021")
+    problem = only_problem(text, validator)
+    assert "several" in problem.message
+    assert "document" in problem.message
+    assert "---" in problem.hint
+    assert problem.line == line_of(text, "---")
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["document", "field"],
+)
+def test_python_object_tag_is_refused_and_never_run(
+    good_record, validator, tmp_path, monkeypatch, where
+):
+    monkeypatch.chdir(tmp_path)
+    payload = '!!python/object/apply:os.system ["echo pwned > marker"]'
+    text = (
+        f"{payload}\n"
+        if where == "document"
+        else good_record("smith-2020", ("condition: Liver disease", f"condition: {payload}"))
+    )
+    problem = only_problem(text, validator)
+    assert "tag" in problem.message.lower()
+    assert "tag" in problem.hint
+    assert problem.line == line_of(text, "!!python")
+    assert not (tmp_path / "marker").exists()
+
+
+def test_custom_tag_is_refused(good_record, validator):
+    text = good_record("smith-2020", ("condition: Liver disease", "condition: !disease Liver"))
+    problem = only_problem(text, validator)
+    assert "!disease" in problem.message
+    assert problem.line == line_of(text, "!disease")
+
+
+BILLION_LAUGHS = (
+    "\n".join(
+        [
+            'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+            *(
+                f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]"
+                for a, b in zip("abcdefgh", "bcdefghi", strict=True)
+            ),
+            "id: *i",
+        ]
+    )
+    + "\n"
+)
+
+
+def test_alias_bomb_is_refused_quickly(validator):
+    start = time.perf_counter()
+    problem = only_problem(BILLION_LAUGHS, validator)
+    assert time.perf_counter() - start < 5
+    assert "anchor" in problem.message
+    assert "alias" in problem.message
+    assert problem.line == 1
+
+
+def test_a_single_anchor_is_refused(good_record, validator):
+    text = good_record(
+        "smith-2020",
+        ("condition: Liver disease", "condition: &c Liver disease"),
+        ("results: Improves liver regeneration and recovery", "results: *c"),
+    )
+    problem = only_problem(text, validator)
+    assert "anchor" in problem.message
+    assert problem.line == line_of(text, "&c")
+
+
+def test_ampersand_and_asterisk_in_text_are_fine(good_record, validator):
+    text = good_record("smith-2020", ("condition: Liver disease", "condition: Liver & bile * x"))
+    record, problems = read_study(PATH, text.encode("utf-8"), validator)
+    assert problems == []
+    assert record["condition"] == "Liver & bile * x"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[" * 10000, "a: " + "[" * 10000 + "]" * 10000, "# R&D\n" + "[" * 10000],
+    ids=["open", "closed", "scanned"],
+)
+def test_deep_nesting_is_refused(validator, text):
+    start = time.perf_counter()
+    problem = only_problem(text, validator)
+    assert time.perf_counter() - start < 5
+    assert "nest" in problem.message.lower()
+
+
+def test_oversized_file_is_refused_unparsed(good_record, validator):
+    text = good_record("smith-2020")
+    padding = "#" * (MAX_RECORD_BYTES - len(text.encode("utf-8")))
+    at_limit = (text + padding).encode("utf-8")
+    assert len(at_limit) == MAX_RECORD_BYTES
+    record, problems = read_study(PATH, at_limit, validator)
+    assert problems == []
+    assert record is not None
+
+    problem = only_problem(at_limit + b"#", validator)
+    assert f"{MAX_RECORD_BYTES:,}" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [("- id: a\n- id: b\n", "list"), ("just some words\n", "str"), ("2018\n", "int")],
+)
+def test_top_level_must_be_a_mapping(validator, text, kind):
+    problem = only_problem(text, validator)
+    assert "mapping" in problem.message
+    assert kind in problem.message
+    assert problem.line == 1
+
+
+# -- the schema, field by field ----------------------------------------------------
+def test_unknown_field_suggests_the_known_one(good_record, validator):
+    text = good_record("smith-2020", ("condition: Liver disease", "conditon: Liver disease"))
+    problem = field_problem(text, validator, "conditon")
+    assert "unknown" in problem.message
+    assert '"condition"' in problem.hint
+    assert problem.line == line_of(text, "conditon:")
+
+
+@pytest.mark.parametrize(
+    ("edit", "field", "suggestion"),
+    [
+        (("  year: 2018", "  yaer: 2018"), "citation.yaer", "year"),
+        (("  species: Rat", "  specis: Rat"), "in_vivo[0].specis", "species"),
+    ],
+)
+def test_unknown_nested_field_suggests_the_known_one(
+    good_record, validator, edit, field, suggestion
+):
+    new = edit[1]
+    text = good_record("smith-2020", edit)
+    problem = field_problem(text, validator, field)
+    assert f'"{suggestion}"' in problem.hint
+    assert problem.line == line_of(text, new.strip())
+
+
+def test_unknown_field_without_a_close_match_lists_the_known_ones(good_record, validator):
+    text = good_record("smith-2020", ("  ref: 23", "  ref: 23\n  journal: Hepatology"))
+    problem = field_problem(text, validator, "citation.journal")
+    assert "first_author" in problem.hint
+    assert "doi" in problem.hint
+
+
+@pytest.mark.parametrize(
+    ("old", "field", "line_fragment"),
+    [
+        ("results: Improves liver regeneration and recovery\n", "results", None),
+        ("  year: 2018\n", "citation.year", "citation:"),
+        ("  species: Rat\n", "in_vivo[0].species", "- model:"),
+    ],
+)
+def test_missing_required_field(good_record, validator, old, field, line_fragment):
+    text = good_record("smith-2020", (old, ""))
+    problem = field_problem(text, validator, field)
+    assert "missing" in problem.message
+    assert field.rsplit(".", 1)[-1] in problem.hint
+    if line_fragment:
+        assert problem.line == line_of(text, line_fragment)
+
+
+def test_year_in_quotes_hint_writes_it_without(good_record, validator):
+    text = good_record("smith-2020", ("year: 2018", 'year: "2018"'))
+    problem = field_problem(text, validator, "citation.year")
+    assert "quotes" in problem.hint
+    assert "2018" in problem.hint
+    assert problem.line == line_of(text, "year:")
+
+
+@pytest.mark.parametrize(("sign", "word"), [("+", "true"), ("-", "false")])
+def test_plus_minus_for_in_vitro_hints_true_false(good_record, validator, sign, word):
+    text = good_record("smith-2020", ("in_vitro: true", f'in_vitro: "{sign}"'))
+    problem = field_problem(text, validator, "in_vitro")
+    assert f"{word} for {sign}" in problem.hint
+    assert problem.line == line_of(text, "in_vitro:")
+
+
+def test_date_for_year_hints_the_year_only(good_record, validator):
+    text = good_record("smith-2020", ("year: 2018", "year: 2018-05-01"))
+    problem = field_problem(text, validator, "citation.year")
+    assert "year" in problem.hint
+    assert "2018-05-01" not in problem.hint
+
+
+def test_year_before_1950_is_out_of_range(good_record, validator):
+    text = good_record("smith-2020", ("year: 2018", "year: 1900"))
+    problem = field_problem(text, validator, "citation.year")
+    assert "1900" in problem.message
+    assert "1950" in problem.hint
+
+
+def test_year_after_this_year_is_out_of_range(good_record, validator):
+    this_year = dt.date.today().year
+    accepted = good_record("smith-2020", ("year: 2018", f"year: {this_year}"))
+    assert read_study(PATH, accepted.encode("utf-8"), validator)[1] == []
+    text = good_record("smith-2020", ("year: 2018", f"year: {this_year + 1}"))
+    problem = field_problem(text, validator, "citation.year")
+    assert str(this_year) in problem.hint
+
+
+def test_year_limit_follows_the_calendar(good_record, repo_root):
+    later = study_validator(repo_root / "schemas" / "study.schema.json", today=dt.date(2031, 6, 1))
+    accepted = good_record("smith-2020", ("year: 2018", "year: 2031"))
+    assert read_study(PATH, accepted.encode("utf-8"), later)[1] == []
+    text = good_record("smith-2020", ("year: 2018", "year: 2032"))
+    problem = field_problem(text, later, "citation.year")
+    assert "2031" in problem.hint
+
+
+@pytest.mark.parametrize("bad_id", ["Smith-2020", "smith_2020", "2020-smith", "smith--2020"])
+def test_bad_id_pattern(good_record, validator, bad_id):
+    text = good_record(bad_id)
+    problem = field_problem(text, validator, "id", path=f"raw/bone_marrow/{bad_id}.yaml")
+    assert "lower-case" in problem.hint
+    assert problem.line == line_of(text, "id:")
+
+
+@pytest.mark.parametrize(
+    "doi",
+    [
+        "10.1016/j.stem.2018.01.001",
+        "https://doi.org/10.1000/xyz",
+        "http://dx.doi.org/10.1000/xyz",
+        '"doi: 10.1000/xyz"',
+    ],
+)
+def test_doi_forms_accepted(good_record, validator, doi):
+    text = good_record("smith-2020", ("  ref: 23", f"  ref: 23\n  doi: {doi}"))
+    assert read_study(PATH, text.encode("utf-8"), validator)[1] == []
+
+
+@pytest.mark.parametrize("doi", ["not-a-doi", "10.12/abc", "doi.org/abc", "10.1000/with space"])
+def test_bad_doi(good_record, validator, doi):
+    text = good_record("smith-2020", ("  ref: 23", f"  ref: 23\n  doi: {doi}"))
+    problem = field_problem(text, validator, "citation.doi")
+    assert "10." in problem.hint
+    assert problem.line == line_of(text, "doi:")
+
+
+@pytest.mark.parametrize("pmid", ["29625071", '"29625071"'])
+def test_pmid_forms_accepted(good_record, validator, pmid):
+    text = good_record("smith-2020", ("  ref: 23", f"  ref: 23\n  pmid: {pmid}"))
+    assert read_study(PATH, text.encode("utf-8"), validator)[1] == []
+
+
+@pytest.mark.parametrize("pmid", ['"12ab"', '"0123"', "0", "-5", "12.5", "1234567890"])
+def test_bad_pmid(good_record, validator, pmid):
+    text = good_record("smith-2020", ("  ref: 23", f"  ref: 23\n  pmid: {pmid}"))
+    problem = field_problem(text, validator, "citation.pmid")
+    assert problem.line == line_of(text, "pmid:")
+
+
+def test_id_must_match_the_file_name(good_record, validator):
+    text = good_record("smith-2020")
+    problem = field_problem(text, validator, "id", path="raw/bone_marrow/smith-2021.yaml")
+    for name in ("smith-2020", "smith-2021"):
+        assert name in problem.message
+        assert name in problem.hint
+    assert problem.line == line_of(text, "id:")
+
+
+def test_duplicate_key_is_a_problem_not_a_silent_overwrite(good_record, validator):
+    """YAML keys are unique; PyYAML would silently keep the last of two `condition:` lines."""
+    text = good_record(
+        "smith-2020",
+        ("condition: Liver disease", "condition: Liver disease\ncondition: Liver fibrosis"),
+    )
+    problem = field_problem(text, validator, "condition")
+    assert problem.line in {line_of(text, "Liver disease"), line_of(text, "Liver fibrosis")}
+
+
+@pytest.mark.parametrize(
+    ("edit", "field"),
+    [
+        (("  ref: 23", "  ref: 99999999999999999999"), "citation.ref"),
+        (("clinical: null", "clinical:\n  patients: 99999999999999999999"), "clinical.patients"),
+        (("review_row: 1", "review_row: 9223372036854775808"), "review_row"),
+    ],
+    ids=["ref", "patients", "review_row"],
+)
+def test_number_too_large_for_the_study_table_is_a_problem_not_a_crash(
+    good_record, validator, edit, field
+):
+    """One file must never stop the ingest of the others with a traceback."""
+    path = "raw/bone_marrow/smith-2020.yaml"
+    files = [
+        (path, good_record("smith-2020", edit).encode("utf-8")),
+        ("raw/bone_marrow/jones-2021.yaml", good_record("jones-2021").encode("utf-8")),
+    ]
+    records, problems = ingest(files, validator)
+    assert dict(zip(records["raw_file"], records["accepted"], strict=True)) == {
+        path: False,
+        "raw/bone_marrow/jones-2021.yaml": True,
+    }
+    assert [(p.file, p.field) for p in problems] == [(path, field)]
+
+
+def test_all_problems_of_a_file_at_once(good_record, validator):
+    text = good_record(
+        "smith-2020",
+        ("year: 2018", 'year: "2018"'),
+        ("in_vitro: true", 'in_vitro: "+"'),
+        ("  ref: 23", "  ref: 23\n  doi: not-a-doi"),
+    )
+    problems = read_study(PATH, text.encode("utf-8"), validator)[1]
+    assert sorted(p.field for p in problems) == ["citation.doi", "citation.year", "in_vitro"]
+    assert all(p.file == PATH and p.hint and p.line for p in problems)
+    assert schema_problems(PATH, text, yaml.safe_load(text), validator) == problems
+
+
+def test_schema_problems_of_a_valid_record_are_none(good_record, validator):
+    text = good_record("smith-2020")
+    assert schema_problems(PATH, text, yaml.safe_load(text), validator) == []
+
+
+# -- many files ------------------------------------------------------------------
+def test_ingest_keeps_every_file_and_reports_the_rejected(good_record, validator):
+    files = [
+        ("raw/bone_marrow/zeta-2020.yaml", good_record("zeta-2020").encode("utf-8")),
+        ("raw/bone_marrow/empty-2020.yaml", b""),
+        (
+            "raw/adipose/alpha-2020.yaml",
+            good_record("alpha-2020", ("in_vitro: true", "in_vitro: maybe")).encode(),
+        ),
+        ("raw/adipose/beta-2020.yaml", good_record("beta-2020").encode("utf-8")),
+    ]
+    records, problems = ingest(files, validator)
+    assert records["raw_file"].to_list() == sorted(path for path, _ in files)
+    accepted = dict(zip(records["raw_file"], records["accepted"], strict=True))
+    assert accepted == {
+        "raw/adipose/alpha-2020.yaml": False,
+        "raw/adipose/beta-2020.yaml": True,
+        "raw/bone_marrow/empty-2020.yaml": False,
+        "raw/bone_marrow/zeta-2020.yaml": True,
+    }
+    assert {p.file for p in problems} == {
+        "raw/adipose/alpha-2020.yaml",
+        "raw/bone_marrow/empty-2020.yaml",
+    }
+    digests = dict(zip(records["raw_file"], records["sha256"], strict=True))
+    assert all(digests[path] == hashlib.sha256(data).hexdigest() for path, data in files)
+    beta = records.filter(records["raw_file"] == "raw/adipose/beta-2020.yaml").row(0, named=True)
+    assert beta["id"] == "beta-2020"
+    assert beta["year"] == 2018
+    assert beta["in_vivo"] == [
+        {"model": "Liver injury model", "species": "Rat", "model_type": None}
+    ]
+
+
+def test_discover_raw_files(tmp_path):
+    raw = tmp_path / "raw"
+    wanted = [raw / "adipose" / "b.yaml", raw / "bone_marrow" / "a.yml", raw / "top.yaml"]
+    unwanted = [
+        raw / "adipose" / ".hidden.yaml",
+        raw / ".git" / "c.yaml",
+        raw / "notes.txt",
+        raw / "adipose" / "d.yaml.bak",
+    ]
+    for path in wanted + unwanted:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("id: x\n", encoding="utf-8")
+    found = discover_raw_files(raw)
+    assert found == sorted(p.as_posix() for p in wanted)
+
+
+def test_discover_raw_files_of_an_empty_folder(tmp_path):
+    assert discover_raw_files(tmp_path) == []
+
+
+def test_shard_of_is_in_range_and_spreads():
+    paths = [f"raw/bone_marrow/paper-{n}.yaml" for n in range(200)]
+    for shards in (1, 2, 3, 8):
+        assigned = [shard_of(p, shards) for p in paths]
+        assert set(assigned) == set(range(shards))
+        assert assigned == [shard_of(p, shards) for p in paths]
+
+
+def test_shard_of_is_stable_across_processes():
+    """The DAG is planned in one process and run in others: hash seeds must not matter.
+
+    The Snakefile shards with exosynth.corpus (a light import); it must agree with ingest's.
+    """
+    paths = [f"raw/adipose/paper-{n}.yaml" for n in range(20)]
+    here = [shard_of(p, 7) for p in paths]
+    code = (
+        "import sys; from exosynth.corpus import shard_of; "
+        "print([shard_of(p, 7) for p in sys.argv[1:]])"
+    )
+    for seed in ("1", "12345"):
+        out = subprocess.run(
+            [sys.executable, "-c", code, *paths],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            timeout=60,
+        )
+        assert out.stdout.strip() == str(here)

@@ -1,0 +1,352 @@
+"""Normalize: words of the records to codes, through the shipped config/vocabulary.yaml."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import polars as pl
+import pytest
+import yaml
+
+from exosynth.ingest import discover_raw_files, ingest, read_raw
+from exosynth.normalize import normalize
+from exosynth.settings import load_yaml, source_tables, validate_against
+from exosynth.vocabulary import SourceMatch, SpeciesMatch, UnknownTerm, Vocabulary
+
+
+@pytest.fixture(scope="module")
+def vocabulary(repo_root) -> Vocabulary:
+    raw = validate_against(
+        load_yaml(repo_root / "config" / "vocabulary.yaml"),
+        repo_root / "schemas" / "vocabulary.schema.yaml",
+        "config/vocabulary.yaml",
+    )
+    return Vocabulary.from_mapping(raw)
+
+
+@pytest.fixture(scope="module")
+def tables(repo_root):
+    config = validate_against(
+        load_yaml(repo_root / "config" / "config.yaml"),
+        repo_root / "schemas" / "config.schema.yaml",
+        "config/config.yaml",
+    )
+    return source_tables(config)
+
+
+def record_text(
+    record_id: str,
+    *,
+    source: str = "bone marrow",
+    in_vitro: bool = True,
+    in_vivo: tuple[tuple[str, str], ...] = (),
+    clinical: int | None = None,
+) -> str:
+    document = {
+        "id": record_id,
+        "source": source,
+        "citation": {"first_author": "Smith", "year": 2020},
+        "condition": "Liver disease",
+        "in_vitro": in_vitro,
+        "in_vivo": [{"model": model, "species": species} for model, species in in_vivo],
+        "clinical": None if clinical is None else {"patients": clinical},
+        "results": "Improves recovery",
+    }
+    return yaml.safe_dump(document, sort_keys=False)
+
+
+@pytest.fixture
+def normalized(validator, vocabulary, tables):
+    """``normalized({"bone_marrow/smith-2020": text})`` -> (studies, problems), raw_dir "raw"."""
+
+    def run(files: dict[str, str]) -> tuple[pl.DataFrame, list]:
+        pairs = [(f"raw/{name}.yaml", text.encode("utf-8")) for name, text in files.items()]
+        records, problems = ingest(pairs, validator)
+        assert problems == []
+        return normalize(records, vocabulary, tables, "raw")
+
+    return run
+
+
+def study(studies: pl.DataFrame, record_id: str) -> dict:
+    rows = studies.filter(pl.col("id") == record_id).to_dicts()
+    assert len(rows) == 1, f"{record_id} is not in the study table once"
+    return rows[0]
+
+
+# -- the vocabulary --------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("term", "source", "donor"),
+    [
+        ("Human umbilical cord", "umbilical_cord", "human"),
+        ("hUC-MSC", "umbilical_cord", "human"),
+        ("BMSC", "bone_marrow", None),
+        ("BM-MSC", "bone_marrow", None),
+        ("ADSC", "adipose", None),
+        ("AMSC", "adipose", None),
+        ("UC-MSC", "umbilical_cord", None),
+        ("bone marrow", "bone_marrow", None),
+        ("adipose tissue", "adipose", None),
+        ("umbilical cord", "umbilical_cord", None),
+        ("human bone marrow mesenchymal stem cells", "bone_marrow", "human"),
+        ("Rat bone  marrow", "bone_marrow", "rat"),
+    ],
+)
+def test_source_terms(vocabulary, term, source, donor):
+    assert vocabulary.match_source(term) == SourceMatch(source, donor)
+
+
+@pytest.mark.parametrize(
+    ("term", "species", "strain"),
+    [
+        ("SD rats", "rat", "Sprague-Dawley"),
+        ("Sprague-Dawley rats", "rat", "Sprague-Dawley"),
+        ("Wistar rats", "rat", "Wistar"),
+        ("C57BL/6 mice", "mouse", "C57BL/6"),
+        ("Nude mice", "mouse", "nude"),
+        ("Rat", "rat", None),
+        ("mice", "mouse", None),
+        ("Rabbit", "rabbit", None),
+    ],
+)
+def test_species_terms(vocabulary, term, species, strain):
+    assert vocabulary.match_species(term) == SpeciesMatch(species, strain)
+
+
+@pytest.mark.parametrize(("term", "closest"), [("Rta", "rat"), ("Hamsterz", "hamster")])
+def test_unknown_species_term_suggests_the_closest(vocabulary, term, closest):
+    match = vocabulary.match_species(term)
+    assert isinstance(match, UnknownTerm)
+    assert closest in match.suggestions
+
+
+# -- problems of normalization -----------------------------------------------------
+@pytest.mark.parametrize(("term", "closest"), [("Rta", "rat"), ("Hamsterz", "hamster")])
+def test_unknown_species_is_a_problem_naming_file_and_suggestions(normalized, term, closest):
+    studies, problems = normalized(
+        {
+            "bone_marrow/smith-2020": record_text("smith-2020", in_vivo=(("Wound model", term),)),
+            "bone_marrow/jones-2021": record_text("jones-2021", in_vivo=(("Wound model", "Rat"),)),
+        }
+    )
+    assert len(problems) == 1
+    problem = problems[0]
+    assert problem.file == "raw/bone_marrow/smith-2020.yaml"
+    assert "species" in problem.field
+    assert term in problem.message
+    assert f'"{closest}"' in problem.hint
+    assert studies["id"].to_list() == ["jones-2021"]
+
+
+def test_unknown_source_is_a_problem_naming_file_and_suggestions(normalized):
+    studies, problems = normalized(
+        {
+            "bone_marrow/smith-2020": record_text("smith-2020", source="bone marow"),
+            "bone_marrow/jones-2021": record_text("jones-2021"),
+        }
+    )
+    assert len(problems) == 1
+    problem = problems[0]
+    assert problem.file == "raw/bone_marrow/smith-2020.yaml"
+    assert problem.field == "source"
+    assert "bone marow" in problem.message
+    assert '"bone marrow"' in problem.hint
+    assert studies["id"].to_list() == ["jones-2021"]
+
+
+def test_folder_must_agree_with_source(normalized):
+    studies, problems = normalized(
+        {
+            "adipose/smith-2020": record_text("smith-2020", source="BM-MSC"),
+            "adipose/jones-2021": record_text("jones-2021", source="ADSC"),
+        }
+    )
+    assert len(problems) == 1
+    problem = problems[0]
+    assert problem.file == "raw/adipose/smith-2020.yaml"
+    assert problem.field == "source"
+    assert "adipose" in problem.message
+    assert "bone_marrow" in problem.message
+    assert "raw/bone_marrow/" in problem.hint
+    assert studies["id"].to_list() == ["jones-2021"]
+
+
+def test_source_without_a_table_is_a_problem(normalized, tables):
+    assert "placenta" not in {t.key for t in tables}
+    studies, problems = normalized(
+        {"placenta/smith-2020": record_text("smith-2020", source="placenta")}
+    )
+    assert len(problems) == 1
+    problem = problems[0]
+    assert problem.file == "raw/placenta/smith-2020.yaml"
+    assert problem.field == "source"
+    assert "placenta" in problem.message
+    assert "config/config.yaml" in problem.hint
+    assert studies.height == 0
+
+
+# -- the study table -------------------------------------------------------------
+def test_stage_is_the_highest_reached(normalized):
+    rat = (("Liver injury model", "Rat"),)
+    studies, problems = normalized(
+        {
+            "bone_marrow/all-2020": record_text("all-2020", in_vivo=rat, clinical=4),
+            "bone_marrow/people-2020": record_text("people-2020", in_vitro=False, clinical=1),
+            "bone_marrow/animal-2020": record_text("animal-2020", in_vivo=rat),
+            "bone_marrow/animalonly-2020": record_text(
+                "animalonly-2020", in_vitro=False, in_vivo=rat
+            ),
+            "bone_marrow/dish-2020": record_text("dish-2020"),
+        }
+    )
+    assert problems == []
+    stages = dict(zip(studies["id"], studies["stage"], strict=True))
+    assert stages == {
+        "all-2020": "clinical",
+        "people-2020": "clinical",
+        "animal-2020": "animal",
+        "animalonly-2020": "animal",
+        "dish-2020": "in_vitro",
+    }
+
+
+def test_species_are_codes_sorted_and_joined_with_human_for_clinical_use(normalized):
+    models = (
+        ("Wound model", "Wistar rats"),
+        ("Tumour xenograft", "Nude mice"),
+        ("Ear wound model", "New Zealand white rabbits"),
+        ("Skin wound model", "SD rats"),
+    )
+    studies, problems = normalized(
+        {
+            "bone_marrow/many-2020": record_text("many-2020", in_vivo=models),
+            "bone_marrow/treated-2020": record_text("treated-2020", in_vivo=models, clinical=3),
+            "bone_marrow/people-2020": record_text("people-2020", in_vitro=False, clinical=3),
+            "bone_marrow/dish-2020": record_text("dish-2020"),
+        }
+    )
+    assert problems == []
+    assert study(studies, "many-2020")["species"] == "mouse;rabbit;rat"
+    assert study(studies, "treated-2020")["species"] == "human;mouse;rabbit;rat"
+    assert study(studies, "people-2020")["species"] == "human"
+    assert study(studies, "dish-2020")["species"] is None
+    strains = study(studies, "many-2020")["strain"].split(";")
+    assert sorted(strains) == sorted(["Wistar", "nude", "New Zealand white", "Sprague-Dawley"])
+
+
+@pytest.mark.parametrize(
+    ("model", "species", "shown"),
+    [
+        (
+            "Mouse full-thickness incision wound model",
+            "Mouse",
+            "Mouse full-thickness incision wound model",
+        ),
+        ("Wound model", "Rat", "Wound model (Rat)"),
+        ("Rat tail model", "Rat", "Rat tail model"),
+        # "rat" inside "degeneration" is not the species named in the text
+        (
+            "Intervertebral disc degeneration model",
+            "Rat",
+            "Intervertebral disc degeneration model (Rat)",
+        ),
+    ],
+    ids=["names-species", "appended", "names-species-rat", "species-inside-a-word"],
+)
+def test_model_text_gets_the_species_unless_it_names_it(normalized, model, species, shown):
+    studies, problems = normalized(
+        {"bone_marrow/smith-2020": record_text("smith-2020", in_vivo=((model, species),))}
+    )
+    assert problems == []
+    assert study(studies, "smith-2020")["in_vivo"] == shown
+
+
+def test_several_models_are_joined_in_record_order(normalized):
+    models = (("Wound model", "Rat"), ("Burn model", "Mouse"))
+    studies, _ = normalized({"bone_marrow/smith-2020": record_text("smith-2020", in_vivo=models)})
+    assert study(studies, "smith-2020")["in_vivo"] == "Wound model (Rat); Burn model (Mouse)"
+
+
+# -- the 26 records of the review --------------------------------------------------
+REVIEW_SPECIES = {"rat": "rat", "rabbit": "rabbit", "mouse": "mouse", "nude mice": "mouse"}
+
+
+def review_rows(data_dir: Path) -> list[dict]:
+    """The rows of the review's Tables 1-3 with their table number, ref and species code."""
+    rows = []
+    for table in (1, 2, 3):
+        with (data_dir / f"review_table{table}.csv").open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                ref = re.fullmatch(r"(\w+) et al\[(\d+)\], (\d{4})", row["Ref."])
+                assert ref, row["Ref."]
+                in_vivo = row["In vivo study (animal model / clinical use)"]
+                if in_vivo == "-":
+                    species = None
+                elif in_vivo.lower().startswith("clinical patient"):
+                    species = "human"
+                else:
+                    named = re.search(r"\(([^)]+)\)$", in_vivo)
+                    species = REVIEW_SPECIES[(named[1] if named else in_vivo.split()[0]).lower()]
+                rows.append(
+                    {
+                        "table": table,
+                        "ref": int(ref[2]),
+                        "first_author": ref[1],
+                        "year": int(ref[3]),
+                        "in_vitro": row["In vitro study"] == "+",
+                        "in_vivo": in_vivo,
+                        "species": species,
+                    }
+                )
+    return rows
+
+
+@pytest.fixture(scope="module")
+def review_studies(repo_root, vocabulary, tables, validator):
+    raw_dir = repo_root / "raw"
+    records, problems = ingest(read_raw(discover_raw_files(raw_dir)), validator)
+    assert problems == []
+    studies, problems = normalize(records, vocabulary, tables, raw_dir.as_posix())
+    assert problems == []
+    return studies, review_rows(repo_root / "tests" / "data")
+
+
+def test_review_studies_per_source(review_studies, tables):
+    studies, review = review_studies
+    per_table = {t.table: t.key for t in tables}
+    expected = {per_table[n]: sum(r["table"] == n for r in review) for n in per_table}
+    assert expected == {"bone_marrow": 10, "adipose": 7, "umbilical_cord": 9}
+    counts = dict(studies.group_by("source").len().iter_rows())
+    assert counts == expected
+
+
+def test_review_studies_as_the_tables_print_them(review_studies):
+    studies, review = review_studies
+    by_ref = {row["ref"]: row for row in studies.to_dicts()}
+    assert sorted(by_ref) == sorted(r["ref"] for r in review)
+    for expected in review:
+        got = by_ref[expected["ref"]]
+        assert got["table"] == expected["table"], expected["ref"]
+        assert got["first_author"] == expected["first_author"], expected["ref"]
+        assert got["year"] == expected["year"], expected["ref"]
+        assert got["in_vitro"] == expected["in_vitro"], expected["ref"]
+        assert got["species"] == expected["species"], expected["ref"]
+        stage = (
+            "clinical"
+            if expected["species"] == "human"
+            else ("animal" if expected["species"] else "in_vitro")
+        )
+        assert got["stage"] == stage, expected["ref"]
+        if stage == "animal":
+            assert got["in_vivo"] == expected["in_vivo"], expected["ref"]
+        else:
+            assert got["in_vivo"] is None, expected["ref"]
+
+
+def test_review_studies_in_the_review_order(review_studies):
+    studies, review = review_studies
+    assert studies["ref"].to_list() == [r["ref"] for r in review]
+    assert studies["raw_file"].is_unique().all()
+    assert studies["id"].is_unique().all()

@@ -1,0 +1,176 @@
+"""Validate: checks across records (unique id, DOI and PMID; evidence present)."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from exosynth.ingest import discover_raw_files, ingest, read_raw
+from exosynth.validate import validate_records
+
+
+def add_citation(key: str, value: str) -> tuple[str, str]:
+    """An edit for ``good_record`` that adds ``citation.<key>``."""
+    return ("  ref: 23", f"  ref: 23\n  {key}: {value}")
+
+
+@pytest.fixture
+def records_of(validator):
+    """``records_of({path: text})`` -> the ingested records; unless told, ingest accepts all."""
+
+    def build(files: dict[str, str | bytes], *, clean: bool = True) -> pl.DataFrame:
+        pairs = [(p, t.encode("utf-8") if isinstance(t, str) else t) for p, t in files.items()]
+        records, problems = ingest(pairs, validator)
+        if clean:
+            assert problems == []
+        return records
+
+    return build
+
+
+def accepted(records: pl.DataFrame) -> dict[str, bool]:
+    return dict(zip(records["raw_file"], records["accepted"], strict=True))
+
+
+def test_valid_records_pass_untouched(records_of, good_record):
+    records = records_of(
+        {
+            "raw/bone_marrow/smith-2020.yaml": good_record(
+                "smith-2020", add_citation("doi", "10.1000/a")
+            ),
+            "raw/adipose/jones-2021.yaml": good_record(
+                "jones-2021", add_citation("doi", "10.1000/b")
+            ),
+            "raw/bone_marrow/lee-2019.yaml": good_record("lee-2019", add_citation("pmid", "123")),
+            "raw/bone_marrow/kim-2019.yaml": good_record("kim-2019", add_citation("pmid", "1234")),
+        }
+    )
+    checked, problems = validate_records(records)
+    assert problems == []
+    assert_frame_equal(checked, records.sort("raw_file"))
+
+
+def test_real_records_pass(repo_root, validator):
+    records, _ = ingest(read_raw(discover_raw_files(repo_root / "raw")), validator)
+    checked, problems = validate_records(records)
+    assert problems == []
+    assert checked["accepted"].all()
+
+
+def test_duplicate_id_rejects_both_files(records_of, good_record):
+    first, second = "raw/bone_marrow/smith-2020.yaml", "raw/adipose/smith-2020.yaml"
+    other = "raw/bone_marrow/jones-2021.yaml"
+    records = records_of(
+        {
+            first: good_record("smith-2020"),
+            second: good_record("smith-2020", ("source: bone marrow", "source: adipose tissue")),
+            other: good_record("jones-2021"),
+        }
+    )
+    checked, problems = validate_records(records)
+    assert accepted(checked) == {first: False, second: False, other: True}
+    assert sorted(p.file for p in problems) == sorted([first, second])
+    for problem in problems:
+        assert problem.field == "id"
+        assert "smith-2020" in problem.message
+        assert problem.hint
+        assert problem.stage == "validate"
+
+
+@pytest.mark.parametrize(
+    ("doi_a", "doi_b"),
+    [
+        ("10.1000/ABC", "https://doi.org/10.1000/abc"),
+        ("10.1000/abc", "http://dx.doi.org/10.1000/Abc"),
+        ("10.1000/abc", '"doi: 10.1000/ABC"'),
+    ],
+)
+def test_duplicate_doi_written_differently(records_of, good_record, doi_a, doi_b):
+    a, b, c = (f"raw/bone_marrow/{n}.yaml" for n in ("smith-2020", "jones-2021", "lee-2019"))
+    records = records_of(
+        {
+            a: good_record("smith-2020", add_citation("doi", doi_a)),
+            b: good_record("jones-2021", add_citation("doi", doi_b)),
+            c: good_record("lee-2019", add_citation("doi", "10.1000/abcd")),
+        }
+    )
+    checked, problems = validate_records(records)
+    assert accepted(checked) == {a: False, b: False, c: True}
+    assert sorted(p.file for p in problems) == sorted([a, b])
+    assert {p.field for p in problems} == {"citation.doi"}
+    assert all(p.hint for p in problems)
+
+
+def test_duplicate_pmid_as_text_and_number(records_of, good_record):
+    a, b, c = (f"raw/umbilical_cord/{n}.yaml" for n in ("smith-2020", "jones-2021", "lee-2019"))
+    records = records_of(
+        {
+            a: good_record("smith-2020", add_citation("pmid", '"123"')),
+            b: good_record("jones-2021", add_citation("pmid", "123")),
+            c: good_record("lee-2019", add_citation("pmid", "1234")),
+        }
+    )
+    checked, problems = validate_records(records)
+    assert accepted(checked) == {a: False, b: False, c: True}
+    assert sorted(p.file for p in problems) == sorted([a, b])
+    assert {p.field for p in problems} == {"citation.pmid"}
+    assert all("123" in p.message for p in problems)
+
+
+NO_ANIMALS = ("in_vivo:\n- model: Liver injury model\n  species: Rat\n", "")
+
+
+@pytest.mark.parametrize(
+    "in_vivo", ["", "in_vivo: []\n", "in_vivo: null\n"], ids=["absent", "empty", "null"]
+)
+def test_record_without_evidence_is_rejected(records_of, good_record, in_vivo):
+    path, other = "raw/bone_marrow/smith-2020.yaml", "raw/bone_marrow/jones-2021.yaml"
+    text = good_record(
+        "smith-2020", ("in_vitro: true", "in_vitro: false"), (NO_ANIMALS[0], in_vivo)
+    )
+    records = records_of({path: text, other: good_record("jones-2021")})
+    checked, problems = validate_records(records)
+    assert accepted(checked) == {path: False, other: True}
+    assert len(problems) == 1
+    problem = problems[0]
+    assert problem.file == path
+    assert problem.field == "in_vitro"
+    assert "evidence" in problem.message
+    assert "clinical" in problem.hint
+
+
+@pytest.mark.parametrize(
+    "edits",
+    [
+        (("in_vitro: true", "in_vitro: false"), ("clinical: null", "clinical:\n  patients: 2")),
+        (("in_vitro: true", "in_vitro: false"),),
+        (NO_ANIMALS,),
+    ],
+    ids=["clinical-only", "animal-only", "in-vitro-only"],
+)
+def test_one_kind_of_evidence_is_enough(records_of, good_record, edits):
+    path = "raw/bone_marrow/smith-2020.yaml"
+    checked, problems = validate_records(records_of({path: good_record("smith-2020", *edits)}))
+    assert problems == []
+    assert accepted(checked) == {path: True}
+
+
+def test_files_rejected_by_ingest_pass_through_unjudged(records_of, good_record):
+    """Two broken files have no id: they are not duplicates of each other, and stay rejected."""
+    good = "raw/bone_marrow/smith-2020.yaml"
+    records = records_of(
+        {
+            "raw/bone_marrow/empty-2020.yaml": b"",
+            "raw/bone_marrow/broken-2020.yaml": b"id: [\n",
+            good: good_record("smith-2020"),
+        },
+        clean=False,
+    )
+    checked, problems = validate_records(records)
+    assert problems == []
+    assert accepted(checked) == {
+        "raw/bone_marrow/broken-2020.yaml": False,
+        "raw/bone_marrow/empty-2020.yaml": False,
+        good: True,
+    }
