@@ -1,0 +1,663 @@
+"""Export: Tables 1-3 cell for cell against an independent transcription of the review,
+a workbook that is safe to hand out and byte-identical across builds, and Table 4
+from configuration alone.
+
+The studies are built in-process (ingest, validate, normalize as functions) from the
+repository's raw/ and config; no Snakemake run here, so the file stays fast.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import datetime as dt
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import pytest
+import xlsxwriter
+import xlsxwriter.core
+
+from exosynth import export, ingest, normalize, rules, settings, validate
+from exosynth.vocabulary import Vocabulary
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data"
+REVIEW_TABLES = (1, 2, 3)
+TITLES: dict[str, str] = json.loads((DATA / "review_titles.json").read_text(encoding="utf-8"))
+FOOTNOTES: dict[str, str] = json.loads((DATA / "review_footnotes.json").read_text(encoding="utf-8"))
+GAP_COLUMNS = (
+    "source,n_studies,n_in_vitro,n_animal,n_clinical,clinical_share,clinical_share_ci_low,"
+    "clinical_share_ci_high,translation_gap"
+)
+# A hand-made translation gap with the contract's columns; wetlands has no studies, so
+# its shares are empty and must stay empty cells, not zeros or text.
+GAP_CSV = (
+    GAP_COLUMNS + "\n"
+    "bone_marrow,10,8,9,1,0.1,0.0179,0.4042,0.9\n"
+    "adipose,7,5,3,0,0.0,0.0,0.3543,1.0\n"
+    "umbilical_cord,9,7,8,1,0.1111,0.0199,0.435,0.8889\n"
+    "wetlands,0,0,0,0,,,,\n"
+    "all,26,20,20,2,0.0769,0.0214,0.2414,0.9231\n"
+)
+LEDGER = {"files_read": 27, "included": 26, "rejected": 1, "raw_checksum": "ab" * 32}
+
+
+# -- building the studies in-process ---------------------------------------------------
+def load_config() -> dict:
+    return settings.validate_against(
+        settings.load_yaml(ROOT / "config" / "config.yaml"),
+        ROOT / "schemas" / "config.schema.yaml",
+        "config",
+    )
+
+
+def build_studies(raw_dir: Path, config: dict) -> pl.DataFrame:
+    """ingest -> validate -> normalize on ``raw_dir``, as the rules run them; no problems."""
+    files = ingest.discover_raw_files(raw_dir)
+    records, problems = ingest.ingest(
+        ingest.read_raw(files), ingest.study_validator(ROOT / "schemas" / "study.schema.json")
+    )
+    assert problems == []
+    records, problems = validate.validate_records(records)
+    assert problems == []
+    vocabulary = Vocabulary.from_mapping(settings.load_yaml(ROOT / "config" / "vocabulary.yaml"))
+    studies, problems = normalize.normalize(
+        records, vocabulary, settings.source_tables(config), raw_dir.as_posix()
+    )
+    assert problems == []
+    return studies
+
+
+def copy_raw(tmp_path: Path) -> Path:
+    raw = tmp_path / "raw"
+    shutil.copytree(ROOT / "raw", raw)
+    return raw
+
+
+def add_record(raw: Path, folder: str, record_id: str, body: str) -> None:
+    """A record file ``raw/<folder>/<record_id>.yaml``; ``body`` is YAML after the id line."""
+    target = raw / folder / f"{record_id}.yaml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(f"id: {record_id}\n{body}", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def config() -> dict:
+    return load_config()
+
+
+@pytest.fixture(scope="module")
+def studies(config: dict) -> pl.DataFrame:
+    return build_studies(ROOT / "raw", config)
+
+
+@pytest.fixture(scope="module")
+def gap() -> pl.DataFrame:
+    return pl.read_csv(io.StringIO(GAP_CSV))
+
+
+def all_tables(
+    studies: pl.DataFrame, config: dict
+) -> list[tuple[settings.SourceTable, pl.DataFrame]]:
+    return [(t, export.table_rows(studies, t)) for t in settings.source_tables(config)]
+
+
+def build_workbook(path: Path, studies: pl.DataFrame, config: dict, gap: pl.DataFrame) -> Path:
+    export.write_workbook(
+        path,
+        all_tables(studies, config),
+        gap,
+        studies,
+        export.about_rows(config, LEDGER, "9.9.9-test"),
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def workbook_path(
+    tmp_path_factory: pytest.TempPathFactory,
+    studies: pl.DataFrame,
+    config: dict,
+    gap: pl.DataFrame,
+) -> Path:
+    return build_workbook(tmp_path_factory.mktemp("book") / "exosynth.xlsx", studies, config, gap)
+
+
+@pytest.fixture(scope="module")
+def workbook(workbook_path: Path) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(workbook_path)
+
+
+# -- reading the outputs back ---------------------------------------------------------------
+def transcription(number: int) -> list[list[str]]:
+    """The independent transcription: header row, then one row per study."""
+    with (DATA / f"review_table{number}.csv").open(newline="", encoding="utf-8") as handle:
+        return list(csv.reader(handle))
+
+
+def markdown_cells(line: str) -> list[str]:
+    r"""The cells of one pipe-table line; "\x" stands for x (the exporter escapes \ and |)."""
+    cells: list[str] = []
+    current: list[str] = []
+    chars = iter(line.strip())
+    for char in chars:
+        if char == "\\":
+            current.append(next(chars))
+        elif char == "|":
+            cells.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    assert cells[0] == "", f"not a pipe-table row: {line!r}"
+    assert "".join(current) == "", f"not a pipe-table row: {line!r}"
+    return cells[1:]
+
+
+def parse_markdown(text: str) -> tuple[str, list[list[str]], list[str]]:
+    """Heading (bold markers removed), the table's rows with its header, the other lines."""
+    assert text.endswith("\n")
+    assert not text.endswith("\n\n")
+    assert "\r" not in text
+    lines = text.removesuffix("\n").split("\n")
+    table = [line for line in lines if line.startswith("|")]
+    header, rule, *body = table
+    assert set(markdown_cells(rule)) <= {"---", ":---:", "---:"}
+    others = [line for line in lines[1:] if line and not line.startswith("|")]
+    return lines[0].replace("**", ""), [markdown_cells(r) for r in [header, *body]], others
+
+
+def csv_rows(data: bytes) -> list[list[str]]:
+    assert b"\r" not in data
+    return list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+
+
+def sheet_values(sheet: openpyxl.worksheet.worksheet.Worksheet) -> list[list[object]]:
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+# -- (a) Tables 1-3 as CSV and Markdown --------------------------------------------------------
+@pytest.mark.parametrize("number", REVIEW_TABLES)
+def test_markdown_matches_the_review_cell_for_cell(
+    number: int, studies: pl.DataFrame, config: dict
+) -> None:
+    table = settings.source_tables(config)[number - 1]
+    assert table.table == number
+    title, rows, others = parse_markdown(
+        export.table_markdown(export.table_rows(studies, table), table)
+    )
+    assert title == TITLES[str(number)]
+    assert rows == transcription(number)
+    assert others == [FOOTNOTES[str(number)]]
+
+
+@pytest.mark.parametrize("number", REVIEW_TABLES)
+def test_csv_matches_the_review_cell_for_cell(
+    number: int, studies: pl.DataFrame, config: dict
+) -> None:
+    table = settings.source_tables(config)[number - 1]
+    assert csv_rows(export.table_csv(export.table_rows(studies, table))) == transcription(number)
+
+
+def test_table_rows_has_exactly_the_review_columns(studies: pl.DataFrame, config: dict) -> None:
+    rows = export.table_rows(studies, settings.source_tables(config)[0])
+    assert rows.columns == list(export.TABLE_COLUMNS)
+    assert rows.schema == dict.fromkeys(export.TABLE_COLUMNS, pl.String)
+
+
+def _study(**values: object) -> dict:
+    base = dict.fromkeys(normalize.STUDY_COLUMNS)
+    base.update(
+        id="x-2020",
+        source="bone_marrow",
+        table=1,
+        condition="Sepsis",
+        in_vitro=False,
+        results="Works",
+        first_author="Xu",
+        year=2020,
+        ref=7,
+        raw_file="raw/x.yaml",
+    )
+    base.update(values)
+    return base
+
+
+def test_in_vivo_cell_joins_animal_and_clinical_use(studies: pl.DataFrame, config: dict) -> None:
+    frame = pl.DataFrame(
+        [
+            _study(id="a", in_vivo="Sepsis model (Mouse)", clinical_patients=3),
+            _study(id="b", in_vivo="Sepsis model (Mouse); Lung injury model (Rat)"),
+            _study(id="c", clinical_patients=1, in_vitro=True),
+            _study(id="d", in_vitro=True, ref=None),
+        ],
+        schema=studies.schema,
+    )
+    rows = export.table_rows(frame, settings.source_tables(config)[0])
+    assert rows.rows() == [
+        (
+            "Sepsis",
+            "-",
+            "Sepsis model (Mouse); Clinical patients (3)",
+            "Works",
+            "Xu et al[7], 2020",
+        ),
+        (
+            "Sepsis",
+            "-",
+            "Sepsis model (Mouse); Lung injury model (Rat)",
+            "Works",
+            "Xu et al[7], 2020",
+        ),
+        ("Sepsis", "+", "Clinical patient", "Works", "Xu et al[7], 2020"),
+        ("Sepsis", "+", "-", "Works", "Xu et al, 2020"),
+    ]
+
+
+def test_markdown_escapes_what_would_break_the_table(studies: pl.DataFrame, config: dict) -> None:
+    text = "a | b \\ c\nd"
+    frame = pl.DataFrame([_study(results=text)], schema=studies.schema)
+    table = settings.source_tables(config)[0]
+    markdown = export.table_markdown(export.table_rows(frame, table), table)
+    assert "a \\| b \\\\ c d" in markdown
+    assert parse_markdown(markdown)[1][1][3] == "a | b \\ c d"
+    assert csv_rows(export.table_csv(export.table_rows(frame, table)))[1][3] == text
+
+
+def test_a_source_without_studies_gives_a_header_only_table(
+    studies: pl.DataFrame, config: dict
+) -> None:
+    table = settings.SourceTable("placenta", 4, "Placenta", "Placental MSC", ())
+    rows = export.table_rows(studies, table)
+    assert rows.height == 0
+    assert csv_rows(export.table_csv(rows)) == [list(export.TABLE_COLUMNS)]
+    title, cells, others = parse_markdown(export.table_markdown(rows, table))
+    assert (title, cells, others) == ("Table 4 Placental MSC", [list(export.TABLE_COLUMNS)], [])
+
+
+# -- (b) the workbook ----------------------------------------------------------------------
+def test_workbook_sheets_in_order(workbook: openpyxl.Workbook) -> None:
+    assert workbook.sheetnames == [
+        "Table 1",
+        "Table 2",
+        "Table 3",
+        "Translation gap",
+        "Studies",
+        "About",
+    ]
+
+
+@pytest.mark.parametrize("number", REVIEW_TABLES)
+def test_table_sheet_matches_the_review(number: int, workbook: openpyxl.Workbook) -> None:
+    sheet = workbook[f"Table {number}"]
+    expected = transcription(number)
+    values = sheet_values(sheet)
+    assert values[0] == [TITLES[str(number)], None, None, None, None]
+    assert values[1 : 1 + len(expected)] == expected
+    assert values[1 + len(expected)] == [None] * 5
+    assert values[2 + len(expected)] == [FOOTNOTES[str(number)], None, None, None, None]
+    assert len(values) == len(expected) + 3
+    assert sheet.freeze_panes == "A3"
+    assert sheet.auto_filter.ref == f"A2:E{1 + len(expected)}"
+    header = sheet["A2"]
+    assert header.font.b
+    assert header.fill.fgColor.rgb.upper().endswith("DCE6F1")
+    assert sheet["D3"].alignment.wrap_text
+    widths = [sheet.column_dimensions[c].width for c in "ABCDE"]
+    assert all(6 <= w <= export.MAX_WIDTH + 1 for w in widths)
+
+
+def test_data_sheets_hold_the_frames_as_typed_values(
+    workbook: openpyxl.Workbook, studies: pl.DataFrame, gap: pl.DataFrame
+) -> None:
+    for name, frame in (("Translation gap", gap), ("Studies", studies)):
+        sheet = workbook[name]
+        assert sheet_values(sheet) == [frame.columns, *[list(r) for r in frame.rows()]]
+        assert sheet.freeze_panes == "A2"
+        last = openpyxl.utils.get_column_letter(frame.width)
+        assert sheet.auto_filter.ref == f"A1:{last}{frame.height + 1}"
+    wetlands = workbook["Translation gap"]["F5"]
+    assert (wetlands.value, workbook["Translation gap"]["B5"].value) == (None, 0)
+    assert workbook["Studies"]["N2"].data_type == "n"  # year: a number, not text
+
+
+def test_about_sheet_says_what_it_was_built_from(workbook: openpyxl.Workbook, config: dict) -> None:
+    about = dict(sheet_values(workbook["About"]))
+    assert about["Review"] == config["review"]["title"]
+    assert about["Data cut-off"] == config["review"]["data_cutoff"]
+    assert about["How to cite"] == config["review"]["cite_as"]
+    assert (about["Raw files read"], about["Studies included"], about["Raw files rejected"]) == (
+        "27",
+        "26",
+        "1",
+    )
+    assert about["Raw set checksum (SHA-256)"] == LEDGER["raw_checksum"]
+    assert about["exosynth version"] == "9.9.9-test"
+    assert about["Sheets"] == "Table 1, Table 2, Table 3, Translation gap, Studies, About"
+
+
+def test_about_rows_carry_no_timestamp(config: dict) -> None:
+    rows = export.about_rows(config, LEDGER, "1")
+    assert rows == export.about_rows(config, LEDGER, "1")
+    year = str(dt.datetime.now(tz=dt.UTC).year)
+    assert not any(re.search(r"\d{2}:\d{2}", v) or year in v for _, v in rows)
+
+
+def test_workbook_stores_nan_as_empty_and_refuses_text_excel_would_cut(tmp_path: Path) -> None:
+    numbers = pl.DataFrame({"x": [1.5, float("nan"), float("inf"), None]})
+    export.write_workbook(tmp_path / "nan.xlsx", [], numbers, pl.DataFrame({"y": ["ok"]}), [])
+    sheet = openpyxl.load_workbook(tmp_path / "nan.xlsx")["Translation gap"]
+    assert [c.value for c in sheet["A"]] == ["x", 1.5]
+    too_long = pl.DataFrame({"results": ["x" * (export.EXCEL_MAX_STRING + 1)]})
+    with pytest.raises(ValueError, match="results: a value of 32,768 characters"):
+        export.write_workbook(tmp_path / "long.xlsx", [], numbers, too_long, [])
+
+
+# -- (c) nothing in the data becomes a formula ------------------------------------------------
+PAYLOADS = {
+    "results": '=HYPERLINK("http://example.invalid","x")',
+    "conditions": ("+1 cells", "-", "@SUM(A1)"),
+}
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory, config: dict) -> tuple[pl.DataFrame, Path]:
+    """The real records plus three whose text looks like spreadsheet formulas."""
+    tmp = tmp_path_factory.mktemp("hostile")
+    raw = copy_raw(tmp)
+    common = "citation:\n  first_author: Evil\n  year: 2020\nin_vitro: true\n"
+    add_record(
+        raw,
+        "bone_marrow",
+        "evil-2020a",
+        (
+            "source: bone marrow\n"
+            + common
+            + f"condition: '+1 cells'\nresults: '{PAYLOADS['results']}'\n"
+        ),
+    )
+    add_record(
+        raw,
+        "bone_marrow",
+        "evil-2020b",
+        (
+            "source: bone marrow\n"
+            + common
+            + "condition: '-'\nin_vivo:\n- model: '-1 model'\n  species: Mouse\n"
+            "results: \"+cmd|' /C calc'!A0\"\n"
+        ),
+    )
+    add_record(
+        raw,
+        "bone_marrow",
+        "evil-2020c",
+        (
+            "source: bone marrow\n"
+            + common
+            + "condition: '@SUM(A1)'\nclinical:\n  patients: 3\nresults: '-2+3'\n"
+        ),
+    )
+    studies = build_studies(raw, config)
+    gap = pl.read_csv(io.StringIO(GAP_CSV))
+    return studies, build_workbook(tmp / "hostile.xlsx", studies, config, gap)
+
+
+def test_formula_like_text_is_stored_as_text(hostile: tuple[pl.DataFrame, Path]) -> None:
+    _, path = hostile
+    book = openpyxl.load_workbook(path)
+    wanted = {
+        PAYLOADS["results"],
+        *PAYLOADS["conditions"],
+        "+cmd|' /C calc'!A0",
+        "-2+3",
+        "-1 model (Mouse)",
+    }
+    for name in ("Table 1", "Studies"):
+        found = {
+            cell.value: cell.data_type
+            for row in book[name].iter_rows()
+            for cell in row
+            if cell.value in wanted
+        }
+        assert set(found) == wanted
+        assert set(found.values()) == {"s"}
+    table1 = sheet_values(book["Table 1"])
+    assert ["+1 cells", "+", "-", PAYLOADS["results"], "Evil et al, 2020"] in table1
+    assert ["@SUM(A1)", "+", "Clinical patients (3)", "-2+3", "Evil et al, 2020"] in table1
+
+
+def test_no_formula_element_in_any_sheet(hostile: tuple[pl.DataFrame, Path]) -> None:
+    _, path = hostile
+    with zipfile.ZipFile(path) as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert len(sheets) == 6
+        for name in sheets:
+            xml = archive.read(name)
+            assert not re.search(rb"<f[\s>/]", xml), name
+        assert b"HYPERLINK" in archive.read("xl/worksheets/sheet1.xml")
+        assert "xl/vbaProject.bin" not in archive.namelist()
+
+
+def test_formula_like_text_survives_csv_and_markdown(
+    hostile: tuple[pl.DataFrame, Path], config: dict
+) -> None:
+    studies, _ = hostile
+    table = settings.source_tables(config)[0]
+    rows = export.table_rows(studies, table)
+    expected = [list(export.TABLE_COLUMNS), *[list(r) for r in rows.rows()]]
+    assert csv_rows(export.table_csv(rows)) == expected
+    assert parse_markdown(export.table_markdown(rows, table))[1] == expected
+    assert ["-", "+", "-1 model (Mouse)", "+cmd|' /C calc'!A0", "Evil et al, 2020"] in expected
+
+
+# -- (d) byte-identical builds ------------------------------------------------------------------
+class _LaterClockMeta(type):
+    def __instancecheck__(cls, instance: object) -> bool:
+        return isinstance(instance, dt.datetime)
+
+
+class _LaterClock(metaclass=_LaterClockMeta):
+    """Stands in for ``datetime`` inside xlsxwriter: the clock reads 2031."""
+
+    @staticmethod
+    def now(tz: dt.tzinfo | None = None) -> dt.datetime:
+        return dt.datetime(2031, 7, 8, 9, 10, 11, tzinfo=tz)
+
+
+@contextmanager
+def another_time_and_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A later clock for xlsxwriter and another local time zone, undone afterwards."""
+    with monkeypatch.context() as patch:
+        patch.setattr(xlsxwriter.core, "datetime", _LaterClock)
+        patch.setenv("TZ", "EXO-14")
+        time.tzset()
+        try:
+            yield
+        finally:
+            patch.undo()
+    time.tzset()
+
+
+def write_inputs(folder: Path, studies: pl.DataFrame) -> tuple[str, str, str]:
+    folder.mkdir(parents=True)
+    paths = (folder / "studies.parquet", folder / "gap.csv", folder / "validation.json")
+    studies.write_parquet(paths[0])
+    paths[1].write_text(GAP_CSV, encoding="utf-8")
+    paths[2].write_text(json.dumps(LEDGER), encoding="utf-8")
+    return str(paths[0]), str(paths[1]), str(paths[2])
+
+
+def build_all(folder: Path, studies: pl.DataFrame, config: dict) -> dict[str, bytes]:
+    """Every export of the rule wrappers, built in ``folder``; file name -> bytes."""
+    studies_in, gap_in, ledger_in = write_inputs(folder / "in", studies)
+    out = folder / "out"
+    out.mkdir()
+    numbers = [t.table for t in settings.source_tables(config)]
+    csv_out = [str(out / f"table{n}.csv") for n in numbers]
+    md_out = [str(out / f"table{n}.md") for n in numbers]
+    rules.write_tables(studies_in, config, csv_out, md_out)
+    rules.write_workbook_file(studies_in, gap_in, ledger_in, config, str(out / "book.xlsx"))
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+
+
+@pytest.mark.skipif(not hasattr(time, "tzset"), reason="time.tzset is Unix-only")
+def test_builds_are_byte_identical_across_times_and_folders(
+    tmp_path: Path, studies: pl.DataFrame, config: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = build_all(tmp_path / "a", studies, config)
+    with another_time_and_zone(monkeypatch):
+        # The fake clock must reach xlsxwriter, or this test proves nothing.
+        probe = tmp_path / "probe.xlsx"
+        with xlsxwriter.Workbook(str(probe)) as book:
+            book.add_worksheet()
+        with zipfile.ZipFile(probe) as archive:
+            assert b"2031-07-08" in archive.read("docProps/core.xml")
+        second = build_all(tmp_path / "elsewhere" / "deeper", studies, config)
+    assert sorted(first) == [
+        "book.xlsx",
+        *[f"table{n}.{e}" for n in (1, 2, 3) for e in ("csv", "md")],
+    ]
+    for name, data in first.items():
+        assert data == second[name], f"{name} differs between builds"
+    with zipfile.ZipFile(io.BytesIO(first["book.xlsx"])) as archive:
+        assert {i.date_time for i in archive.infolist()} == {(1980, 1, 31, 0, 0, 0)}
+        core = archive.read("docProps/core.xml")
+        assert b"2000-01-01T00:00:00Z" in core
+        assert os.environ.get("USER", "\0").encode() not in core
+
+
+def test_outputs_are_matched_to_tables_by_number(
+    tmp_path: Path, studies: pl.DataFrame, config: dict
+) -> None:
+    studies_in, _, _ = write_inputs(tmp_path / "in", studies)
+    with pytest.raises(ValueError, match=r"tables \[1, 2\], the config has tables \[1, 2, 3\]"):
+        rules.write_tables(
+            studies_in,
+            config,
+            [str(tmp_path / f"table{n}.csv") for n in (1, 2)],
+            [str(tmp_path / f"table{n}.md") for n in (1, 2, 3)],
+        )
+
+
+def test_translation_gap_columns_keep_their_types_when_empty(
+    tmp_path: Path, studies: pl.DataFrame, config: dict
+) -> None:
+    """A source with no studies has empty shares: they stay empty cells, the counts numbers."""
+    studies_in, gap_in, ledger_in = write_inputs(tmp_path / "in", studies)
+    Path(gap_in).write_text(GAP_COLUMNS + "\nwetlands,0,0,0,0,,,,\n", encoding="utf-8")
+    out = tmp_path / "book.xlsx"
+    rules.write_workbook_file(studies_in, gap_in, ledger_in, config, str(out))
+    sheet = openpyxl.load_workbook(out)["Translation gap"]
+    assert sheet_values(sheet)[1] == ["wetlands", 0, 0, 0, 0, None, None, None, None]
+    assert sheet["B2"].data_type == "n"
+
+
+# -- (e) a fourth source is Table 4 without code changes ---------------------------------------
+def test_fourth_source_becomes_table_4(tmp_path: Path, config: dict) -> None:
+    config4 = copy.deepcopy(config)
+    config4["sources"]["placenta"] = {
+        "table": 4,
+        "label": "Placenta",
+        "title": "Exosomes derived from placental mesenchymal stem cells",
+        "footnote": [["PMSC-Ex", "Exosomes derived from placental mesenchymal stem cells"]],
+    }
+    settings.validate_against(config4, ROOT / "schemas" / "config.schema.yaml", "config")
+    raw = copy_raw(tmp_path)
+    add_record(
+        raw,
+        "placenta",
+        "alvarez-2021",
+        (
+            "source: placenta\ncitation:\n  first_author: Alvarez\n  year: 2021\n  ref: 61\n"
+            "condition: Preeclampsia\nin_vitro: true\nin_vivo:\n- model: Preeclampsia model\n"
+            "  species: Rat\nresults: Lowers blood pressure\n"
+        ),
+    )
+    add_record(
+        raw,
+        "placenta",
+        "berg-2022",
+        (
+            "source: placental MSC\ncitation:\n  first_author: Berg\n  year: 2022\n"
+            "condition: Premature ovarian failure\nin_vitro: false\nclinical:\n  patients: 2\n"
+            "results: Restores ovarian function\n"
+        ),
+    )
+    studies = build_studies(raw, config4)
+    built = tmp_path / "built"
+    files = build_all(built, studies, config4)
+    expected = [
+        list(export.TABLE_COLUMNS),
+        [
+            "Preeclampsia",
+            "+",
+            "Preeclampsia model (Rat)",
+            "Lowers blood pressure",
+            "Alvarez et al[61], 2021",
+        ],
+        [
+            "Premature ovarian failure",
+            "-",
+            "Clinical patients (2)",
+            "Restores ovarian function",
+            "Berg et al, 2022",
+        ],
+    ]
+    assert csv_rows(files["table4.csv"]) == expected
+    title, cells, others = parse_markdown(files["table4.md"].decode("utf-8"))
+    assert title == "Table 4 Exosomes derived from placental mesenchymal stem cells"
+    assert cells == expected
+    assert others == ["PMSC-Ex: Exosomes derived from placental mesenchymal stem cells."]
+    assert csv_rows(files["table3.csv"]) == transcription(3)
+    book = openpyxl.load_workbook(built / "out" / "book.xlsx")
+    assert book.sheetnames == [
+        "Table 1",
+        "Table 2",
+        "Table 3",
+        "Table 4",
+        "Translation gap",
+        "Studies",
+        "About",
+    ]
+    assert sheet_values(book["Table 4"])[1:4] == expected
+    assert "Table 4, Translation gap" in dict(sheet_values(book["About"]))["Sheets"]
+
+
+# -- (f) LibreOffice opens the workbook --------------------------------------------------------
+def test_libreoffice_converts_the_workbook(workbook_path: Path, tmp_path: Path) -> None:
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None:
+        pytest.skip("LibreOffice (soffice) is not on PATH; install it to check the workbook opens")
+    profile = (tmp_path / "profile").as_uri()
+    done = subprocess.run(
+        [
+            office,
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--convert-to",
+            "csv",
+            "--outdir",
+            str(tmp_path),
+            str(workbook_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    converted = tmp_path / "exosynth.csv"
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert converted.exists(), done.stdout + done.stderr
+    first_sheet = converted.read_text(encoding="utf-8", errors="replace")
+    assert "Damania et al[23], 2018" in first_sheet
