@@ -1,4 +1,4 @@
-# exosynth: raw study records -> validated, normalized studies -> statistics and tables.
+# exosynth: raw study records -> validated, normalized studies -> statistics, tables, figures.
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -8,6 +8,10 @@ configfile: "config/config.yaml"
 
 
 include: "workflow/rules/common.smk"
+
+
+# `snakemake --report results/report.html`: this text, then every output marked report().
+report: "workflow/report/workflow.rst"
 
 
 wildcard_constraints:
@@ -20,6 +24,9 @@ rule all:
         "results/studies.csv",
         "results/studies.parquet",
         "results/translation_gap.csv",
+        expand("results/tables/table{n}.{ext}", n=TABLES, ext=["csv", "md"]),
+        "results/exosynth.xlsx",
+        expand("results/figures/{name}.{ext}", name=FIGURES, ext=["png", "svg", "csv"]),
 
 
 rule ingest:
@@ -32,6 +39,8 @@ rule ingest:
         problems="results/interim/ingest/shard-{shard}.problems.json",
     log:
         "results/logs/ingest/shard-{shard}.log",
+    benchmark:
+        "results/benchmarks/ingest/shard-{shard}.tsv"
     threads: 1
     resources:
         mem_mb=1000,
@@ -48,6 +57,9 @@ rule validate:
         problems="results/interim/validate.problems.json",
     log:
         "results/logs/validate.log",
+    benchmark:
+        "results/benchmarks/validate.tsv"
+    threads: 2
     resources:
         mem_mb=2000,
     script:
@@ -65,8 +77,12 @@ rule normalize:
         problems="results/interim/normalize.problems.json",
     params:
         raw_dir=RAW_DIR,
+        sources=config["sources"],
     log:
         "results/logs/normalize.log",
+    benchmark:
+        "results/benchmarks/normalize.tsv"
+    threads: 2
     resources:
         mem_mb=2000,
     script:
@@ -84,30 +100,22 @@ rule report:
             "results/interim/normalize.problems.json",
         ],
     output:
-        report="results/validation_report.md",
+        report=report(
+            "results/validation_report.md",
+            caption="workflow/report/validation_report.rst",
+            category="Validation",
+        ),
         ledger="results/validation.json",
     params:
         raw_dir=RAW_DIR,
     log:
         "results/logs/report.log",
+    benchmark:
+        "results/benchmarks/report.tsv"
+    resources:
+        mem_mb=1000,
     script:
         "workflow/scripts/report.py"
-
-
-rule stats:
-    """Translation-gap statistics per source, species and model mix, the evidence gap map."""
-    input:
-        studies="results/studies.parquet",
-    output:
-        translation_gap="results/translation_gap.csv",
-        species="results/stats/species_by_source.csv",
-        model_types="results/stats/model_type_by_source.csv",
-        gap_map="results/stats/evidence_gap_map.csv",
-        time_to_translation="results/stats/time_to_translation.csv",
-    log:
-        "results/logs/stats.log",
-    script:
-        "workflow/scripts/stats.py"
 
 
 rule publish:
@@ -123,5 +131,101 @@ rule publish:
         on_invalid=config["on_invalid"],
     log:
         "results/logs/publish.log",
+    benchmark:
+        "results/benchmarks/publish.tsv"
+    resources:
+        mem_mb=1000,
     script:
         "workflow/scripts/publish.py"
+
+
+rule stats:
+    """Translation-gap statistics per source, species and model mix, the evidence gap map."""
+    input:
+        studies="results/studies.parquet",
+    output:
+        translation_gap=statistic("results/translation_gap.csv", "translation_gap"),
+        species=statistic("results/stats/species_by_source.csv", "species_by_source"),
+        model_types=statistic("results/stats/model_type_by_source.csv", "model_type_by_source"),
+        gap_map=statistic("results/stats/evidence_gap_map.csv", "evidence_gap_map_table"),
+        time_to_translation=statistic(
+            "results/stats/time_to_translation.csv", "time_to_translation"
+        ),
+    params:
+        sources=config["sources"],
+    log:
+        "results/logs/stats.log",
+    benchmark:
+        "results/benchmarks/stats.tsv"
+    resources:
+        mem_mb=1000,
+    script:
+        "workflow/scripts/stats.py"
+
+
+rule tables:
+    """Tables 1..N with the review's columns, as CSV for analysts and Markdown for manuscripts."""
+    input:
+        studies="results/studies.parquet",
+    output:
+        csv=expand("results/tables/table{n}.csv", n=TABLES),
+        md=expand("results/tables/table{n}.md", n=TABLES),
+    params:
+        # Titles and footnotes as params: editing them in the config rebuilds the tables.
+        sources=config["sources"],
+    log:
+        "results/logs/tables.log",
+    benchmark:
+        "results/benchmarks/tables.tsv"
+    resources:
+        mem_mb=1000,
+    script:
+        "workflow/scripts/tables.py"
+
+
+rule workbook:
+    """The reviewer workbook: a sheet per table, the translation gap, the studies, About."""
+    input:
+        studies="results/studies.parquet",
+        translation_gap="results/translation_gap.csv",
+        ledger="results/validation.json",
+    output:
+        xlsx="results/exosynth.xlsx",
+    params:
+        sources=config["sources"],
+        review=config["review"],
+    log:
+        "results/logs/workbook.log",
+    benchmark:
+        "results/benchmarks/workbook.tsv"
+    resources:
+        mem_mb=2000,
+    script:
+        "workflow/scripts/workbook.py"
+
+
+rule figures:
+    """Figures of the evidence from the statistics and the study table; the numbers drawn as CSV."""
+    input:
+        studies="results/studies.parquet",
+        translation_gap="results/translation_gap.csv",
+        gap_map="results/stats/evidence_gap_map.csv",
+        species="results/stats/species_by_source.csv",
+        model_types="results/stats/model_type_by_source.csv",
+    output:
+        **{
+            f"{name}_{ext}": figure_file(name, ext)
+            for name in FIGURES
+            for ext in ("png", "svg", "csv")
+        },
+    params:
+        sources=config["sources"],
+        top_conditions=config["figures"]["top_conditions"],
+    log:
+        "results/logs/figures.log",
+    benchmark:
+        "results/benchmarks/figures.tsv"
+    resources:
+        mem_mb=1000,
+    script:
+        "workflow/scripts/figures.py"

@@ -42,9 +42,10 @@ def logged(log_file: str | Path, rule: str) -> Iterator[logging.Logger]:
         handler.close()
 
 
-def write_json(data: Any, path: str | Path) -> None:  # noqa: ANN401
-    Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False) + "\n",
-                          encoding="utf-8")
+def write_json(data: Any, path: str | Path) -> None:
+    Path(path).write_text(
+        json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False) + "\n", encoding="utf-8"
+    )
 
 
 def ingest_shard(files: Sequence[str], schema: str, records_out: str, problems_out: str) -> None:
@@ -53,54 +54,89 @@ def ingest_shard(files: Sequence[str], schema: str, records_out: str, problems_o
     records, problems = ingest(read_raw(files), study_validator(schema))
     records.write_parquet(records_out)
     write_problems(problems, problems_out)
-    log.info("ingested %d files: %d accepted, %d problems", records.height,
-             records["accepted"].sum(), len(problems))
+    log.info(
+        "ingested %d files: %d accepted, %d problems",
+        records.height,
+        records["accepted"].sum(),
+        len(problems),
+    )
 
 
 def validate_shards(shards: Sequence[str], records_out: str, problems_out: str) -> None:
     from exosynth.ingest import RECORD_SCHEMA
     from exosynth.validate import validate_records
 
-    records = pl.concat([pl.read_parquet(p) for p in shards]) if shards else pl.DataFrame(
-        schema=RECORD_SCHEMA)
+    records = (
+        pl.concat([pl.read_parquet(p) for p in shards])
+        if shards
+        else pl.DataFrame(schema=RECORD_SCHEMA)
+    )
     records, problems = validate_records(records)
     records.write_parquet(records_out)
     write_problems(problems, problems_out)
     log.info("validated %d records: %d cross-record problems", records.height, len(problems))
 
 
-def normalize_records(records_in: str, vocabulary: str, vocabulary_schema: str,
-                      config: dict, raw_dir: str, studies_out: str, problems_out: str) -> None:
+def normalize_records(
+    records_in: str,
+    vocabulary: str,
+    vocabulary_schema: str,
+    config: dict,
+    raw_dir: str,
+    studies_out: str,
+    problems_out: str,
+) -> None:
     from exosynth.normalize import normalize
     from exosynth.settings import load_yaml, source_tables, validate_against
     from exosynth.vocabulary import Vocabulary
 
     terms = Vocabulary.from_mapping(
-        validate_against(load_yaml(vocabulary), vocabulary_schema, vocabulary))
-    studies, problems = normalize(pl.read_parquet(records_in), terms, source_tables(config), raw_dir)
+        validate_against(load_yaml(vocabulary), vocabulary_schema, vocabulary)
+    )
+    studies, problems = normalize(
+        pl.read_parquet(records_in), terms, source_tables(config), raw_dir
+    )
     studies.write_parquet(studies_out)
     write_problems(problems, problems_out)
     log.info("normalized %d studies: %d vocabulary problems", studies.height, len(problems))
 
 
-def write_report(records_in: str, studies_in: str, problems_in: Sequence[str], raw_dir: str,
-                 report_out: str, ledger_out: str) -> None:
+def write_report(
+    records_in: str,
+    studies_in: str,
+    problems_in: Sequence[str],
+    raw_dir: str,
+    report_out: str,
+    ledger_out: str,
+) -> None:
     from exosynth.report import ledger, render_markdown
 
     problems = read_problems(*problems_in)
     summary = ledger(pl.read_parquet(records_in), pl.read_parquet(studies_in), problems, raw_dir)
     write_json(summary, ledger_out)
     Path(report_out).write_text(render_markdown(summary), encoding="utf-8")
-    log.info("files read %d, included %d, rejected %d", summary["files_read"],
-             summary["included"], summary["rejected"])
+    log.info(
+        "files read %d, included %d, rejected %d",
+        summary["files_read"],
+        summary["included"],
+        summary["rejected"],
+    )
 
 
 class InvalidRecords(SystemExit):
     """Raised to stop the build when records are invalid and on_invalid is "fail"."""
 
 
-def publish_studies(studies_in: str, ledger_in: str, report: str, on_invalid: str,
-                    csv_out: str, parquet_out: str, *, limit: int = 50) -> None:
+def publish_studies(
+    studies_in: str,
+    ledger_in: str,
+    report: str,
+    on_invalid: str,
+    csv_out: str,
+    parquet_out: str,
+    *,
+    limit: int = 50,
+) -> None:
     """The gate: publish the normalized table, or stop the build listing every problem."""
     summary = json.loads(Path(ledger_in).read_text(encoding="utf-8"))
     problems = [Problem(**p) for p in summary["problems"]]
@@ -119,13 +155,20 @@ def publish_studies(studies_in: str, ledger_in: str, report: str, on_invalid: st
     studies = pl.read_parquet(studies_in)
     studies.write_csv(csv_out)
     studies.write_parquet(parquet_out)
-    log.info("published %d studies (%d rejected files left out)", studies.height,
-             summary["rejected"])
+    log.info(
+        "published %d studies (%d rejected files left out)", studies.height, summary["rejected"]
+    )
 
 
-def compute_statistics(studies_in: str, config: dict, translation_gap_out: str,
-                       species_out: str, model_types_out: str, gap_map_out: str,
-                       time_to_translation_out: str) -> None:
+def compute_statistics(
+    studies_in: str,
+    config: dict,
+    translation_gap_out: str,
+    species_out: str,
+    model_types_out: str,
+    gap_map_out: str,
+    time_to_translation_out: str,
+) -> None:
     from exosynth import stats
     from exosynth.settings import source_tables
 
@@ -138,3 +181,154 @@ def compute_statistics(studies_in: str, config: dict, translation_gap_out: str,
     stats.evidence_gap_map(studies, tables).write_csv(gap_map_out)
     stats.time_to_translation(studies).write_csv(time_to_translation_out)
     log.info("statistics of %d studies in %d sources", studies.height, gap.height - 1)
+
+
+def _outputs_by_table(paths: Sequence[str], numbers: Sequence[int], kind: str) -> dict[int, str]:
+    """Each configured table's output file, matched by the number in its name (``table4.csv``).
+
+    Matching by number, not by position, keeps Table 4 out of table3.md whatever
+    order Snakemake lists the outputs in.
+    """
+    import re
+
+    by_number: dict[int, str] = {}
+    for path in paths:
+        found = re.search(r"(\d+)$", Path(path).stem)
+        if found is None or int(found.group(1)) in by_number:
+            raise ValueError(
+                f"{kind} output {path!r}: expected one file per table, named table<N>.{kind}"
+            )
+        by_number[int(found.group(1))] = path
+    if sorted(by_number) != sorted(numbers):
+        raise ValueError(
+            f"{kind} outputs are for tables {sorted(by_number)}, the config has "
+            f"tables {sorted(numbers)}"
+        )
+    return by_number
+
+
+def write_tables(
+    studies_in: str, config: dict, csv_out: Sequence[str], md_out: Sequence[str]
+) -> None:
+    """Tables 1..N as CSV (for analysts) and Markdown (for manuscripts and diffs)."""
+    from exosynth.export import table_csv, table_markdown, table_rows
+    from exosynth.settings import source_tables
+
+    studies = pl.read_parquet(studies_in)
+    tables = source_tables(config)
+    numbers = [t.table for t in tables]
+    csv_paths = _outputs_by_table(csv_out, numbers, "csv")
+    md_paths = _outputs_by_table(md_out, numbers, "md")
+    for table in tables:
+        rows = table_rows(studies, table)
+        Path(csv_paths[table.table]).write_bytes(table_csv(rows))
+        Path(md_paths[table.table]).write_bytes(table_markdown(rows, table).encode("utf-8"))
+        log.info("table %d (%s): %d studies", table.table, table.key, rows.height)
+
+
+# The translation-gap contract (DESIGN.md); a column left empty in every row must not
+# turn into text in the workbook because the CSV reader could not infer its type.
+_TRANSLATION_GAP_TYPES: dict[str, pl.DataType] = {
+    "source": pl.String(),
+    "n_studies": pl.Int64(),
+    "n_in_vitro": pl.Int64(),
+    "n_animal": pl.Int64(),
+    "n_clinical": pl.Int64(),
+    "clinical_share": pl.Float64(),
+    "clinical_share_ci_low": pl.Float64(),
+    "clinical_share_ci_high": pl.Float64(),
+    "translation_gap": pl.Float64(),
+}
+
+
+def write_workbook_file(
+    studies_in: str, translation_gap_in: str, ledger_in: str, config: dict, xlsx_out: str
+) -> None:
+    """The reviewer workbook, with an About sheet saying what it was built from."""
+    from exosynth import __version__
+    from exosynth.export import about_rows, table_rows, write_workbook
+    from exosynth.settings import source_tables
+
+    studies = pl.read_parquet(studies_in)
+    gap = pl.read_csv(translation_gap_in, schema_overrides=_TRANSLATION_GAP_TYPES)
+    summary = json.loads(Path(ledger_in).read_text(encoding="utf-8"))
+    tables = [(t, table_rows(studies, t)) for t in source_tables(config)]
+    write_workbook(xlsx_out, tables, gap, studies, about_rows(config, summary, __version__))
+    log.info(
+        "workbook %s: %d table sheets, %d studies, %d translation-gap rows",
+        xlsx_out,
+        len(tables),
+        studies.height,
+        gap.height,
+    )
+
+
+# Column types of the statistics the figures read back: a column empty in every row (no
+# clinical study anywhere, say) must stay numeric rather than become text.
+_STATS_TYPES: dict[str, pl.DataType] = {
+    "source": pl.String(),
+    "species": pl.String(),
+    "model_type": pl.String(),
+    **{
+        name: pl.Int64()
+        for name in (
+            "n_studies",
+            "n_in_vitro",
+            "n_animal",
+            "n_clinical",
+            "in_vitro",
+            "animal",
+            "clinical",
+            "total",
+        )
+    },
+    **{
+        name: pl.Float64()
+        for name in (
+            "clinical_share",
+            "clinical_share_ci_low",
+            "clinical_share_ci_high",
+            "translation_gap",
+        )
+    },
+}
+
+
+def _read_stats(path: str) -> pl.DataFrame:
+    header = pl.read_csv(path, n_rows=0).columns
+    return pl.read_csv(
+        path, schema_overrides={c: _STATS_TYPES[c] for c in header if c in _STATS_TYPES}
+    )
+
+
+def draw_figures(
+    studies_in: str,
+    translation_gap_in: str,
+    gap_map_in: str,
+    species_in: str,
+    model_types_in: str,
+    config: dict,
+    top_conditions: int,
+    outputs: dict[str, str],
+) -> None:
+    """Each figure as PNG and SVG, with the numbers it drew as CSV next to it.
+
+    ``outputs`` maps ``<figure>_png``, ``<figure>_svg`` and ``<figure>_csv`` to paths
+    for every name in :data:`exosynth.figures.FIGURE_NAMES`.
+    """
+    from exosynth import figures
+    from exosynth.settings import source_tables
+
+    drawn = figures.draw_all(
+        pl.read_parquet(studies_in),
+        translation_gap=_read_stats(translation_gap_in),
+        gap_map=_read_stats(gap_map_in),
+        species_by_source=_read_stats(species_in),
+        model_type_by_source=_read_stats(model_types_in),
+        tables=source_tables(config),
+        top_conditions=top_conditions,
+    )
+    for name, (fig, frame) in drawn.items():
+        figures.save(fig, outputs[f"{name}_png"], outputs[f"{name}_svg"])
+        frame.write_csv(outputs[f"{name}_csv"])
+        log.info("figure %s: %d rows of numbers drawn", name, frame.height)

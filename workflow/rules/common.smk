@@ -29,3 +29,28 @@ def raw_files_by_shard():
 
 def shard_files(wildcards):
     return raw_files_by_shard()[int(wildcards.shard)]
+
+
+# The figures of rule figures (exosynth.figures), each as PNG, SVG and the numbers drawn as CSV.
+FIGURES = ["evidence_gap_map", "condition_map", "translation_funnel", "species_mix", "model_mix"]
+
+
+def figure_file(name, ext):
+    """A figure file; the pictures go into the HTML report, each with its caption."""
+    path = f"results/figures/{name}.{ext}"
+    if ext == "csv":
+        return path
+    return report(
+        path,
+        caption=f"workflow/report/{name}.rst",
+        category="Figures",
+        labels={"figure": name.replace("_", " "), "format": ext.upper()},
+    )
+
+
+def statistic(path, caption):
+    """A statistics table, shown in the HTML report under Tables / Statistics.
+
+    Caption paths are relative to the Snakefile, where the rules calling this are.
+    """
+    return report(path, caption=f"workflow/report/{caption}.rst", category="Tables", subcategory="Statistics")

@@ -1,5 +1,11 @@
 from exosynth.rules import logged, write_report
 
 with logged(snakemake.log[0], snakemake.rule):
-    write_report(snakemake.input.records, snakemake.input.studies, snakemake.input.problems,
-                 snakemake.params.raw_dir, snakemake.output.report, snakemake.output.ledger)
+    write_report(
+        snakemake.input.records,
+        snakemake.input.studies,
+        snakemake.input.problems,
+        snakemake.params.raw_dir,
+        snakemake.output.report,
+        snakemake.output.ledger,
+    )

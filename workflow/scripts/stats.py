@@ -1,7 +1,12 @@
 from exosynth.rules import compute_statistics, logged
 
 with logged(snakemake.log[0], snakemake.rule):
-    compute_statistics(snakemake.input.studies, snakemake.config,
-                       snakemake.output.translation_gap, snakemake.output.species,
-                       snakemake.output.model_types, snakemake.output.gap_map,
-                       snakemake.output.time_to_translation)
+    compute_statistics(
+        snakemake.input.studies,
+        {"sources": snakemake.params.sources},
+        snakemake.output.translation_gap,
+        snakemake.output.species,
+        snakemake.output.model_types,
+        snakemake.output.gap_map,
+        snakemake.output.time_to_translation,
+    )

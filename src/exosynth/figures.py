@@ -1,0 +1,639 @@
+"""Figures of the evidence, drawn from the same normalized tables as every other output.
+
+Each ``*_figure`` function takes polars frames and returns the matplotlib figure
+together with the polars frame of exactly the numbers it drew; the rule writes
+that frame next to the picture (``results/figures/<name>.csv``) so tests and
+readers can check the numbers without reading pixels.
+
+Figures use the object API (:class:`matplotlib.figure.Figure` on an Agg canvas,
+no pyplot state), one font shipped with matplotlib (DejaVu Sans), fixed sizes
+and DPI, and no dates or version strings in the files, so the same tables give
+byte-identical PNG and SVG. Colours are from the Okabe-Ito palette or cividis,
+and every colour also has a hatch or a printed number, so a figure reads in
+black and white and for colour-blind readers.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import matplotlib as mpl
+import polars as pl
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import Normalize, to_rgb
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch, Rectangle
+from matplotlib.ticker import PercentFormatter
+
+from exosynth.normalize import STAGES
+from exosynth.settings import SourceTable
+from exosynth.stats import ALL
+
+FIGURE_NAMES = (
+    "evidence_gap_map",
+    "condition_map",
+    "translation_funnel",
+    "species_mix",
+    "model_mix",
+)
+DEFAULT_TOP_CONDITIONS = 40
+DPI = 150
+FONT = "DejaVu Sans"  # ships with matplotlib, so every machine draws the same glyphs
+
+STYLE = {
+    "font.family": FONT,
+    "font.size": 9.0,
+    "axes.titlesize": 10.0,
+    "figure.titlesize": 11.0,
+    "svg.fonttype": "none",  # text stays text in the SVG: searchable, and the counts are readable
+    "svg.hashsalt": "exosynth",  # fixed ids in the SVG instead of random ones
+    "hatch.linewidth": 0.8,
+    "path.simplify": False,
+}
+# Metadata that would otherwise carry the date or the library version.
+SVG_METADATA = {"Date": None, "Creator": None}
+PNG_METADATA = {"Software": None}
+
+STAGE_LABELS = {"in_vitro": "In vitro", "animal": "Animal", "clinical": "Clinical"}
+# Okabe & Ito (2008) colours, light to dark, and a hatch each for black-and-white prints.
+STAGE_COLOURS = {"in_vitro": "#56B4E9", "animal": "#E69F00", "clinical": "#0072B2"}
+STAGE_HATCHES = {"in_vitro": "", "animal": "///", "clinical": "xxx"}
+MIX_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442")
+MIX_HATCHES = ("", "///", "\\\\\\", "xxx", "...", "---", "+++")
+OTHER_COLOUR, OTHER_HATCH = "#999999", "ooo"
+NONE_COLOUR, NONE_HATCH = "#FFFFFF", ""
+OTHER = "other"
+NO_IN_VIVO = "none (in vitro only)"
+ALL_LABEL = "All sources"
+MIX_AXES_WIDTH = 6.0  # inches of the mix figures' bars, to tell whether a count fits its segment
+MAX_LABEL = 48  # characters of a condition shown on the axis; the CSV keeps the full name
+
+
+@contextmanager
+def style() -> Iterator[None]:
+    """The fixed style, for drawing and for saving (some settings are read at save time)."""
+    with mpl.rc_context(STYLE):
+        yield
+
+
+def _new_figure(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _freeze(fig: Figure) -> Figure:
+    """Lay the figure out once and keep that layout: every later save draws the same places.
+
+    Constrained layout refines its solution on each draw, so without this two saves of one
+    figure differ in the last digits of the coordinates.
+    """
+    with style():
+        fig.draw_without_rendering()
+    fig.set_layout_engine("none")
+    return fig
+
+
+def _labels(tables: list[SourceTable]) -> dict[str, str]:
+    return {**{t.key: t.label for t in tables}, ALL: ALL_LABEL}
+
+
+def _text_colour(rgb: tuple[float, float, float]) -> str:
+    """Black on light fills, white on dark ones (WCAG relative luminance)."""
+
+    def channel(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(c) for c in rgb)
+    return "black" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.18 else "white"
+
+
+def _short(text: str, limit: int = MAX_LABEL) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+
+
+# --- evidence gap map -------------------------------------------------------------------
+
+
+def evidence_gap_map_figure(
+    gap_map: pl.DataFrame, tables: list[SourceTable]
+) -> tuple[Figure, pl.DataFrame]:
+    """Tiles of source by highest stage reached, shaded by studies (cividis), counts printed.
+
+    ``gap_map`` is :func:`exosynth.stats.evidence_gap_map`: one row per source and ``all``.
+    """
+    labels = _labels(tables)
+    drawn = (
+        gap_map.unpivot(
+            index=["source", "total"],
+            on=list(STAGES),
+            variable_name="stage",
+            value_name="n_studies",
+        )
+        .with_columns(
+            label=pl.col("source").replace_strict(labels, default=pl.col("source")),
+            row=pl.col("source").replace_strict(
+                {s: i for i, s in enumerate(gap_map["source"])}, return_dtype=pl.Int64
+            ),
+            column=pl.col("stage").replace_strict(
+                {s: i for i, s in enumerate(STAGES)}, return_dtype=pl.Int64
+            ),
+        )
+        .sort("row", "column")
+        .select("source", "label", "stage", "n_studies", "total", "row", "column")
+    )
+    sources = gap_map["source"].to_list()
+    with style():
+        fig = _new_figure(6.4, 1.6 + 0.55 * len(sources))
+        ax = fig.add_subplot()
+        # Shade the sources against each other; the "all" row (a sum) gets its own scale.
+        per_source = drawn.filter(pl.col("source") != ALL)["n_studies"]
+        norm_sources = Normalize(0, max(1, int(per_source.max() or 0)))
+        norm_all = Normalize(
+            0, max(1, int(drawn.filter(pl.col("source") == ALL)["n_studies"].max() or 0))
+        )
+        cmap = mpl.colormaps["cividis_r"]  # more studies, darker
+        for source, _label, _stage, count, _total, row, column in drawn.iter_rows():
+            norm = norm_all if source == ALL else norm_sources
+            rgb = to_rgb(cmap(norm(count))) if count else (1.0, 1.0, 1.0)
+            ax.add_patch(
+                Rectangle(
+                    (column - 0.5, row - 0.5), 1, 1, facecolor=rgb, edgecolor="black", linewidth=0.8
+                )
+            )
+            ax.text(
+                column,
+                row,
+                f"{count:,}",
+                ha="center",
+                va="center",
+                fontsize=11,
+                fontweight="bold",
+                color=_text_colour(rgb),
+            )
+        if ALL in sources:
+            ax.axhline(sources.index(ALL) - 0.5, color="black", linewidth=2.5)
+        ax.set_xlim(-0.5, len(STAGES) - 0.5)
+        ax.set_ylim(len(sources) - 0.5, -0.5)
+        ax.set_xticks(range(len(STAGES)), [STAGE_LABELS[s] for s in STAGES])
+        ax.xaxis.tick_top()
+        totals = dict(zip(gap_map["source"], gap_map["total"], strict=True))
+        ax.set_yticks(
+            range(len(sources)), [f"{labels.get(s, s)}\n(n = {totals[s]:,})" for s in sources]
+        )
+        ax.tick_params(length=0)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        ax.set_xlabel("Highest stage reached (each study counted once; white: none)")
+        ax.set_title(
+            "Evidence gap map: studies by MSC source and highest stage reached", loc="left"
+        )
+    return _freeze(fig), drawn
+
+
+# --- condition map ----------------------------------------------------------------------
+
+
+def condition_cells(studies: pl.DataFrame, top_n: int = DEFAULT_TOP_CONDITIONS) -> pl.DataFrame:
+    """Studies and highest stage per condition and source, for the ``top_n`` conditions.
+
+    Conditions are ranked by studies (all sources), then by highest stage, then by name.
+    """
+    rank = {stage: i for i, stage in enumerate(STAGES)}
+    ranked = studies.with_columns(
+        stage_rank=pl.col("stage").replace_strict(rank, return_dtype=pl.Int64)
+    )
+    conditions = (
+        ranked.group_by("condition")
+        .agg(condition_studies=pl.len().cast(pl.Int64), condition_rank=pl.col("stage_rank").max())
+        .sort(["condition_studies", "condition_rank", "condition"], descending=[True, True, False])
+        .head(top_n)
+        .with_row_index("row")
+        .with_columns(pl.col("row").cast(pl.Int64))
+    )
+    return (
+        ranked.join(conditions, on="condition", how="inner")
+        .group_by("row", "condition", "condition_studies", "source")
+        .agg(n_studies=pl.len().cast(pl.Int64), stage_rank=pl.col("stage_rank").max())
+        .with_columns(
+            highest_stage=pl.col("stage_rank").replace_strict(
+                {i: s for s, i in rank.items()}, return_dtype=pl.String
+            )
+        )
+        .drop("stage_rank")
+    )
+
+
+def condition_map_figure(
+    studies: pl.DataFrame, tables: list[SourceTable], top_n: int = DEFAULT_TOP_CONDITIONS
+) -> tuple[Figure, pl.DataFrame]:
+    """Condition by source, each cell coloured and hatched by the highest stage it reached."""
+    if top_n < 1:
+        raise ValueError(f"top_n must be at least 1, got {top_n}")
+    labels = _labels(tables)
+    sources = [t.key for t in tables]
+    sources += sorted(set(studies["source"].unique().to_list()) - set(sources))
+    n_conditions = studies["condition"].n_unique()
+    cells = condition_cells(studies, top_n)
+    drawn = (
+        cells.with_columns(
+            label=pl.col("source").replace_strict(labels, default=pl.col("source")),
+            column=pl.col("source").replace_strict(
+                {s: i for i, s in enumerate(sources)}, return_dtype=pl.Int64
+            ),
+        )
+        .sort("row", "column")
+        .select(
+            "row",
+            "condition",
+            "condition_studies",
+            "column",
+            "source",
+            "label",
+            "n_studies",
+            "highest_stage",
+        )
+    )
+    rows = drawn.select("row", "condition", "condition_studies").unique().sort("row")
+    shown = rows.height
+    what = (
+        f"all {n_conditions:,} conditions"
+        if shown == n_conditions
+        else f"top {shown:,} of {n_conditions:,} conditions by number of studies"
+    )
+    with style():
+        fig = _new_figure(2.6 + 1.25 * len(sources) + 1.6, 1.9 + 0.3 * max(shown, 1))
+        ax = fig.add_subplot()
+        for row, _c, _cs, column, _s, _l, count, stage in drawn.iter_rows():
+            rgb = to_rgb(STAGE_COLOURS[stage])
+            ax.add_patch(
+                Rectangle(
+                    (column - 0.5, row - 0.5),
+                    1,
+                    1,
+                    facecolor=rgb,
+                    edgecolor="black",
+                    linewidth=0.6,
+                    hatch=STAGE_HATCHES[stage],
+                )
+            )
+            ax.text(
+                column,
+                row,
+                f"{count:,}",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="black",
+                bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"},
+            )
+        ax.set_xlim(-0.5, len(sources) - 0.5)
+        ax.set_ylim(max(shown, 1) - 0.5, -0.5)
+        ax.set_xticks(range(len(sources)), [labels.get(s, s) for s in sources])
+        ax.xaxis.tick_top()
+        ax.set_yticks(
+            rows["row"].to_list(),
+            [
+                f"{_short(c)} ({n:,})"
+                for c, n in rows.select("condition", "condition_studies").iter_rows()
+            ],
+        )
+        ax.set_xticks([x + 0.5 for x in range(len(sources) - 1)], minor=True)
+        ax.set_yticks([y + 0.5 for y in range(shown - 1)], minor=True)
+        ax.grid(which="minor", color="#DDDDDD", linewidth=0.6)
+        ax.tick_params(which="both", length=0)
+        ax.set_axisbelow(True)
+        ax.legend(
+            handles=[
+                Patch(
+                    facecolor=STAGE_COLOURS[s],
+                    hatch=STAGE_HATCHES[s],
+                    edgecolor="black",
+                    label=STAGE_LABELS[s],
+                )
+                for s in STAGES
+            ],
+            title="Highest stage",
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            frameon=False,
+        )
+        ax.set_xlabel("Numbers: studies of the condition from the source; blank: none")
+        fig.suptitle(
+            f"Conditions by MSC source, coloured by highest stage reached\n({what})",
+            x=0.01,
+            ha="left",
+        )
+    return _freeze(fig), drawn
+
+
+# --- translation funnel -----------------------------------------------------------------
+
+
+def translation_funnel_figure(
+    translation_gap: pl.DataFrame, tables: list[SourceTable]
+) -> tuple[Figure, pl.DataFrame]:
+    """Per source: studies with in vitro, animal and clinical evidence; the clinical share.
+
+    ``translation_gap`` is :func:`exosynth.stats.translation_gap`. Bars are shares of the
+    source's studies, so a small source reads as well as a large one, with the counts
+    printed; the right panel shows the clinical share and its 95% Wilson interval.
+    """
+    labels = _labels(tables)
+    drawn = translation_gap.select(
+        "source",
+        label=pl.col("source").replace_strict(labels, default=pl.col("source")),
+        n_studies="n_studies",
+        in_vitro="n_in_vitro",
+        animal="n_animal",
+        clinical="n_clinical",
+        clinical_share="clinical_share",
+        clinical_share_ci_low="clinical_share_ci_low",
+        clinical_share_ci_high="clinical_share_ci_high",
+    ).with_columns(
+        (
+            pl.when(pl.col("n_studies") > 0)
+            .then(pl.col(stage) / pl.col("n_studies"))
+            .round(4)
+            .alias(f"{stage}_bar")
+        )
+        for stage in STAGES
+    )
+    n = drawn.height
+    with style():
+        fig = _new_figure(10.0, 1.8 + 0.95 * n)
+        bars, shares = fig.subplots(1, 2, sharey=True, width_ratios=[1.6, 1.0])
+        height = 0.26
+        for i, row in enumerate(drawn.iter_rows(named=True)):
+            for j, stage in enumerate(STAGES):
+                y = i + (j - 1) * height
+                count, length = row[stage], row[f"{stage}_bar"] or 0.0
+                bars.barh(
+                    y,
+                    length,
+                    height=height * 0.92,
+                    color=STAGE_COLOURS[stage],
+                    hatch=STAGE_HATCHES[stage],
+                    edgecolor="black",
+                    linewidth=0.6,
+                    label=STAGE_LABELS[stage] if i == 0 else None,
+                )
+                bars.text(
+                    length + 0.01,
+                    y,
+                    f"{count:,} of {row['n_studies']:,}",
+                    va="center",
+                    ha="left",
+                    fontsize=8,
+                )
+            share, low, high = (
+                row["clinical_share"],
+                row["clinical_share_ci_low"],
+                row["clinical_share_ci_high"],
+            )
+            if share is None:
+                shares.text(0.01, i, "no studies", va="center", fontsize=8)
+                continue
+            shares.errorbar(
+                share,
+                i,
+                xerr=[[share - low], [high - share]],
+                fmt="o",
+                color="black",
+                ecolor="black",
+                capsize=4,
+                markersize=5,
+            )
+            shares.text(
+                1.0,
+                i + 0.3,
+                f"{row['clinical']:,}/{row['n_studies']:,} = "
+                f"{share:.1%} (95% CI {low:.1%}\u2013{high:.1%})",
+                va="center",
+                ha="right",
+                fontsize=8,
+            )
+        bars.set_yticks(
+            range(n),
+            [f"{lbl}\n(n = {t:,})" for lbl, t in drawn.select("label", "n_studies").iter_rows()],
+        )
+        bars.set_ylim(n - 0.5, -0.5)
+        bars.set_xlim(0, 1.3)
+        bars.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
+        bars.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        bars.set_xlabel(
+            "Share of the source's studies with evidence at each stage\n"
+            "(a study can count at several)"
+        )
+        bars.grid(axis="x", color="#DDDDDD", linewidth=0.6)
+        bars.set_axisbelow(True)
+        bars.legend(loc="lower right", frameon=True, framealpha=1.0, edgecolor="none", fontsize=8)
+        bars.set_title("Studies with in vitro, animal and clinical evidence", loc="left")
+        shares.set_xlim(0, 1)
+        shares.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        shares.set_xlabel("Share of studies with use in people\n(95% Wilson interval)")
+        shares.set_title("Clinical share", loc="left")
+        shares.grid(axis="x", color="#DDDDDD", linewidth=0.6)
+        shares.set_axisbelow(True)
+        if ALL in drawn["source"].to_list():
+            for ax in (bars, shares):
+                ax.axhline(drawn["source"].to_list().index(ALL) - 0.5, color="black", linewidth=1.2)
+        fig.suptitle("Translation funnel per MSC source", x=0.0, ha="left")
+    return _freeze(fig), drawn
+
+
+# --- species and model mix --------------------------------------------------------------
+
+
+def mix_frame(
+    counts: pl.DataFrame,
+    column: str,
+    gap_map: pl.DataFrame,
+    tables: list[SourceTable],
+    max_codes: int = len(MIX_COLOURS),
+) -> pl.DataFrame:
+    """Studies per source and code, the rarest codes pooled as ``other``, plus in vitro only.
+
+    ``counts`` is :func:`exosynth.stats.species_by_source` or ``model_type_by_source``
+    (a study counts once per code); the studies with no in vivo work are the
+    ``in_vitro`` column of the gap map. At most ``max_codes`` coloured segments, ``other``
+    included, so every segment keeps a colour and hatch of its own. Shares are of the
+    source's bar.
+    """
+    labels = _labels(tables)
+    sources = gap_map.filter(pl.col("source") != ALL)["source"].to_list()
+    ranked = (
+        counts.filter(pl.col("source") != ALL)
+        .group_by(column)
+        .agg(pl.col("n_studies").sum().alias("everywhere"))
+        .sort(["everywhere", column], descending=[True, False])[column]
+        .to_list()
+    )
+    kept = ranked if len(ranked) <= max_codes else ranked[: max_codes - 1]
+    order = {code: i for i, code in enumerate([*kept, OTHER, NO_IN_VIVO])}
+    coded = counts.filter(pl.col("source") != ALL).select(
+        "source",
+        code=pl.when(pl.col(column).is_in(kept)).then(pl.col(column)).otherwise(pl.lit(OTHER)),
+        n_studies="n_studies",
+    )
+    none = gap_map.filter(pl.col("source") != ALL).select(
+        "source", code=pl.lit(NO_IN_VIVO), n_studies=pl.col("in_vitro").cast(pl.Int64)
+    )
+    source_order = {s: i for i, s in enumerate(sources)}
+    return (
+        pl.concat([coded, none])
+        .group_by("source", "code")
+        .agg(pl.col("n_studies").sum().cast(pl.Int64))
+        .filter(pl.col("n_studies") > 0)
+        .with_columns(
+            label=pl.col("source").replace_strict(labels, default=pl.col("source")),
+            row=pl.col("source").replace_strict(
+                source_order, default=len(sources), return_dtype=pl.Int64
+            ),
+            position=pl.col("code").replace_strict(order, return_dtype=pl.Int64),
+        )
+        .with_columns(
+            share=(pl.col("n_studies") / pl.col("n_studies").sum().over("source")).round(4)
+        )
+        .sort("row", "position")
+        .select("source", "label", "code", "n_studies", "share", "row", "position")
+    )
+
+
+def _mix_style(code: str, position: int) -> tuple[str, str]:
+    if code == NO_IN_VIVO:
+        return NONE_COLOUR, NONE_HATCH
+    if code == OTHER:
+        return OTHER_COLOUR, OTHER_HATCH
+    return MIX_COLOURS[position % len(MIX_COLOURS)], MIX_HATCHES[position % len(MIX_HATCHES)]
+
+
+def _mix_figure(
+    drawn: pl.DataFrame, gap_map: pl.DataFrame, labels: dict[str, str], title: str, what: str
+) -> Figure:
+    sources = gap_map.filter(pl.col("source") != ALL)["source"].to_list()
+    totals = dict(zip(gap_map["source"], gap_map["total"], strict=True))
+    with style():
+        fig = _new_figure(9.0, 2.2 + 0.6 * len(sources))
+        ax = fig.add_subplot()
+        left = dict.fromkeys(range(len(sources)), 0.0)
+        seen: dict[str, Patch] = {}
+        for _s, _l, code, count, share, row, position in drawn.iter_rows():
+            colour, hatch = _mix_style(code, position)
+            ax.barh(
+                row,
+                share,
+                left=left[row],
+                height=0.62,
+                color=colour,
+                hatch=hatch,
+                edgecolor="black",
+                linewidth=0.6,
+            )
+            if share * MIX_AXES_WIDTH >= 0.07 * len(f"{count:,}") + 0.1:  # inches: fits
+                ax.text(
+                    left[row] + share / 2,
+                    row,
+                    f"{count:,}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"},
+                )
+            left[row] += share
+            seen.setdefault(
+                code,
+                Patch(
+                    facecolor=colour, hatch=hatch, edgecolor="black", label=code.replace("_", " ")
+                ),
+            )
+        ordered = sorted(
+            seen.items(), key=lambda item: drawn.filter(pl.col("code") == item[0])["position"][0]
+        )
+        ax.set_yticks(
+            range(len(sources)), [f"{labels.get(s, s)}\n(n = {totals[s]:,})" for s in sources]
+        )
+        ax.set_ylim(len(sources) - 0.5, -0.5)
+        ax.set_xlim(0, 1)
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.set_xlabel(
+            f"Share of the bar (numbers: studies per {what}; white: studies with no in vivo work)"
+        )
+        ax.legend(
+            handles=[patch for _code, patch in ordered],
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            frameon=False,
+        )
+        ax.set_title(title, loc="left")
+    return fig
+
+
+def species_mix_figure(
+    species_by_source: pl.DataFrame, gap_map: pl.DataFrame, tables: list[SourceTable]
+) -> tuple[Figure, pl.DataFrame]:
+    """Stacked bars per source: studies per species (``human``: use in people)."""
+    drawn = mix_frame(species_by_source, "species", gap_map, tables)
+    fig = _mix_figure(
+        drawn,
+        gap_map,
+        _labels(tables),
+        "Species mix per MSC source (a study with several species counts for each)",
+        "species",
+    )
+    return _freeze(fig), drawn
+
+
+def model_mix_figure(
+    model_type_by_source: pl.DataFrame, gap_map: pl.DataFrame, tables: list[SourceTable]
+) -> tuple[Figure, pl.DataFrame]:
+    """Stacked bars per source: studies per model type (``clinical``: use in people)."""
+    drawn = mix_frame(model_type_by_source, "model_type", gap_map, tables)
+    fig = _mix_figure(
+        drawn,
+        gap_map,
+        _labels(tables),
+        "Model mix per MSC source (a study with several model types counts for each)",
+        "model type",
+    )
+    return _freeze(fig), drawn
+
+
+# --- all figures, and saving them -------------------------------------------------------
+
+
+def draw_all(
+    studies: pl.DataFrame,
+    *,
+    translation_gap: pl.DataFrame,
+    gap_map: pl.DataFrame,
+    species_by_source: pl.DataFrame,
+    model_type_by_source: pl.DataFrame,
+    tables: list[SourceTable],
+    top_conditions: int = DEFAULT_TOP_CONDITIONS,
+) -> dict[str, tuple[Figure, pl.DataFrame]]:
+    """Every figure by name (:data:`FIGURE_NAMES`), with the frame of the numbers drawn."""
+    return {
+        "evidence_gap_map": evidence_gap_map_figure(gap_map, tables),
+        "condition_map": condition_map_figure(studies, tables, top_conditions),
+        "translation_funnel": translation_funnel_figure(translation_gap, tables),
+        "species_mix": species_mix_figure(species_by_source, gap_map, tables),
+        "model_mix": model_mix_figure(model_type_by_source, gap_map, tables),
+    }
+
+
+def render(fig: Figure, fmt: str) -> bytes:
+    """The figure as PNG or SVG bytes, without dates or version strings."""
+    metadata = {"png": PNG_METADATA, "svg": SVG_METADATA}[fmt]
+    buffer = io.BytesIO()
+    with style():
+        fig.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata, facecolor="white")
+    return buffer.getvalue()
+
+
+def save(fig: Figure, png: str | Path, svg: str | Path) -> None:
+    Path(png).write_bytes(render(fig, "png"))
+    Path(svg).write_bytes(render(fig, "svg"))

@@ -1,0 +1,403 @@
+"""Figures: the numbers drawn are the review's, the files are deterministic, the DAG redraws them.
+
+The checks read the numbers back from the frame each figure was drawn from (and
+from the CSV written next to it), never from the picture.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib as mpl
+import polars as pl
+import pytest
+
+from exosynth import figures, normalize, rules, settings, stats, validate
+from exosynth.corpus import discover_raw_files
+from exosynth.ingest import ingest, read_raw, study_validator
+from exosynth.vocabulary import Vocabulary
+
+ROOT = Path(__file__).resolve().parents[1]
+# The review's Tables 1-3: studies and clinical studies per MSC source.
+REVIEW_COUNTS = {"bone_marrow": (10, 1), "adipose": (7, 0), "umbilical_cord": (9, 1)}
+PROJECT_PARTS = ("Snakefile", "config", "schemas", "workflow", "raw")
+
+
+# --- local helpers (tests/conftest.py belongs to the ingest tests) ----------------------
+
+
+def _config() -> dict:
+    return settings.validate_against(
+        settings.load_yaml(ROOT / "config/config.yaml"),
+        ROOT / "schemas/config.schema.yaml",
+        "config",
+    )
+
+
+def _build_studies(tables: list[settings.SourceTable]) -> pl.DataFrame:
+    """The normalized table of the real records, built in-process stage by stage."""
+    records, problems = ingest(
+        read_raw(discover_raw_files(ROOT / "raw")),
+        study_validator(ROOT / "schemas/study.schema.json"),
+    )
+    assert problems == []
+    records, problems = validate.validate_records(records)
+    assert problems == []
+    vocabulary = Vocabulary.from_mapping(settings.load_yaml(ROOT / "config/vocabulary.yaml"))
+    studies, problems = normalize.normalize(records, vocabulary, tables, str(ROOT / "raw"))
+    assert problems == []
+    return studies
+
+
+def _draw(studies: pl.DataFrame, tables: list[settings.SourceTable], **options: int) -> dict:
+    return figures.draw_all(
+        studies,
+        translation_gap=stats.translation_gap(studies, tables),
+        gap_map=stats.evidence_gap_map(studies, tables),
+        species_by_source=stats.species_by_source(studies, tables),
+        model_type_by_source=stats.model_type_by_source(studies, tables),
+        tables=tables,
+        **options,
+    )
+
+
+def _svg_texts(svg: bytes) -> list[str]:
+    return [t.strip() for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg.decode("utf-8"))]
+
+
+@pytest.fixture(scope="module")
+def tables() -> list[settings.SourceTable]:
+    return settings.source_tables(_config())
+
+
+@pytest.fixture(scope="module")
+def studies(tables: list[settings.SourceTable]) -> pl.DataFrame:
+    return _build_studies(tables)
+
+
+@pytest.fixture(scope="module")
+def drawn(studies: pl.DataFrame, tables: list[settings.SourceTable]) -> dict:
+    return _draw(studies, tables)
+
+
+# --- the review's numbers in the data drawn --------------------------------------------
+
+
+def test_every_figure_is_drawn(drawn: dict) -> None:
+    assert tuple(drawn) == figures.FIGURE_NAMES
+
+
+def test_gap_map_draws_the_review_counts(drawn: dict) -> None:
+    frame = drawn["evidence_gap_map"][1]
+    for source, (total, clinical) in REVIEW_COUNTS.items():
+        cells = frame.filter(pl.col("source") == source)
+        assert cells["total"].unique().to_list() == [total]
+        assert cells["n_studies"].sum() == total  # each study in exactly one tile
+        assert cells.filter(pl.col("stage") == "clinical")["n_studies"].item() == clinical
+    everything = frame.filter(pl.col("source") == "all")
+    assert dict(zip(everything["stage"], everything["n_studies"], strict=True)) == {
+        "in_vitro": 4,
+        "animal": 20,
+        "clinical": 2,
+    }
+
+
+def test_funnel_draws_the_review_counts_and_wilson_intervals(drawn: dict) -> None:
+    frame = drawn["translation_funnel"][1]
+    rows = {row["source"]: row for row in frame.iter_rows(named=True)}
+    for source, (total, clinical) in REVIEW_COUNTS.items():
+        assert (rows[source]["n_studies"], rows[source]["clinical"]) == (total, clinical)
+        assert rows[source]["clinical_bar"] == pytest.approx(clinical / total, abs=1e-4)
+    assert rows["all"]["n_studies"] == 26
+    # Wilson 95% interval for 1 of 10 (Newcombe 1998 method 3): 0.0179 to 0.4042.
+    assert rows["bone_marrow"]["clinical_share_ci_low"] == pytest.approx(0.0179, abs=1e-4)
+    assert rows["bone_marrow"]["clinical_share_ci_high"] == pytest.approx(0.4042, abs=1e-4)
+    assert rows["adipose"]["clinical_share_ci_low"] == 0.0
+
+
+def test_condition_map_cells(drawn: dict, studies: pl.DataFrame) -> None:
+    fig, frame = drawn["condition_map"]
+    assert frame["n_studies"].sum() == studies.height == 26
+    assert frame["condition"].n_unique() == studies["condition"].n_unique() == 20
+    gvhd = frame.filter(pl.col("condition") == "Graft vs host disease")
+    assert gvhd.select("row", "source", "n_studies", "highest_stage").rows() == [
+        (0, "bone_marrow", 3, "clinical")
+    ]
+    assert "all 20 conditions" in fig.get_suptitle()
+
+
+def test_condition_map_shows_the_top_n_and_says_so(
+    studies: pl.DataFrame, tables: list[settings.SourceTable]
+) -> None:
+    fig, frame = figures.condition_map_figure(studies, tables, top_n=5)
+    assert frame["row"].n_unique() == 5
+    assert frame.filter(pl.col("row") == 0)["condition"].item() == "Graft vs host disease"
+    assert "top 5 of 20 conditions" in fig.get_suptitle()
+    with pytest.raises(ValueError, match="top_n"):
+        figures.condition_map_figure(studies, tables, top_n=0)
+
+
+def test_species_and_model_mix(drawn: dict) -> None:
+    species = drawn["species_mix"][1]
+    counts = {(s, c): n for s, c, n in species.select("source", "code", "n_studies").iter_rows()}
+    assert counts[("bone_marrow", "mouse")] == 4
+    assert counts[("bone_marrow", "rat")] == 4
+    assert counts[("bone_marrow", "human")] == 1
+    assert counts[("umbilical_cord", "human")] == 1
+    assert counts[("adipose", figures.NO_IN_VIVO)] == 4  # the adipose in vitro-only studies
+    assert ("adipose", "human") not in counts
+    for _source, shares in species.group_by("source").agg(pl.col("share").sum()).iter_rows():
+        assert shares == pytest.approx(1.0, abs=1e-3)
+    models = drawn["model_mix"][1]
+    clinical = models.filter(pl.col("code") == "clinical")
+    assert dict(zip(clinical["source"], clinical["n_studies"], strict=True)) == {
+        "bone_marrow": 1,
+        "umbilical_cord": 1,
+    }
+
+
+def test_mix_pools_rare_codes_as_other(
+    studies: pl.DataFrame, tables: list[settings.SourceTable]
+) -> None:
+    frame = figures.mix_frame(
+        stats.species_by_source(studies, tables),
+        "species",
+        stats.evidence_gap_map(studies, tables),
+        tables,
+        max_codes=3,
+    )
+    codes = set(frame["code"])
+    assert codes == {"mouse", "rat", figures.OTHER, figures.NO_IN_VIVO}
+    bone_marrow = frame.filter((pl.col("source") == "bone_marrow") & (pl.col("code") == "other"))
+    assert bone_marrow["n_studies"].item() == 2  # human 1 + rabbit 1
+
+
+def test_a_source_without_studies_is_drawn_empty(
+    studies: pl.DataFrame, tables: list[settings.SourceTable]
+) -> None:
+    config = _config()
+    config["sources"]["dental_pulp"] = {"table": 4, "label": "Dental pulp", "title": "DP"}
+    more = settings.source_tables(config)
+    result = _draw(studies, more)
+    gap = result["evidence_gap_map"][1].filter(pl.col("source") == "dental_pulp")
+    assert gap["n_studies"].to_list() == [0, 0, 0]
+    funnel = result["translation_funnel"][1].filter(pl.col("source") == "dental_pulp")
+    assert funnel["clinical_share"].item() is None
+    assert "Dental pulp" in _svg_texts(figures.render(result["evidence_gap_map"][0], "svg"))
+    empty = _draw(studies.clear(), more)
+    assert empty["condition_map"][1].height == 0
+    assert figures.render(empty["species_mix"][0], "png").startswith(b"\x89PNG")
+
+
+# --- the files: labels as text, deterministic bytes -------------------------------------
+
+
+def test_svg_carries_the_count_labels(drawn: dict) -> None:
+    texts = _svg_texts(figures.render(drawn["evidence_gap_map"][0], "svg"))
+    for label in (
+        "Bone marrow",
+        "(n = 10)",
+        "Adipose tissue",
+        "(n = 7)",
+        "Umbilical cord",
+        "(n = 9)",
+        "9",
+        "8",
+        "20",
+    ):
+        assert label in texts
+    funnel = _svg_texts(figures.render(drawn["translation_funnel"][0], "svg"))
+    assert "1 of 10" in funnel
+    assert "0 of 7" in funnel
+    assert any(t.startswith("1/9 = 11.1%") for t in funnel)
+
+
+@pytest.mark.parametrize("fmt", ["png", "svg"])
+def test_renders_are_byte_identical(
+    fmt: str, drawn: dict, studies: pl.DataFrame, tables: list[settings.SourceTable]
+) -> None:
+    again = _draw(studies, tables)
+    for name, (fig, _frame) in drawn.items():
+        first = figures.render(fig, fmt)
+        assert figures.render(fig, fmt) == first, f"{name}: two saves differ"
+        assert figures.render(again[name][0], fmt) == first, f"{name}: two drawings differ"
+
+
+def test_files_carry_no_date_or_version(drawn: dict) -> None:
+    fig = drawn["evidence_gap_map"][0]
+    svg = figures.render(fig, "svg")
+    png = figures.render(fig, "png")
+    assert b"<dc:date>" not in svg
+    assert mpl.__version__.encode() not in svg
+    assert b"Software" not in png
+    assert mpl.__version__.encode() not in png
+
+
+# --- the rule's file I/O and the Snakefile ----------------------------------------------
+
+
+def test_draw_figures_writes_pictures_and_the_numbers(
+    tmp_path: Path, studies: pl.DataFrame, tables: list[settings.SourceTable]
+) -> None:
+    inputs = {
+        "studies": studies,
+        "translation_gap": stats.translation_gap(studies, tables),
+        "gap_map": stats.evidence_gap_map(studies, tables),
+        "species": stats.species_by_source(studies, tables),
+        "model_types": stats.model_type_by_source(studies, tables),
+    }
+    paths = {}
+    for key, frame in inputs.items():
+        paths[key] = str(tmp_path / (f"{key}.parquet" if key == "studies" else f"{key}.csv"))
+        if key == "studies":
+            frame.write_parquet(paths[key])
+        else:
+            frame.write_csv(paths[key])
+    outputs = {
+        f"{name}_{ext}": str(tmp_path / "figures" / f"{name}.{ext}")
+        for name in figures.FIGURE_NAMES
+        for ext in ("png", "svg", "csv")
+    }
+    (tmp_path / "figures").mkdir()
+    rules.draw_figures(
+        paths["studies"],
+        paths["translation_gap"],
+        paths["gap_map"],
+        paths["species"],
+        paths["model_types"],
+        _config(),
+        40,
+        outputs,
+    )
+    gap = pl.read_csv(outputs["evidence_gap_map_csv"])
+    clinical = gap.filter(pl.col("stage") == "clinical")
+    assert dict(zip(clinical["source"], clinical["n_studies"], strict=True)) == {
+        "bone_marrow": 1,
+        "adipose": 0,
+        "umbilical_cord": 1,
+        "all": 2,
+    }
+    assert Path(outputs["condition_map_png"]).read_bytes().startswith(b"\x89PNG")
+    assert b"<svg" in Path(outputs["model_mix_svg"]).read_bytes()
+
+
+def test_workflow_lists_the_figures_and_every_caption_exists() -> None:
+    snakefile = (ROOT / "Snakefile").read_text(encoding="utf-8")
+    common = (ROOT / "workflow/rules/common.smk").read_text(encoding="utf-8")
+    listed = re.search(r"^FIGURES = \[(.*?)\]", common, re.M | re.S)
+    assert listed is not None
+    assert tuple(re.findall(r'"(\w+)"', listed.group(1))) == figures.FIGURE_NAMES
+    captions = [f"workflow/report/{name}.rst" for name in figures.FIGURE_NAMES]
+    captions += [
+        f"workflow/report/{name}.rst"
+        for name in re.findall(r'statistic\(\s*"[^"]+",\s*"(\w+)"', snakefile)
+    ]
+    captions += re.findall(r'caption="([^"]+)"', snakefile)
+    assert len(captions) > len(figures.FIGURE_NAMES), "no statistic is marked for the report"
+    for path in captions:
+        assert (ROOT / path).is_file(), f"caption {path} is missing"
+    described = re.search(r'^report: "([^"]+)"', snakefile, re.M)
+    assert described is not None
+    assert (ROOT / described.group(1)).is_file()
+
+
+# --- end to end: add a paper, the figures are redrawn, the report holds them --------------
+
+NEW_PAPER = """\
+id: smith-2020
+source: umbilical cord
+citation:
+  first_author: Smith
+  year: 2020
+condition: Graft vs host disease
+in_vitro: false
+in_vivo: []
+clinical:
+  patients: 12
+results: Fewer symptoms of graft vs host disease after exosome infusion
+"""
+
+
+def _copy_project(dest: Path) -> Path:
+    dest.mkdir()
+    for part in PROJECT_PARTS:
+        source = ROOT / part
+        if source.is_dir():
+            shutil.copytree(
+                source, dest / part, ignore=shutil.ignore_patterns("__pycache__", ".snakemake")
+            )
+        else:
+            shutil.copy2(source, dest / part)
+    return dest
+
+
+def _snakemake(project: Path, *args: str) -> subprocess.CompletedProcess:
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, f"snakemake {' '.join(args)} failed:\n{done.stderr[-5000:]}"
+    return done
+
+
+def _clinical(project: Path) -> dict[str, tuple[int, int]]:
+    gap = pl.read_csv(project / "results/figures/evidence_gap_map.csv")
+    clinical = gap.filter(pl.col("stage") == "clinical")
+    return {s: (t, n) for s, t, n in clinical.select("source", "total", "n_studies").iter_rows()}
+
+
+@pytest.mark.e2e
+def test_adding_a_paper_redraws_the_figures_and_the_report_holds_them(tmp_path: Path) -> None:
+    project = _copy_project(tmp_path / "project")
+    _snakemake(project, "--cores", "2")
+    figures_dir = project / "results/figures"
+    for name in figures.FIGURE_NAMES:
+        for ext in ("png", "svg", "csv"):
+            assert (figures_dir / f"{name}.{ext}").is_file()
+    before = _clinical(project)
+    assert {s: before[s] for s in REVIEW_COUNTS} == REVIEW_COUNTS
+    png_before = (figures_dir / "evidence_gap_map.png").read_bytes()
+    funnel_before = (figures_dir / "translation_funnel.png").read_bytes()
+
+    (project / "raw/umbilical_cord/smith-2020.yaml").write_text(NEW_PAPER, encoding="utf-8")
+    _snakemake(project, "--cores", "2")
+    after = _clinical(project)
+    assert after["umbilical_cord"] == (10, 2)
+    assert after["all"] == (27, 3)
+    assert after["bone_marrow"] == before["bone_marrow"]
+    assert (figures_dir / "evidence_gap_map.png").read_bytes() != png_before
+    assert (figures_dir / "translation_funnel.png").read_bytes() != funnel_before
+    cells = pl.read_csv(figures_dir / "condition_map.csv").filter(
+        pl.col("condition") == "Graft vs host disease"
+    )
+    assert dict(zip(cells["source"], cells["n_studies"], strict=True)) == {
+        "bone_marrow": 3,
+        "umbilical_cord": 1,
+    }
+
+    _snakemake(project, "--report", "results/report.html")
+    html = (project / "results/report.html").read_text(encoding="utf-8")
+    for name in figures.FIGURE_NAMES:
+        for ext in ("png", "svg"):
+            assert f"results/figures/{name}.{ext}" in html
+    for table in (
+        "translation_gap.csv",
+        "species_by_source.csv",
+        "model_type_by_source.csv",
+        "evidence_gap_map.csv",
+        "validation_report.md",
+    ):
+        assert table in html
+    # Self-contained: no script, style sheet or image is fetched from the network.
+    assert not re.search(r"<script[^>]*\bsrc\s*=", html, re.I)
+    assert not re.search(r"<link[^>]*\bhref\s*=\s*[\"']?(https?:)?//", html, re.I)
+    assert not re.search(r"<img[^>]*\bsrc\s*=\s*[\"']?(https?:)?//", html, re.I)
+    assert not re.search(r"@import\s+(url\()?[\"']?(https?:)?//", html, re.I)

@@ -1,0 +1,9 @@
+from exosynth.rules import logged, write_tables
+
+with logged(snakemake.log[0], snakemake.rule):
+    write_tables(
+        snakemake.input.studies,
+        {"sources": snakemake.params.sources},
+        snakemake.output.csv,
+        snakemake.output.md,
+    )
