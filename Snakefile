@@ -187,7 +187,6 @@ rule workbook:
     """The reviewer workbook: a sheet per table, the translation gap, the studies, About."""
     input:
         studies="results/studies.parquet",
-        translation_gap="results/translation_gap.csv",
         ledger="results/validation.json",
     output:
         xlsx="results/exosynth.xlsx",
@@ -208,10 +207,6 @@ rule figures:
     """Figures of the evidence from the statistics and the study table; the numbers drawn as CSV."""
     input:
         studies="results/studies.parquet",
-        translation_gap="results/translation_gap.csv",
-        gap_map="results/stats/evidence_gap_map.csv",
-        species="results/stats/species_by_source.csv",
-        model_types="results/stats/model_type_by_source.csv",
     output:
         **{
             f"{name}_{ext}": figure_file(name, ext)

@@ -500,14 +500,14 @@ def write_inputs(folder: Path, studies: pl.DataFrame) -> tuple[str, str, str]:
 
 def build_all(folder: Path, studies: pl.DataFrame, config: dict) -> dict[str, bytes]:
     """Every export of the rule wrappers, built in ``folder``; file name -> bytes."""
-    studies_in, gap_in, ledger_in = write_inputs(folder / "in", studies)
+    studies_in, _, ledger_in = write_inputs(folder / "in", studies)
     out = folder / "out"
     out.mkdir()
     numbers = [t.table for t in settings.source_tables(config)]
     csv_out = [str(out / f"table{n}.csv") for n in numbers]
     md_out = [str(out / f"table{n}.md") for n in numbers]
     rules.write_tables(studies_in, config, csv_out, md_out)
-    rules.write_workbook_file(studies_in, gap_in, ledger_in, config, str(out / "book.xlsx"))
+    rules.write_workbook_file(studies_in, ledger_in, config, str(out / "book.xlsx"))
     return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
 
 
@@ -554,13 +554,15 @@ def test_translation_gap_columns_keep_their_types_when_empty(
     tmp_path: Path, studies: pl.DataFrame, config: dict
 ) -> None:
     """A source with no studies has empty shares: they stay empty cells, the counts numbers."""
-    studies_in, gap_in, ledger_in = write_inputs(tmp_path / "in", studies)
-    Path(gap_in).write_text(GAP_COLUMNS + "\nwetlands,0,0,0,0,,,,\n", encoding="utf-8")
+    studies_in, _, ledger_in = write_inputs(tmp_path / "in", studies)
+    config = copy.deepcopy(config)
+    config["sources"]["wetlands"] = {"table": 9, "title": "Exosomes from wetland MSC"}
     out = tmp_path / "book.xlsx"
-    rules.write_workbook_file(studies_in, gap_in, ledger_in, config, str(out))
+    rules.write_workbook_file(studies_in, ledger_in, config, str(out))
     sheet = openpyxl.load_workbook(out)["Translation gap"]
-    assert sheet_values(sheet)[1] == ["wetlands", 0, 0, 0, 0, None, None, None, None]
-    assert sheet["B2"].data_type == "n"
+    rows = {row[0]: row for row in sheet_values(sheet)[1:]}
+    assert rows["wetlands"] == ["wetlands", 0, 0, 0, 0, None, None, None, None]
+    assert sheet.cell(row=list(rows).index("wetlands") + 2, column=2).data_type == "n"
 
 
 # -- (e) a fourth source is Table 4 without code changes ---------------------------------------

@@ -263,16 +263,7 @@ def test_draw_figures_writes_pictures_and_the_numbers(
         for ext in ("png", "svg", "csv")
     }
     (tmp_path / "figures").mkdir()
-    rules.draw_figures(
-        paths["studies"],
-        paths["translation_gap"],
-        paths["gap_map"],
-        paths["species"],
-        paths["model_types"],
-        _config(),
-        40,
-        outputs,
-    )
+    rules.draw_figures(paths["studies"], _config(), 40, outputs)
     gap = pl.read_csv(outputs["evidence_gap_map_csv"])
     clinical = gap.filter(pl.col("stage") == "clinical")
     assert dict(zip(clinical["source"], clinical["n_studies"], strict=True)) == {

@@ -28,9 +28,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import PercentFormatter
 
-from exosynth.normalize import STAGES
 from exosynth.settings import SourceTable
 from exosynth.stats import ALL
+from exosynth.vocabulary import STAGES
 
 FIGURE_NAMES = (
     "evidence_gap_map",

@@ -13,9 +13,7 @@ import polars as pl
 
 from exosynth.problems import Problem
 from exosynth.settings import SourceTable
-from exosynth.vocabulary import SourceMatch, SpeciesMatch, Vocabulary
-
-STAGES = ("in_vitro", "animal", "clinical")
+from exosynth.vocabulary import STAGES, SourceMatch, SpeciesMatch, Vocabulary
 
 STUDY_COLUMNS = (
     "id",

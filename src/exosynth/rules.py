@@ -226,32 +226,20 @@ def write_tables(
         log.info("table %d (%s): %d studies", table.table, table.key, rows.height)
 
 
-# The translation-gap contract (DESIGN.md); a column left empty in every row must not
-# turn into text in the workbook because the CSV reader could not infer its type.
-_TRANSLATION_GAP_TYPES: dict[str, pl.DataType] = {
-    "source": pl.String(),
-    "n_studies": pl.Int64(),
-    "n_in_vitro": pl.Int64(),
-    "n_animal": pl.Int64(),
-    "n_clinical": pl.Int64(),
-    "clinical_share": pl.Float64(),
-    "clinical_share_ci_low": pl.Float64(),
-    "clinical_share_ci_high": pl.Float64(),
-    "translation_gap": pl.Float64(),
-}
+def write_workbook_file(studies_in: str, ledger_in: str, config: dict, xlsx_out: str) -> None:
+    """The reviewer workbook, with an About sheet saying what it was built from.
 
-
-def write_workbook_file(
-    studies_in: str, translation_gap_in: str, ledger_in: str, config: dict, xlsx_out: str
-) -> None:
-    """The reviewer workbook, with an About sheet saying what it was built from."""
+    The translation gap is computed from the study table by the function rule stats
+    uses, so the workbook (the slowest output at scale) need not wait for that rule.
+    """
     from exosynth import __version__
     from exosynth.export import about_rows, table_rows, write_workbook
     from exosynth.settings import source_tables
+    from exosynth.stats import translation_gap
 
     studies = pl.read_parquet(studies_in)
-    gap = pl.read_csv(translation_gap_in, schema_overrides=_TRANSLATION_GAP_TYPES)
     summary = json.loads(Path(ledger_in).read_text(encoding="utf-8"))
+    gap = translation_gap(studies, source_tables(config))
     tables = [(t, table_rows(studies, t)) for t in source_tables(config)]
     write_workbook(xlsx_out, tables, gap, studies, about_rows(config, summary, __version__))
     log.info(
@@ -263,69 +251,28 @@ def write_workbook_file(
     )
 
 
-# Column types of the statistics the figures read back: a column empty in every row (no
-# clinical study anywhere, say) must stay numeric rather than become text.
-_STATS_TYPES: dict[str, pl.DataType] = {
-    "source": pl.String(),
-    "species": pl.String(),
-    "model_type": pl.String(),
-    **{
-        name: pl.Int64()
-        for name in (
-            "n_studies",
-            "n_in_vitro",
-            "n_animal",
-            "n_clinical",
-            "in_vitro",
-            "animal",
-            "clinical",
-            "total",
-        )
-    },
-    **{
-        name: pl.Float64()
-        for name in (
-            "clinical_share",
-            "clinical_share_ci_low",
-            "clinical_share_ci_high",
-            "translation_gap",
-        )
-    },
-}
-
-
-def _read_stats(path: str) -> pl.DataFrame:
-    header = pl.read_csv(path, n_rows=0).columns
-    return pl.read_csv(
-        path, schema_overrides={c: _STATS_TYPES[c] for c in header if c in _STATS_TYPES}
-    )
-
-
 def draw_figures(
-    studies_in: str,
-    translation_gap_in: str,
-    gap_map_in: str,
-    species_in: str,
-    model_types_in: str,
-    config: dict,
-    top_conditions: int,
-    outputs: dict[str, str],
+    studies_in: str, config: dict, top_conditions: int, outputs: dict[str, str]
 ) -> None:
     """Each figure as PNG and SVG, with the numbers it drew as CSV next to it.
 
+    The statistics are computed here from the study table by the same functions as
+    rule stats (cheap next to drawing), so the figures need not wait for that rule.
     ``outputs`` maps ``<figure>_png``, ``<figure>_svg`` and ``<figure>_csv`` to paths
     for every name in :data:`exosynth.figures.FIGURE_NAMES`.
     """
-    from exosynth import figures
+    from exosynth import figures, stats
     from exosynth.settings import source_tables
 
+    studies = pl.read_parquet(studies_in)
+    tables = source_tables(config)
     drawn = figures.draw_all(
-        pl.read_parquet(studies_in),
-        translation_gap=_read_stats(translation_gap_in),
-        gap_map=_read_stats(gap_map_in),
-        species_by_source=_read_stats(species_in),
-        model_type_by_source=_read_stats(model_types_in),
-        tables=source_tables(config),
+        studies,
+        translation_gap=stats.translation_gap(studies, tables),
+        gap_map=stats.evidence_gap_map(studies, tables),
+        species_by_source=stats.species_by_source(studies, tables),
+        model_type_by_source=stats.model_type_by_source(studies, tables),
+        tables=tables,
         top_conditions=top_conditions,
     )
     for name, (fig, frame) in drawn.items():

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from exosynth.normalize import STAGES
 from exosynth.settings import SourceTable
+from exosynth.vocabulary import STAGES
 
 Z_95 = 1.959963984540054  # standard normal quantile for a two-sided 95% interval
 ALL = "all"

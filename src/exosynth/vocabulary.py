@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 
 _SPACE = re.compile(r"\s+")
 
+# The highest stage a study reached, in order: in vitro < animal < clinical.
+STAGES = ("in_vitro", "animal", "clinical")
+
 
 def fold(term: str) -> str:
     """The form terms are compared in: case-folded, white space folded, no trailing dot."""

@@ -3,10 +3,6 @@ from exosynth.rules import draw_figures, logged
 with logged(snakemake.log[0], snakemake.rule):
     draw_figures(
         snakemake.input.studies,
-        snakemake.input.translation_gap,
-        snakemake.input.gap_map,
-        snakemake.input.species,
-        snakemake.input.model_types,
         {"sources": snakemake.params.sources},
         snakemake.params.top_conditions,
         dict(snakemake.output.items()),
