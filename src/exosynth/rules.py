@@ -48,9 +48,13 @@ def write_json(data: Any, path: str | Path) -> None:
     )
 
 
-def ingest_shard(files: Sequence[str], schema: str, records_out: str, problems_out: str) -> None:
+def ingest_shard(
+    raw_dir: str, shard: int, shards: int, schema: str, records_out: str, problems_out: str
+) -> None:
+    from exosynth.corpus import discover_raw_files, shard_files
     from exosynth.ingest import ingest, read_raw, study_validator
 
+    files = shard_files(discover_raw_files(raw_dir), shard, shards)
     records, problems = ingest(read_raw(files), study_validator(schema))
     records.write_parquet(records_out)
     write_problems(problems, problems_out)

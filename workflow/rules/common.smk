@@ -4,7 +4,7 @@ import functools
 from snakemake.utils import validate
 import yaml
 
-from exosynth.corpus import discover_raw_files, shard_of
+from exosynth.corpus import discover_raw_files, fingerprint, shard_of
 from exosynth.settings import source_tables
 
 # Config and vocabulary are checked against their schemas before any rule runs.
@@ -27,8 +27,9 @@ def raw_files_by_shard():
     return groups
 
 
-def shard_files(wildcards):
-    return raw_files_by_shard()[int(wildcards.shard)]
+def shard_fingerprint(wildcards):
+    """What rule ingest depends on: the shard's file names, sizes and times (exosynth.corpus)."""
+    return fingerprint(raw_files_by_shard()[int(wildcards.shard)])
 
 
 # The figures of rule figures (exosynth.figures), each as PNG, SVG and the numbers drawn as CSV.

@@ -2,7 +2,9 @@ from exosynth.rules import ingest_shard, logged
 
 with logged(snakemake.log[0], snakemake.rule):
     ingest_shard(
-        snakemake.input.files,
+        snakemake.params.raw_dir,
+        int(snakemake.wildcards.shard),
+        snakemake.params.shards,
         snakemake.input.schema,
         snakemake.output.records,
         snakemake.output.problems,
