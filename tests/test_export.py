@@ -29,7 +29,7 @@ import pytest
 import xlsxwriter
 import xlsxwriter.core
 
-from exosynth import export, ingest, normalize, rules, settings, validate
+from exosynth import export, figures, ingest, normalize, rules, settings, stats, validate
 from exosynth.vocabulary import Vocabulary
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -663,3 +663,23 @@ def test_libreoffice_converts_the_workbook(workbook_path: Path, tmp_path: Path) 
     assert converted.exists(), done.stdout + done.stderr
     first_sheet = converted.read_text(encoding="utf-8", errors="replace")
     assert "Damania et al[23], 2018" in first_sheet
+
+
+def test_translation_gap_sheet_shows_the_evidence_gap_map(
+    tmp_path: Path, studies: pl.DataFrame, config: dict
+) -> None:
+    built = build_all(tmp_path, studies, config)
+    with zipfile.ZipFile(io.BytesIO(built["book.xlsx"])) as archive:
+        names = archive.namelist()
+        media = [n for n in names if n.startswith("xl/media/")]
+        assert len(media) == 1
+        assert archive.read(media[0]).startswith(b"\x89PNG")
+        book = openpyxl.load_workbook(io.BytesIO(built["book.xlsx"]))
+        sheet_number = book.sheetnames.index("Translation gap") + 1
+        rels = archive.read(f"xl/worksheets/_rels/sheet{sheet_number}.xml.rels").decode()
+        assert "drawing" in rels
+    # the picture is the same one rule figures draws from the same studies
+    tables = settings.source_tables(config)
+    picture, _ = figures.evidence_gap_map_figure(stats.evidence_gap_map(studies, tables), tables)
+    with zipfile.ZipFile(io.BytesIO(built["book.xlsx"])) as archive:
+        assert archive.read(media[0]) == figures.render(picture, "png")

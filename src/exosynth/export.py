@@ -14,6 +14,7 @@ mode streams rows to disk instead of holding 100,000 studies in memory.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -398,12 +399,15 @@ def write_workbook(
     translation_gap: pl.DataFrame,
     studies: pl.DataFrame,
     about: Sequence[tuple[str, str]],
+    *,
+    gap_map_png: bytes | None = None,
 ) -> None:
     """The reviewer workbook: "Table N" sheets, "Translation gap", "Studies", "About".
 
     Made to be handed out: text is written as text (no formula, link or number is
     derived from data), and the same inputs give a byte-identical file (fixed
-    document date, no author, xlsxwriter's fixed zip entry times).
+    document date, no author, xlsxwriter's fixed zip entry times). ``gap_map_png``, the
+    evidence gap map, goes on the "Translation gap" sheet under the table.
     """
     with xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS) as book:
         book.set_properties(
@@ -424,4 +428,16 @@ def write_workbook(
             sheet.set_landscape()
             if name == TRANSLATION_GAP_SHEET:  # a few columns: one page wide when printed
                 sheet.fit_to_pages(1, 0)
+                if gap_map_png:  # the evidence gap map, below the numbers it is drawn from
+                    sheet.insert_image(
+                        frame.height + 3,
+                        0,
+                        "evidence_gap_map.png",
+                        {
+                            "image_data": io.BytesIO(gap_map_png),
+                            "x_scale": 0.6,
+                            "y_scale": 0.6,
+                            "description": "Evidence gap map: studies by source and highest stage",
+                        },
+                    )
         _about_sheet(book.add_worksheet(ABOUT_SHEET), about, styles)

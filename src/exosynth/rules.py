@@ -233,19 +233,29 @@ def write_tables(
 def write_workbook_file(studies_in: str, ledger_in: str, config: dict, xlsx_out: str) -> None:
     """The reviewer workbook, with an About sheet saying what it was built from.
 
-    The translation gap is computed from the study table by the function rule stats
-    uses, so the workbook (the slowest output at scale) need not wait for that rule.
+    The translation gap and the evidence gap map are computed from the study table by
+    the functions rules stats and figures use, so the workbook (the slowest output at
+    scale) need not wait for those rules.
     """
-    from exosynth import __version__
+    from exosynth import __version__, figures
     from exosynth.export import about_rows, table_rows, write_workbook
     from exosynth.settings import source_tables
-    from exosynth.stats import translation_gap
+    from exosynth.stats import evidence_gap_map, translation_gap
 
     studies = pl.read_parquet(studies_in)
     summary = json.loads(Path(ledger_in).read_text(encoding="utf-8"))
-    gap = translation_gap(studies, source_tables(config))
-    tables = [(t, table_rows(studies, t)) for t in source_tables(config)]
-    write_workbook(xlsx_out, tables, gap, studies, about_rows(config, summary, __version__))
+    sources = source_tables(config)
+    gap = translation_gap(studies, sources)
+    picture, _ = figures.evidence_gap_map_figure(evidence_gap_map(studies, sources), sources)
+    tables = [(t, table_rows(studies, t)) for t in sources]
+    write_workbook(
+        xlsx_out,
+        tables,
+        gap,
+        studies,
+        about_rows(config, summary, __version__),
+        gap_map_png=figures.render(picture, "png"),
+    )
     log.info(
         "workbook %s: %d table sheets, %d studies, %d translation-gap rows",
         xlsx_out,
