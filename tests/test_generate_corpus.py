@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from collections import Counter
 from pathlib import Path
@@ -21,7 +22,8 @@ N = 200
 
 def _load_generator() -> ModuleType:
     spec = importlib.util.spec_from_file_location(
-        "generate_corpus", ROOT / "benchmarks" / "generate_corpus.py")
+        "generate_corpus", ROOT / "benchmarks" / "generate_corpus.py"
+    )
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -36,7 +38,8 @@ gc = _load_generator()
 @pytest.fixture(scope="module")
 def vocabulary() -> Vocabulary:
     return Vocabulary.from_mapping(
-        yaml.safe_load((ROOT / "config/vocabulary.yaml").read_text(encoding="utf-8")))
+        yaml.safe_load((ROOT / "config/vocabulary.yaml").read_text(encoding="utf-8"))
+    )
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +50,10 @@ def validator():
 @pytest.fixture(scope="module")
 def tables() -> list[settings.SourceTable]:
     config = settings.validate_against(
-        settings.load_yaml(ROOT / "config/config.yaml"), ROOT / "schemas/config.schema.yaml",
-        "config")
+        settings.load_yaml(ROOT / "config/config.yaml"),
+        ROOT / "schemas/config.schema.yaml",
+        "config",
+    )
     return settings.source_tables(config)
 
 
@@ -68,8 +73,9 @@ def records(corpus: tuple[Path, list[Path]], validator) -> dict[Path, dict]:
     return found
 
 
-def _stages(raw: Path, validator, vocabulary: Vocabulary,
-            tables: list[settings.SourceTable]) -> tuple[int, list[Problem]]:
+def _stages(
+    raw: Path, validator, vocabulary: Vocabulary, tables: list[settings.SourceTable]
+) -> tuple[int, list[Problem]]:
     """Run ingest, validate and normalize in-process: studies included, every problem."""
     files = ingest.discover_raw_files(raw)
     frame, problems = ingest.ingest(ingest.read_raw(files), validator)
@@ -92,8 +98,9 @@ def test_same_seed_same_files_other_seed_other_files(tmp_path: Path) -> None:
     assert first != _snapshot(tmp_path / "c")
 
 
-def test_every_record_passes_the_schema(corpus: tuple[Path, list[Path]],
-                                        records: dict[Path, dict]) -> None:
+def test_every_record_passes_the_schema(
+    corpus: tuple[Path, list[Path]], records: dict[Path, dict]
+) -> None:
     root, paths = corpus
     assert len(paths) == N
     assert len(records) == N
@@ -152,8 +159,11 @@ def test_records_have_evidence_and_a_realistic_mix(records: dict[Path, dict]) ->
 
 
 def test_dois_and_pmids_are_unique(records: dict[Path, dict]) -> None:
-    dois = [r["citation"]["doi"].removeprefix("https://doi.org/")
-            for r in records.values() if r["citation"].get("doi")]
+    dois = [
+        r["citation"]["doi"].removeprefix("https://doi.org/")
+        for r in records.values()
+        if r["citation"].get("doi")
+    ]
     pmids = [str(r["citation"]["pmid"]) for r in records.values() if r["citation"].get("pmid")]
     assert 0.6 * N < len(dois) < 0.8 * N
     assert 0.4 * N < len(pmids) < 0.6 * N
@@ -162,8 +172,10 @@ def test_dois_and_pmids_are_unique(records: dict[Path, dict]) -> None:
 
 
 def test_the_pipeline_stages_accept_the_whole_corpus(
-    corpus: tuple[Path, list[Path]], validator, vocabulary: Vocabulary,
-    tables: list[settings.SourceTable]
+    corpus: tuple[Path, list[Path]],
+    validator,
+    vocabulary: Vocabulary,
+    tables: list[settings.SourceTable],
 ) -> None:
     included, problems = _stages(corpus[0] / "raw", validator, vocabulary, tables)
     assert problems == []
@@ -172,8 +184,7 @@ def test_the_pipeline_stages_accept_the_whole_corpus(
 
 @pytest.mark.parametrize("bad", [5, len(gc.BAD_KINDS)])
 def test_bad_records_are_each_reported_with_their_field(
-    tmp_path: Path, bad: int, validator, vocabulary: Vocabulary,
-    tables: list[settings.SourceTable]
+    tmp_path: Path, bad: int, validator, vocabulary: Vocabulary, tables: list[settings.SourceTable]
 ) -> None:
     good, wrong = gc.generate_corpus(tmp_path, N, seed=3, bad=bad)
     assert len(wrong) == bad
@@ -181,8 +192,13 @@ def test_bad_records_are_each_reported_with_their_field(
     assert len({w.path for w in wrong}) == bad
     assert gc.generate(tmp_path, N, seed=3, bad=bad) == good + [w.path for w in wrong]
     if bad == 5:
-        assert [w.kind for w in wrong] == ["unknown field", "wrong type", "unknown species",
-                                           "duplicate DOI", "malformed YAML"]
+        assert [w.kind for w in wrong] == [
+            "unknown field",
+            "wrong type",
+            "unknown species",
+            "duplicate DOI",
+            "malformed YAML",
+        ]
 
     included, problems = _stages(tmp_path / "raw", validator, vocabulary, tables)
     by_file: dict[str, list[Problem]] = {}
@@ -203,3 +219,28 @@ def test_bad_records_need_a_corpus(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="n >= 1"):
         gc.generate(tmp_path, 0, bad=1)
     assert gc.generate(tmp_path, 0) == []
+
+
+@pytest.mark.e2e
+def test_every_bad_record_of_a_large_corpus_is_in_the_report(project: Path, run_snakemake) -> None:
+    """5,000 synthetic papers plus every kind of bad record, through the real DAG."""
+    good, wrong = gc.generate_corpus(project, 5000, seed=11, bad=len(gc.BAD_KINDS))
+    lenient = run_snakemake(project, "--config", "on_invalid=exclude", "shards=3")
+    assert lenient.returncode == 0, lenient.stderr[-3000:]
+    report = (project / "results/validation_report.md").read_text(encoding="utf-8")
+    for record in wrong:
+        path = record.path.relative_to(project).as_posix()
+        assert f"### `{path}`" in report, f"{record.kind}: {path} missing from the report"
+        section = report.split(f"### `{path}`", 1)[1].split("###", 1)[0]
+        if record.field:
+            assert f"`{record.field}`" in section, (record.kind, section)
+    ledger = json.loads((project / "results/validation.json").read_text(encoding="utf-8"))
+    assert ledger["files_read"] == len(good) + len(wrong) + 26
+    assert ledger["files_read"] == ledger["included"] + ledger["rejected"]
+    studies = (project / "results/studies.csv").read_text(encoding="utf-8").count("\n") - 1
+    assert studies == ledger["included"]
+
+    strict = run_snakemake(project)  # the default, on_invalid: fail
+    assert strict.returncode != 0
+    for record in wrong:
+        assert record.path.relative_to(project).as_posix() in strict.stderr
