@@ -4,7 +4,7 @@ import functools
 from snakemake.utils import validate
 import yaml
 
-from exosynth.corpus import discover_raw_files, fingerprint, shard_of
+from exosynth.corpus import fingerprint, scan_raw_files, shard_of
 from exosynth.settings import source_tables
 
 # Config and vocabulary are checked against their schemas before any rule runs.
@@ -22,8 +22,8 @@ TABLES = [t.table for t in source_tables(config)]
 def raw_files_by_shard():
     """Raw files grouped into stable shards; listed once, when the DAG first asks."""
     groups = {shard: [] for shard in SHARDS}
-    for path in discover_raw_files(RAW_DIR):
-        groups[shard_of(path, len(SHARDS))].append(path)
+    for raw_file in scan_raw_files(RAW_DIR):
+        groups[shard_of(raw_file[0], len(SHARDS))].append(raw_file)
     return groups
 
 
