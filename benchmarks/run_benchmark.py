@@ -8,9 +8,9 @@ For each N: copy the project (Snakefile, config, schemas, workflow, raw with the
 - the full ``snakemake --cores C``: wall seconds, peak memory, records per second;
 - per rule: the ``benchmark:`` files of Snakemake (results/benchmarks/*.tsv) where the
   Snakefile has them, and each job's wall time as Snakemake's own output shows it;
-- a no-op re-run; a re-run after touching one raw file (new mtime, same content:
-  Snakemake 9 compares input checksums, so nothing should run); a re-run after editing
-  that file (a comment appended), with the jobs each re-run ran.
+- a no-op re-run; a re-run after touching one raw file (new mtime, same content: the
+  shard's digest of paths, sizes and times changes, so that shard is parsed again); a
+  re-run after editing that file (a comment appended), with the jobs each re-run ran.
 
 Peak memory is reported twice: the largest single process (``/usr/bin/time -v``, or
 ``getrusage(RUSAGE_CHILDREN)`` where it is missing) and the sum over the whole process
