@@ -54,15 +54,7 @@ def _build_studies(tables: list[settings.SourceTable]) -> pl.DataFrame:
 
 
 def _draw(studies: pl.DataFrame, tables: list[settings.SourceTable], **options: int) -> dict:
-    return figures.draw_all(
-        studies,
-        translation_gap=stats.translation_gap(studies, tables),
-        gap_map=stats.evidence_gap_map(studies, tables),
-        species_by_source=stats.species_by_source(studies, tables),
-        model_type_by_source=stats.model_type_by_source(studies, tables),
-        tables=tables,
-        **options,
-    )
+    return figures.draw_all(studies, tables, **options)
 
 
 def _svg_texts(svg: bytes) -> list[str]:

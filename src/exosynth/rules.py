@@ -270,25 +270,13 @@ def draw_figures(
 ) -> None:
     """Each figure as PNG and SVG, with the numbers it drew as CSV next to it.
 
-    The statistics are computed here from the study table by the same functions as
-    rule stats (cheap next to drawing), so the figures need not wait for that rule.
     ``outputs`` maps ``<figure>_png``, ``<figure>_svg`` and ``<figure>_csv`` to paths
     for every name in :data:`exosynth.figures.FIGURE_NAMES`.
     """
-    from exosynth import figures, stats
+    from exosynth import figures
     from exosynth.settings import source_tables
 
-    studies = pl.read_parquet(studies_in)
-    tables = source_tables(config)
-    drawn = figures.draw_all(
-        studies,
-        translation_gap=stats.translation_gap(studies, tables),
-        gap_map=stats.evidence_gap_map(studies, tables),
-        species_by_source=stats.species_by_source(studies, tables),
-        model_type_by_source=stats.model_type_by_source(studies, tables),
-        tables=tables,
-        top_conditions=top_conditions,
-    )
+    drawn = figures.draw_all(pl.read_parquet(studies_in), source_tables(config), top_conditions)
     for name, (fig, frame) in drawn.items():
         figures.save(fig, outputs[f"{name}_png"], outputs[f"{name}_svg"])
         frame.write_csv(outputs[f"{name}_csv"])
