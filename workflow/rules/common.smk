@@ -28,7 +28,7 @@ def raw_files_by_shard():
 
 
 def shard_fingerprint(wildcards):
-    """What rule ingest depends on: the shard's file names, sizes and times (exosynth.corpus)."""
+    """The shard's file names, sizes and times as one digest (exosynth.corpus.fingerprint)."""
     return fingerprint(raw_files_by_shard()[int(wildcards.shard)])
 
 
