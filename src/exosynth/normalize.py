@@ -172,6 +172,25 @@ def normalize(
             )
         )
 
+    # Two studies on one row of the review's table would make the table's order a guess.
+    same_row = studies.filter(
+        pl.col("review_row").is_not_null()
+        & pl.struct("source", "review_row").is_duplicated()
+        & pl.col("source").is_not_null()
+    )
+    for path, source, row in same_row.select("raw_file", "source", "review_row").iter_rows():
+        problems.append(
+            Problem(
+                path,
+                None,
+                "review_row",
+                f"review_row {row} is used by more than one {source} study",
+                "give each study of the review its own row; leave review_row out for papers "
+                "added after the review",
+                "normalize",
+            )
+        )
+
     models = (
         studies.select("id", "raw_file", "in_vivo")
         .explode("in_vivo")
