@@ -1,4 +1,6 @@
-"""Shared fixtures: the real schema's validator, valid records to mutate, a project copy to run."""
+"""Shared fixtures: the real schema's validator, the shipped config and vocabulary, the study
+table of the 26 real records, valid records to mutate, a project copy to run.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +12,13 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import polars as pl
 import pytest
 
-from exosynth.ingest import StudyValidator, study_validator
+from exosynth import normalize, settings, validate
+from exosynth.ingest import StudyValidator, discover_raw_files, ingest, read_raw, study_validator
+from exosynth.problems import Problem
+from exosynth.vocabulary import Vocabulary
 
 REPO = Path(__file__).resolve().parents[1]
 # What a Snakemake run of the project needs; results/ and .snakemake/ are deliberately left out.
@@ -29,6 +35,81 @@ def repo_root() -> Path:
 def validator() -> StudyValidator:
     """The record validator built from the shipped schema, as the ingest rule builds it."""
     return study_validator(REPO / "schemas" / "study.schema.json")
+
+
+@pytest.fixture(scope="session")
+def config() -> dict:
+    """config/config.yaml checked against its schema, defaults filled in, as the rules load it.
+
+    Shared by the whole session: a test that changes it works on a ``copy.deepcopy``.
+    """
+    return settings.validate_against(
+        settings.load_yaml(REPO / "config" / "config.yaml"),
+        REPO / "schemas" / "config.schema.yaml",
+        "config/config.yaml",
+    )
+
+
+@pytest.fixture(scope="session")
+def tables(config: dict) -> list[settings.SourceTable]:
+    """The MSC sources of the shipped config, one per review table."""
+    return settings.source_tables(config)
+
+
+@pytest.fixture(scope="session")
+def vocabulary() -> Vocabulary:
+    """The shipped config/vocabulary.yaml, checked against its schema as the normalize rule does."""
+    return Vocabulary.from_mapping(
+        settings.validate_against(
+            settings.load_yaml(REPO / "config" / "vocabulary.yaml"),
+            REPO / "schemas" / "vocabulary.schema.yaml",
+            "config/vocabulary.yaml",
+        )
+    )
+
+
+def build_study_table(
+    raw_dir: Path,
+    validator: StudyValidator,
+    vocabulary: Vocabulary,
+    tables: list[settings.SourceTable],
+) -> tuple[pl.DataFrame, list[Problem]]:
+    """ingest -> validate -> normalize on ``raw_dir`` in-process, as the rules chain them.
+
+    Returns the normalized study table and every problem of the three stages, in stage order.
+    """
+    records, problems = ingest(read_raw(discover_raw_files(raw_dir)), validator)
+    records, cross = validate.validate_records(records)
+    studies, unknown = normalize.normalize(records, vocabulary, tables, Path(raw_dir).as_posix())
+    return studies, [*problems, *cross, *unknown]
+
+
+@pytest.fixture(scope="session")
+def build_studies(
+    validator: StudyValidator, vocabulary: Vocabulary, tables: list[settings.SourceTable]
+) -> Callable[..., tuple[pl.DataFrame, list[Problem]]]:
+    """``build_studies(raw_dir)`` -> (studies, problems) with the shipped schema, vocabulary and
+    tables; ``build_studies(raw_dir, other_tables)`` for a config with other sources.
+    """
+
+    def build(
+        raw_dir: Path, source_tables: list[settings.SourceTable] | None = None
+    ) -> tuple[pl.DataFrame, list[Problem]]:
+        return build_study_table(
+            raw_dir, validator, vocabulary, tables if source_tables is None else source_tables
+        )
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def review_studies(
+    validator: StudyValidator, vocabulary: Vocabulary, tables: list[settings.SourceTable]
+) -> pl.DataFrame:
+    """The normalized study table of the 26 real records in raw/, built without a problem."""
+    studies, problems = build_study_table(REPO / "raw", validator, vocabulary, tables)
+    assert problems == []
+    return studies
 
 
 def make_good_record(record_id: str = "smith-2020", *edits: tuple[str, str]) -> str:

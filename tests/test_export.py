@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,8 +29,7 @@ import pytest
 import xlsxwriter
 import xlsxwriter.core
 
-from exosynth import export, figures, ingest, normalize, rules, settings, stats, validate
-from exosynth.vocabulary import Vocabulary
+from exosynth import export, figures, normalize, rules, settings, stats
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
@@ -54,32 +53,7 @@ GAP_CSV = (
 LEDGER = {"files_read": 27, "included": 26, "rejected": 1, "raw_checksum": "ab" * 32}
 
 
-# -- building the studies in-process ---------------------------------------------------
-def load_config() -> dict:
-    return settings.validate_against(
-        settings.load_yaml(ROOT / "config" / "config.yaml"),
-        ROOT / "schemas" / "config.schema.yaml",
-        "config",
-    )
-
-
-def build_studies(raw_dir: Path, config: dict) -> pl.DataFrame:
-    """ingest -> validate -> normalize on ``raw_dir``, as the rules run them; no problems."""
-    files = ingest.discover_raw_files(raw_dir)
-    records, problems = ingest.ingest(
-        ingest.read_raw(files), ingest.study_validator(ROOT / "schemas" / "study.schema.json")
-    )
-    assert problems == []
-    records, problems = validate.validate_records(records)
-    assert problems == []
-    vocabulary = Vocabulary.from_mapping(settings.load_yaml(ROOT / "config" / "vocabulary.yaml"))
-    studies, problems = normalize.normalize(
-        records, vocabulary, settings.source_tables(config), raw_dir.as_posix()
-    )
-    assert problems == []
-    return studies
-
-
+# -- building the studies in-process (config and build_studies: tests/conftest.py) ------
 def copy_raw(tmp_path: Path) -> Path:
     raw = tmp_path / "raw"
     shutil.copytree(ROOT / "raw", raw)
@@ -94,13 +68,8 @@ def add_record(raw: Path, folder: str, record_id: str, body: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def config() -> dict:
-    return load_config()
-
-
-@pytest.fixture(scope="module")
-def studies(config: dict) -> pl.DataFrame:
-    return build_studies(ROOT / "raw", config)
+def studies(review_studies: pl.DataFrame) -> pl.DataFrame:
+    return review_studies
 
 
 @pytest.fixture(scope="module")
@@ -372,7 +341,9 @@ PAYLOADS = {
 
 
 @pytest.fixture(scope="module")
-def hostile(tmp_path_factory: pytest.TempPathFactory, config: dict) -> tuple[pl.DataFrame, Path]:
+def hostile(
+    tmp_path_factory: pytest.TempPathFactory, config: dict, build_studies: Callable
+) -> tuple[pl.DataFrame, Path]:
     """The real records plus three whose text looks like spreadsheet formulas."""
     tmp = tmp_path_factory.mktemp("hostile")
     raw = copy_raw(tmp)
@@ -408,7 +379,8 @@ def hostile(tmp_path_factory: pytest.TempPathFactory, config: dict) -> tuple[pl.
             + "condition: '@SUM(A1)'\nclinical:\n  patients: 3\nresults: '-2+3'\n"
         ),
     )
-    studies = build_studies(raw, config)
+    studies, problems = build_studies(raw)
+    assert problems == []
     gap = pl.read_csv(io.StringIO(GAP_CSV))
     return studies, build_workbook(tmp / "hostile.xlsx", studies, config, gap)
 
@@ -566,7 +538,9 @@ def test_translation_gap_columns_keep_their_types_when_empty(
 
 
 # -- (e) a fourth source is Table 4 without code changes ---------------------------------------
-def test_fourth_source_becomes_table_4(tmp_path: Path, config: dict) -> None:
+def test_fourth_source_becomes_table_4(
+    tmp_path: Path, config: dict, build_studies: Callable
+) -> None:
     config4 = copy.deepcopy(config)
     config4["sources"]["placenta"] = {
         "table": 4,
@@ -596,7 +570,8 @@ def test_fourth_source_becomes_table_4(tmp_path: Path, config: dict) -> None:
             "results: Restores ovarian function\n"
         ),
     )
-    studies = build_studies(raw, config4)
+    studies, problems = build_studies(raw, settings.source_tables(config4))
+    assert problems == []
     built = tmp_path / "built"
     files = build_all(built, studies, config4)
     expected = [

@@ -6,51 +6,24 @@ from the CSV written next to it), never from the picture.
 
 from __future__ import annotations
 
+import copy
 import re
-import shutil
 import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib as mpl
 import polars as pl
 import pytest
 
-from exosynth import figures, normalize, rules, settings, stats, validate
-from exosynth.corpus import discover_raw_files
-from exosynth.ingest import ingest, read_raw, study_validator
-from exosynth.vocabulary import Vocabulary
+from exosynth import figures, rules, settings, stats
 
 ROOT = Path(__file__).resolve().parents[1]
 # The review's Tables 1-3: studies and clinical studies per MSC source.
 REVIEW_COUNTS = {"bone_marrow": (10, 1), "adipose": (7, 0), "umbilical_cord": (9, 1)}
-PROJECT_PARTS = ("Snakefile", "config", "schemas", "workflow", "raw")
 
 
-# --- local helpers (tests/conftest.py belongs to the ingest tests) ----------------------
-
-
-def _config() -> dict:
-    return settings.validate_against(
-        settings.load_yaml(ROOT / "config/config.yaml"),
-        ROOT / "schemas/config.schema.yaml",
-        "config",
-    )
-
-
-def _build_studies(tables: list[settings.SourceTable]) -> pl.DataFrame:
-    """The normalized table of the real records, built in-process stage by stage."""
-    records, problems = ingest(
-        read_raw(discover_raw_files(ROOT / "raw")),
-        study_validator(ROOT / "schemas/study.schema.json"),
-    )
-    assert problems == []
-    records, problems = validate.validate_records(records)
-    assert problems == []
-    vocabulary = Vocabulary.from_mapping(settings.load_yaml(ROOT / "config/vocabulary.yaml"))
-    studies, problems = normalize.normalize(records, vocabulary, tables, str(ROOT / "raw"))
-    assert problems == []
-    return studies
+# --- local helpers; config, tables and the studies come from tests/conftest.py ------------
 
 
 def _draw(studies: pl.DataFrame, tables: list[settings.SourceTable], **options: int) -> dict:
@@ -62,13 +35,8 @@ def _svg_texts(svg: bytes) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def tables() -> list[settings.SourceTable]:
-    return settings.source_tables(_config())
-
-
-@pytest.fixture(scope="module")
-def studies(tables: list[settings.SourceTable]) -> pl.DataFrame:
-    return _build_studies(tables)
+def studies(review_studies: pl.DataFrame) -> pl.DataFrame:
+    return review_studies
 
 
 @pytest.fixture(scope="module")
@@ -169,9 +137,9 @@ def test_mix_pools_rare_codes_as_other(
 
 
 def test_a_source_without_studies_is_drawn_empty(
-    studies: pl.DataFrame, tables: list[settings.SourceTable]
+    studies: pl.DataFrame, tables: list[settings.SourceTable], config: dict
 ) -> None:
-    config = _config()
+    config = copy.deepcopy(config)
     config["sources"]["dental_pulp"] = {"table": 4, "label": "Dental pulp", "title": "DP"}
     more = settings.source_tables(config)
     result = _draw(studies, more)
@@ -233,7 +201,7 @@ def test_files_carry_no_date_or_version(drawn: dict) -> None:
 
 
 def test_draw_figures_writes_pictures_and_the_numbers(
-    tmp_path: Path, studies: pl.DataFrame, tables: list[settings.SourceTable]
+    tmp_path: Path, studies: pl.DataFrame, tables: list[settings.SourceTable], config: dict
 ) -> None:
     inputs = {
         "studies": studies,
@@ -255,7 +223,7 @@ def test_draw_figures_writes_pictures_and_the_numbers(
         for ext in ("png", "svg", "csv")
     }
     (tmp_path / "figures").mkdir()
-    rules.draw_figures(paths["studies"], _config(), 40, outputs)
+    rules.draw_figures(paths["studies"], config, 40, outputs)
     gap = pl.read_csv(outputs["evidence_gap_map_csv"])
     clinical = gap.filter(pl.col("stage") == "clinical")
     assert dict(zip(clinical["source"], clinical["n_studies"], strict=True)) == {
@@ -305,32 +273,6 @@ results: Fewer symptoms of graft vs host disease after exosome infusion
 """
 
 
-def _copy_project(dest: Path) -> Path:
-    dest.mkdir()
-    for part in PROJECT_PARTS:
-        source = ROOT / part
-        if source.is_dir():
-            shutil.copytree(
-                source, dest / part, ignore=shutil.ignore_patterns("__pycache__", ".snakemake")
-            )
-        else:
-            shutil.copy2(source, dest / part)
-    return dest
-
-
-def _snakemake(project: Path, *args: str) -> subprocess.CompletedProcess:
-    done = subprocess.run(
-        [sys.executable, "-m", "snakemake", *args],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert done.returncode == 0, f"snakemake {' '.join(args)} failed:\n{done.stderr[-5000:]}"
-    return done
-
-
 def _clinical(project: Path) -> dict[str, tuple[int, int]]:
     gap = pl.read_csv(project / "results/figures/evidence_gap_map.csv")
     clinical = gap.filter(pl.col("stage") == "clinical")
@@ -338,9 +280,11 @@ def _clinical(project: Path) -> dict[str, tuple[int, int]]:
 
 
 @pytest.mark.e2e
-def test_adding_a_paper_redraws_the_figures_and_the_report_holds_them(tmp_path: Path) -> None:
-    project = _copy_project(tmp_path / "project")
-    _snakemake(project, "--cores", "2")
+def test_adding_a_paper_redraws_the_figures_and_the_report_holds_them(
+    project: Path, run_snakemake: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    done = run_snakemake(project)
+    assert done.returncode == 0, f"snakemake failed:\n{done.stderr[-5000:]}"
     figures_dir = project / "results/figures"
     for name in figures.FIGURE_NAMES:
         for ext in ("png", "svg", "csv"):
@@ -351,7 +295,8 @@ def test_adding_a_paper_redraws_the_figures_and_the_report_holds_them(tmp_path: 
     funnel_before = (figures_dir / "translation_funnel.png").read_bytes()
 
     (project / "raw/umbilical_cord/smith-2020.yaml").write_text(NEW_PAPER, encoding="utf-8")
-    _snakemake(project, "--cores", "2")
+    done = run_snakemake(project)
+    assert done.returncode == 0, f"snakemake failed:\n{done.stderr[-5000:]}"
     after = _clinical(project)
     assert after["umbilical_cord"] == (10, 2)
     assert after["all"] == (27, 3)
@@ -366,7 +311,8 @@ def test_adding_a_paper_redraws_the_figures_and_the_report_holds_them(tmp_path: 
         "umbilical_cord": 1,
     }
 
-    _snakemake(project, "--report", "results/report.html")
+    done = run_snakemake(project, "--report", "results/report.html")
+    assert done.returncode == 0, f"snakemake --report failed:\n{done.stderr[-5000:]}"
     html = (project / "results/report.html").read_text(encoding="utf-8")
     for name in figures.FIGURE_NAMES:
         for ext in ("png", "svg"):

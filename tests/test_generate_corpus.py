@@ -6,13 +6,13 @@ import importlib.util
 import json
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-import yaml
 
-from exosynth import ingest, normalize, settings, validate
+from exosynth import ingest
 from exosynth.problems import Problem
 from exosynth.vocabulary import SourceMatch, SpeciesMatch, Vocabulary
 
@@ -35,26 +35,7 @@ def _load_generator() -> ModuleType:
 gc = _load_generator()
 
 
-@pytest.fixture(scope="module")
-def vocabulary() -> Vocabulary:
-    return Vocabulary.from_mapping(
-        yaml.safe_load((ROOT / "config/vocabulary.yaml").read_text(encoding="utf-8"))
-    )
-
-
-@pytest.fixture(scope="module")
-def validator():
-    return ingest.study_validator(ROOT / "schemas/study.schema.json")
-
-
-@pytest.fixture(scope="module")
-def tables() -> list[settings.SourceTable]:
-    config = settings.validate_against(
-        settings.load_yaml(ROOT / "config/config.yaml"),
-        ROOT / "schemas/config.schema.yaml",
-        "config",
-    )
-    return settings.source_tables(config)
+# The validator, the shipped vocabulary and build_studies come from tests/conftest.py.
 
 
 @pytest.fixture(scope="module")
@@ -71,17 +52,6 @@ def records(corpus: tuple[Path, list[Path]], validator) -> dict[Path, dict]:
         assert problems == [], problems
         found[path] = record
     return found
-
-
-def _stages(
-    raw: Path, validator, vocabulary: Vocabulary, tables: list[settings.SourceTable]
-) -> tuple[int, list[Problem]]:
-    """Run ingest, validate and normalize in-process: studies included, every problem."""
-    files = ingest.discover_raw_files(raw)
-    frame, problems = ingest.ingest(ingest.read_raw(files), validator)
-    frame, cross = validate.validate_records(frame)
-    studies, vocab = normalize.normalize(frame, vocabulary, tables, raw.as_posix())
-    return studies.height, [*problems, *cross, *vocab]
 
 
 def _snapshot(root: Path) -> dict[str, bytes]:
@@ -172,19 +142,17 @@ def test_dois_and_pmids_are_unique(records: dict[Path, dict]) -> None:
 
 
 def test_the_pipeline_stages_accept_the_whole_corpus(
-    corpus: tuple[Path, list[Path]],
-    validator,
-    vocabulary: Vocabulary,
-    tables: list[settings.SourceTable],
+    corpus: tuple[Path, list[Path]], build_studies: Callable
 ) -> None:
-    included, problems = _stages(corpus[0] / "raw", validator, vocabulary, tables)
+    studies, problems = build_studies(corpus[0] / "raw")
+    included = studies.height
     assert problems == []
     assert included == N
 
 
 @pytest.mark.parametrize("bad", [5, len(gc.BAD_KINDS)])
 def test_bad_records_are_each_reported_with_their_field(
-    tmp_path: Path, bad: int, validator, vocabulary: Vocabulary, tables: list[settings.SourceTable]
+    tmp_path: Path, bad: int, build_studies: Callable
 ) -> None:
     good, wrong = gc.generate_corpus(tmp_path, N, seed=3, bad=bad)
     assert len(wrong) == bad
@@ -200,7 +168,8 @@ def test_bad_records_are_each_reported_with_their_field(
             "malformed YAML",
         ]
 
-    included, problems = _stages(tmp_path / "raw", validator, vocabulary, tables)
+    studies, problems = build_studies(tmp_path / "raw")
+    included = studies.height
     by_file: dict[str, list[Problem]] = {}
     for problem in problems:
         by_file.setdefault(problem.file, []).append(problem)

@@ -10,30 +10,11 @@ import polars as pl
 import pytest
 import yaml
 
-from exosynth.ingest import discover_raw_files, ingest, read_raw
+from exosynth.ingest import ingest
 from exosynth.normalize import normalize
-from exosynth.settings import load_yaml, source_tables, validate_against
-from exosynth.vocabulary import SourceMatch, SpeciesMatch, UnknownTerm, Vocabulary
+from exosynth.vocabulary import SourceMatch, SpeciesMatch, UnknownTerm
 
-
-@pytest.fixture(scope="module")
-def vocabulary(repo_root) -> Vocabulary:
-    raw = validate_against(
-        load_yaml(repo_root / "config" / "vocabulary.yaml"),
-        repo_root / "schemas" / "vocabulary.schema.yaml",
-        "config/vocabulary.yaml",
-    )
-    return Vocabulary.from_mapping(raw)
-
-
-@pytest.fixture(scope="module")
-def tables(repo_root):
-    config = validate_against(
-        load_yaml(repo_root / "config" / "config.yaml"),
-        repo_root / "schemas" / "config.schema.yaml",
-        "config/config.yaml",
-    )
-    return source_tables(config)
+# The validator, the shipped vocabulary and tables, and the review's studies: tests/conftest.py.
 
 
 def record_text(
@@ -304,13 +285,9 @@ def review_rows(data_dir: Path) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def review_studies(repo_root, vocabulary, tables, validator):
-    raw_dir = repo_root / "raw"
-    records, problems = ingest(read_raw(discover_raw_files(raw_dir)), validator)
-    assert problems == []
-    studies, problems = normalize(records, vocabulary, tables, raw_dir.as_posix())
-    assert problems == []
-    return studies, review_rows(repo_root / "tests" / "data")
+def review_studies(repo_root, review_studies):
+    """conftest's study table of the real records, with the review's rows to compare it to."""
+    return review_studies, review_rows(repo_root / "tests" / "data")
 
 
 def test_review_studies_per_source(review_studies, tables):
@@ -350,3 +327,19 @@ def test_review_studies_in_the_review_order(review_studies):
     assert studies["ref"].to_list() == [r["ref"] for r in review]
     assert studies["raw_file"].is_unique().all()
     assert studies["id"].is_unique().all()
+
+
+def test_two_studies_on_one_review_row_are_a_problem(normalized, good_record):
+    first = good_record("smith-2020", ("source: bone marrow", "source: umbilical cord"))
+    second = good_record("jones-2020", ("source: bone marrow", "source: umbilical cord"))
+    other_table = good_record("lee-2020")  # review_row 1 too, but of Table 1
+    studies, problems = normalized(
+        {
+            "umbilical_cord/smith-2020": first,
+            "umbilical_cord/jones-2020": second,
+            "bone_marrow/lee-2020": other_table,
+        }
+    )
+    flagged = {p.file for p in problems if p.field == "review_row"}
+    assert flagged == {"raw/umbilical_cord/smith-2020.yaml", "raw/umbilical_cord/jones-2020.yaml"}
+    assert studies["id"].to_list() == ["lee-2020"]

@@ -2,46 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import polars as pl
 import pytest
 from scipy.stats import binomtest
 
-from exosynth import ingest, normalize, settings, stats, validate
-from exosynth.vocabulary import Vocabulary
-
-ROOT = Path(__file__).resolve().parents[1]
+from exosynth import settings, stats
 
 
 @pytest.fixture(scope="module")
-def config() -> dict:
-    return settings.validate_against(
-        settings.load_yaml(ROOT / "config/config.yaml"),
-        ROOT / "schemas/config.schema.yaml",
-        "config",
-    )
-
-
-@pytest.fixture(scope="module")
-def tables(config: dict) -> list[settings.SourceTable]:
-    return settings.source_tables(config)
-
-
-@pytest.fixture(scope="module")
-def studies(tables: list[settings.SourceTable]) -> pl.DataFrame:
-    """The normalized table of the 26 real records, built in-process stage by stage."""
-    files = ingest.discover_raw_files(ROOT / "raw")
-    records, problems = ingest.ingest(
-        ingest.read_raw(files), ingest.study_validator(ROOT / "schemas/study.schema.json")
-    )
-    assert problems == []
-    records, problems = validate.validate_records(records)
-    assert problems == []
-    vocabulary = Vocabulary.from_mapping(settings.load_yaml(ROOT / "config/vocabulary.yaml"))
-    frame, problems = normalize.normalize(records, vocabulary, tables, str(ROOT / "raw"))
-    assert problems == []
-    return frame
+def studies(review_studies: pl.DataFrame) -> pl.DataFrame:
+    """The normalized table of the 26 real records (conftest builds it once per session)."""
+    return review_studies
 
 
 def _wilson(k: int, n: int) -> tuple[float, float]:
