@@ -172,7 +172,7 @@ rule tables:
     input:
         studies="results/studies.parquet",
     output:
-        csv=expand("results/tables/table{n}.csv", n=TABLES),
+        csv=[evidence_table(n) for n in TABLES],
         md=expand("results/tables/table{n}.md", n=TABLES),
     params:
         # Titles and footnotes as params: editing them in the config rebuilds the tables.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import re
+import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -323,6 +324,9 @@ def test_adding_a_paper_redraws_the_figures_and_the_report_holds_them(
         "model_type_by_source.csv",
         "evidence_gap_map.csv",
         "validation_report.md",
+        "tables/table1.csv",
+        "tables/table2.csv",
+        "tables/table3.csv",
     ):
         assert table in html
     # Self-contained: no script, style sheet or image is fetched from the network.
@@ -330,3 +334,27 @@ def test_adding_a_paper_redraws_the_figures_and_the_report_holds_them(
     assert not re.search(r"<link[^>]*\bhref\s*=\s*[\"']?(https?:)?//", html, re.I)
     assert not re.search(r"<img[^>]*\bsrc\s*=\s*[\"']?(https?:)?//", html, re.I)
     assert not re.search(r"@import\s+(url\()?[\"']?(https?:)?//", html, re.I)
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium")
+def test_report_renders_in_a_browser_with_the_network_cut(project: Path, run_snakemake) -> None:
+    """Headless Chromium, every host unresolvable and every proxy refused, still shows it all."""
+    assert run_snakemake(project).returncode == 0
+    assert run_snakemake(project, "--report", "results/report.html").returncode == 0
+    page = (project / "results/report.html").resolve().as_uri()
+    shown = subprocess.run(
+        [
+            "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={project / 'chromium-profile'}",
+            "--proxy-server=127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--virtual-time-budget=10000", "--dump-dom", page,
+        ],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout  # fmt: skip
+    # The page is built by its scripts: outside <script> and <style> these words exist
+    # only once they have run, from what the file itself carries.
+    rendered = re.sub(r"<(script|style)\b.*?</\1>", "", shown, flags=re.S | re.I)
+    for words in ("Figures", "Tables", "Validation", "Workflow", "exosynth: evidence"):
+        assert words in rendered, words

@@ -55,3 +55,14 @@ def statistic(path, caption):
     Caption paths are relative to the Snakefile, where the rules calling this are.
     """
     return report(path, caption=f"workflow/report/{caption}.rst", category="Tables", subcategory="Statistics")
+
+
+def evidence_table(number):
+    """Table N as CSV, held in the HTML report under Tables / Evidence tables."""
+    return report(
+        f"results/tables/table{number}.csv",
+        caption="workflow/report/evidence_table.rst",
+        category="Tables",
+        subcategory="Evidence tables",
+        labels={"table": f"Table {number}"},
+    )
