@@ -116,6 +116,7 @@ rule report:
         "results/logs/report.log",
     benchmark:
         "results/benchmarks/report.tsv"
+    threads: 1
     resources:
         mem_mb=1000,
     script:
@@ -137,6 +138,7 @@ rule publish:
         "results/logs/publish.log",
     benchmark:
         "results/benchmarks/publish.tsv"
+    threads: 1
     resources:
         mem_mb=1000,
     script:
@@ -161,6 +163,7 @@ rule stats:
         "results/logs/stats.log",
     benchmark:
         "results/benchmarks/stats.tsv"
+    threads: 1
     resources:
         mem_mb=1000,
     script:
@@ -181,6 +184,7 @@ rule tables:
         "results/logs/tables.log",
     benchmark:
         "results/benchmarks/tables.tsv"
+    threads: 1
     resources:
         mem_mb=1000,
     script:
@@ -201,6 +205,7 @@ rule workbook:
         "results/logs/workbook.log",
     benchmark:
         "results/benchmarks/workbook.tsv"
+    threads: 1
     resources:
         mem_mb=2000,
     script:
@@ -224,6 +229,7 @@ rule figures:
         "results/logs/figures.log",
     benchmark:
         "results/benchmarks/figures.tsv"
+    threads: 1
     resources:
         mem_mb=1000,
     script:
