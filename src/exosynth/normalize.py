@@ -6,6 +6,8 @@ expression, so the cost stays linear in the corpus and off the Python loop.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import astuple
 from pathlib import PurePosixPath
 
 import pandera.polars as pa
@@ -13,7 +15,7 @@ import polars as pl
 
 from exosynth.problems import Problem
 from exosynth.settings import SourceTable
-from exosynth.vocabulary import STAGES, SourceMatch, SpeciesMatch, Vocabulary
+from exosynth.vocabulary import STAGES, SourceMatch, SpeciesMatch, UnknownTerm, Vocabulary
 
 STUDY_COLUMNS = (
     "id",
@@ -37,44 +39,40 @@ STUDY_COLUMNS = (
 )
 
 
-def _source_map(
-    terms: list[str], vocabulary: Vocabulary
-) -> tuple[pl.DataFrame, dict[str, Problem]]:
-    rows, unknown = [], {}
-    for term in terms:
-        match = vocabulary.match_source(term)
-        if isinstance(match, SourceMatch):
-            rows.append((term, match.source, match.donor_species))
-        else:
-            unknown[term] = Problem(
-                "", None, "source", f"unknown MSC source {term!r}", match.hint, "normalize"
-            )
-    frame = pl.DataFrame(
-        rows,
-        schema={"source_term": pl.String, "source": pl.String, "source_donor": pl.String},
-        orient="row",
-    )
-    return frame, unknown
+def _map_terms(
+    frame: pl.DataFrame,
+    column: str,
+    match: Callable[[str], SourceMatch | SpeciesMatch | UnknownTerm],
+    *,
+    codes: tuple[str, str],
+    field: str,
+    what: str,
+) -> tuple[pl.DataFrame, list[Problem]]:
+    """Join the codes of ``column``'s terms onto ``frame``, looking each distinct term up once.
 
-
-def _species_map(
-    terms: list[str], vocabulary: Vocabulary
-) -> tuple[pl.DataFrame, dict[str, Problem]]:
+    ``column`` is renamed ``<column>_term`` (the record's own wording) and ``codes`` are
+    added; a term the vocabulary does not know leaves them null and is a problem of every
+    file that uses it, with the closest known terms.
+    """
+    term = f"{column}_term"
     rows, unknown = [], {}
-    for term in terms:
-        match = vocabulary.match_species(term)
-        if isinstance(match, SpeciesMatch):
-            rows.append((term, match.species, match.strain))
+    for value in frame[column].unique().sort().to_list():
+        found = match(value)
+        if isinstance(found, UnknownTerm):
+            unknown[value] = found
         else:
-            unknown[term] = Problem(
-                "", None, "species", f"unknown species {term!r}", match.hint, "normalize"
-            )
-    frame = pl.DataFrame(
-        rows,
-        schema={"species_term": pl.String, "species_code": pl.String, "strain": pl.String},
-        orient="row",
+            rows.append((value, *astuple(found)))
+    lookup = pl.DataFrame(
+        rows, schema={term: pl.String, **dict.fromkeys(codes, pl.String)}, orient="row"
     )
-    return frame, unknown
+    frame = frame.rename({column: term}).join(lookup, on=term, how="left")
+    problems = [
+        Problem(path, None, field, f"unknown {what} {value!r}", unknown[value].hint, "normalize")
+        for path, value in frame.filter(pl.col(codes[0]).is_null())
+        .select("raw_file", term)
+        .iter_rows()
+    ]
+    return frame, problems
 
 
 def _model_type_expr(vocabulary: Vocabulary) -> pl.Expr:
@@ -121,17 +119,11 @@ def normalize(
     studies = records.filter(pl.col("accepted"))
     problems: list[Problem] = []
 
-    source_map, unknown_sources = _source_map(
-        studies["source"].unique().sort().to_list(), vocabulary
-    )
-    studies = studies.rename({"source": "source_term"}).join(
-        source_map, on="source_term", how="left"
-    )
-    for path, term in (
-        studies.filter(pl.col("source").is_null()).select("raw_file", "source_term").iter_rows()
-    ):
-        found = unknown_sources[term]
-        problems.append(Problem(path, None, found.field, found.message, found.hint, "normalize"))
+    studies, found = _map_terms(
+        studies, "source", vocabulary.match_source,
+        codes=("source", "source_donor"), field="source", what="MSC source",
+    )  # fmt: skip
+    problems.extend(found)
 
     table_of = pl.DataFrame(
         {"source": [t.key for t in tables], "table": [t.table for t in tables]},
@@ -198,21 +190,11 @@ def normalize(
         .unnest("in_vivo")
         .with_row_index("entry")
     )
-    species_map, unknown_species = _species_map(
-        models["species"].unique().sort().to_list(), vocabulary
-    )
-    models = models.rename({"species": "species_term"}).join(
-        species_map, on="species_term", how="left"
-    )
-    for path, term in (
-        models.filter(pl.col("species_code").is_null())
-        .select("raw_file", "species_term")
-        .iter_rows()
-    ):
-        found = unknown_species[term]
-        problems.append(
-            Problem(path, None, "in_vivo.species", found.message, found.hint, "normalize")
-        )
+    models, found = _map_terms(
+        models, "species", vocabulary.match_species,
+        codes=("species_code", "strain"), field="in_vivo.species", what="species",
+    )  # fmt: skip
+    problems.extend(found)
     known_types = vocabulary.model_type_codes()
     models = models.with_columns(
         model_type=pl.coalesce(pl.col("model_type"), _model_type_expr(vocabulary)),
