@@ -190,3 +190,25 @@ def test_lint(project, run_snakemake, record_property):
     assert "Traceback" not in output
     # a non-zero exit is for findings only, never for a Snakefile that does not load
     assert done.returncode == 0 or findings, output
+
+
+def test_bad_config_or_vocabulary_stops_before_any_rule_runs(project, run_snakemake):
+    vocabulary = project / "config" / "vocabulary.yaml"
+    text = vocabulary.read_text(encoding="utf-8")
+    # "adsc" already means adipose: listing it under bone marrow too is ambiguous
+    vocabulary.write_text(
+        text.replace("terms: [bone marrow, bm,", "terms: [bone marrow, adsc, bm,")
+    )
+    clash = run_snakemake(project, "--dry-run")
+    assert clash.returncode != 0
+    assert "'adsc' is listed for both" in clash.stdout + clash.stderr
+    assert not (project / "results").exists()
+
+    vocabulary.write_text(text, encoding="utf-8")
+    config = project / "config" / "config.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("shards: 2", "shards: 0"), encoding="utf-8"
+    )
+    bad = run_snakemake(project, "--dry-run")
+    assert bad.returncode != 0
+    assert "shards" in bad.stdout + bad.stderr

@@ -6,12 +6,15 @@ import yaml
 
 from exosynth.corpus import fingerprint, scan_raw_files, shard_of
 from exosynth.settings import source_tables
+from exosynth.vocabulary import Vocabulary
 
 # Config and vocabulary are checked against their schemas before any rule runs.
 validate(config, "../../schemas/config.schema.yaml")
 VOCABULARY = config["vocabulary"]
 with open(VOCABULARY, encoding="utf-8") as handle:
-    validate(yaml.safe_load(handle), "../../schemas/vocabulary.schema.yaml")
+    _terms = yaml.safe_load(handle)
+validate(_terms, "../../schemas/vocabulary.schema.yaml")
+Vocabulary.from_mapping(_terms)  # a spelling claimed by two codes stops the run here
 
 RAW_DIR = config["raw_dir"]
 SHARDS = list(range(config["shards"]))
