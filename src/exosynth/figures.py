@@ -573,33 +573,21 @@ def _mix_figure(
     return fig
 
 
-def species_mix_figure(
-    species_by_source: pl.DataFrame, gap_map: pl.DataFrame, tables: list[SourceTable]
+def mix_figure(
+    counts: pl.DataFrame, column: str, gap_map: pl.DataFrame, tables: list[SourceTable]
 ) -> tuple[Figure, pl.DataFrame]:
-    """Stacked bars per source: studies per species (``human``: use in people)."""
-    drawn = mix_frame(species_by_source, "species", gap_map, tables)
-    fig = _mix_figure(
-        drawn,
-        gap_map,
-        _labels(tables),
-        "Species mix per MSC source (a study with several species counts for each)",
-        "species",
-    )
-    return _freeze(fig), drawn
+    """Stacked bars per source: studies per species or model type (``counts`` from stats).
 
-
-def model_mix_figure(
-    model_type_by_source: pl.DataFrame, gap_map: pl.DataFrame, tables: list[SourceTable]
-) -> tuple[Figure, pl.DataFrame]:
-    """Stacked bars per source: studies per model type (``clinical``: use in people)."""
-    drawn = mix_frame(model_type_by_source, "model_type", gap_map, tables)
-    fig = _mix_figure(
-        drawn,
-        gap_map,
-        _labels(tables),
-        "Model mix per MSC source (a study with several model types counts for each)",
-        "model type",
+    ``human`` and ``clinical`` stand for use in people; a study with several codes
+    counts for each.
+    """
+    noun = column.replace("_", " ")
+    several = {"species": "species", "model_type": "model types"}[column]
+    title = (
+        f"{noun.capitalize()} mix per MSC source (a study with several {several} counts for each)"
     )
+    drawn = mix_frame(counts, column, gap_map, tables)
+    fig = _mix_figure(drawn, gap_map, _labels(tables), title, noun)
     return _freeze(fig), drawn
 
 
@@ -624,8 +612,8 @@ def draw_all(
         "evidence_gap_map": evidence_gap_map_figure(gap_map, tables),
         "condition_map": condition_map_figure(studies, tables, top_conditions),
         "translation_funnel": translation_funnel_figure(translation_gap, tables),
-        "species_mix": species_mix_figure(species_by_source, gap_map, tables),
-        "model_mix": model_mix_figure(model_type_by_source, gap_map, tables),
+        "species_mix": mix_figure(species_by_source, "species", gap_map, tables),
+        "model_mix": mix_figure(model_type_by_source, "model_type", gap_map, tables),
     }
 
 

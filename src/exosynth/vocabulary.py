@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 _SPACE = re.compile(r"\s+")
 
@@ -53,12 +53,10 @@ class Vocabulary:
     """The vocabularies of ``config/vocabulary.yaml`` as lookup tables."""
 
     source_terms: dict[str, str]
-    source_labels: dict[str, str]
     source_suffixes: tuple[str, ...]
     species_terms: dict[str, str]
     strain_terms: dict[str, dict[str, str]]
     model_types: list[tuple[str, tuple[str, ...]]]
-    model_type_descriptions: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_mapping(cls, raw: dict) -> Vocabulary:
@@ -79,14 +77,12 @@ class Vocabulary:
         suffixes = sorted({fold(s) for s in raw.get("source_suffixes", [])}, key=len, reverse=True)
         return cls(
             source_terms=source_terms,
-            source_labels={code: entry["label"] for code, entry in raw["sources"].items()},
             source_suffixes=tuple(suffixes),
             species_terms=species_terms,
             strain_terms=strain_terms,
             model_types=[
                 (m["code"], tuple(fold(k) for k in m["keywords"])) for m in raw["model_types"]
             ],
-            model_type_descriptions={m["code"]: m["description"] for m in raw["model_types"]},
         )
 
     # -- sources -----------------------------------------------------------------
