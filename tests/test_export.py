@@ -333,6 +333,25 @@ def test_workbook_stores_nan_as_empty_and_refuses_text_excel_would_cut(tmp_path:
         export.write_workbook(tmp_path / "long.xlsx", [], numbers, too_long, [])
 
 
+def test_workbook_refuses_a_sheet_longer_than_excel_allows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config: dict, studies: pl.DataFrame
+) -> None:
+    """xlsxwriter drops rows past the limit silently; the workbook must stop and say so."""
+    tables = [(t, export.table_rows(studies, t)) for t in settings.source_tables(config)]
+    gap = pl.DataFrame({"source": ["all"]})
+    needed = 1 + studies.height  # the Studies sheet: header and one row per study
+    path = tmp_path / "long.xlsx"
+    monkeypatch.setattr(export, "EXCEL_MAX_ROWS", needed - 1)
+    with pytest.raises(ValueError, match=rf"sheet 'Studies' needs {needed} rows") as err:
+        export.write_workbook(path, tables, gap, studies, [])
+    assert f"at most {needed - 1:,}" in str(err.value)
+    assert "Table" not in str(err.value).split(":")[0]  # the tables fit and are not named
+    assert not path.exists()
+    monkeypatch.setattr(export, "EXCEL_MAX_ROWS", needed)  # exactly full is fine
+    export.write_workbook(path, tables, gap, studies, [])
+    assert openpyxl.load_workbook(path)["Studies"].max_row == needed
+
+
 # -- (c) nothing in the data becomes a formula ------------------------------------------------
 PAYLOADS = {
     "results": '=HYPERLINK("http://example.invalid","x")',

@@ -49,6 +49,9 @@ WORKBOOK_OPTIONS: dict[str, Any] = {
 # and two builds of the same data would differ.
 WORKBOOK_CREATED = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 EXCEL_MAX_STRING = 32767  # UTF-16 code units per cell; longer text is silently truncated
+# Rows per sheet. xlsxwriter ignores a write beyond it (returns -1), so a sheet would lose
+# studies without a word: the workbook refuses instead, before writing anything.
+EXCEL_MAX_ROWS = 1_048_576
 MIN_WIDTH, MAX_WIDTH = 6, 50  # column widths in characters; longer text wraps
 HEADER_LINE = 18  # characters of a header shown on one line before it wraps
 WRAP_SLACK = 2  # characters per wrapped line fewer than the width: words do not split
@@ -263,6 +266,18 @@ def _check_lengths(cells: pl.DataFrame) -> None:
                 )
 
 
+def _check_rows(sheets: Sequence[tuple[str, int]]) -> None:
+    """Refuse a sheet longer than Excel allows, naming it; the CSV and Parquet hold every row."""
+    too_long = [(name, rows) for name, rows in sheets if rows > EXCEL_MAX_ROWS]
+    if too_long:
+        listed = "; ".join(f"sheet {name!r} needs {rows:,} rows" for name, rows in too_long)
+        raise ValueError(
+            f"{listed}: an Excel sheet holds at most {EXCEL_MAX_ROWS:,}. Every study is in "
+            "results/studies.csv and the table CSVs; to keep a workbook, split the source into "
+            "narrower ones in config/config.yaml"
+        )
+
+
 def _widths(cells: pl.DataFrame) -> list[int]:
     """Column widths from the longest value and the longest header word, within caps."""
     if not cells.width:
@@ -409,6 +424,13 @@ def write_workbook(
     document date, no author, xlsxwriter's fixed zip entry times). ``gap_map_png``, the
     evidence gap map, goes on the "Translation gap" sheet under the table.
     """
+    _check_rows(
+        [
+            (f"Table {t.table}", 2 + rows.height + (2 if t.footnote_text else 0))
+            for t, rows in tables
+        ]
+        + [(TRANSLATION_GAP_SHEET, 1 + translation_gap.height), (STUDIES_SHEET, 1 + studies.height)]
+    )
     with xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS) as book:
         book.set_properties(
             {
