@@ -10,6 +10,7 @@ import datetime as dt
 import difflib
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -126,8 +127,10 @@ def read_study(
                 "start from an existing record in raw/ and keep one `field: value` per line",
             )
         ]
-    problems = schema_problems(path, text, document, validator)
-    stem = Path(path).stem
+    problems = (
+        [] if validator.is_valid(document) else schema_problems(path, text, document, validator)
+    )
+    stem = os.path.splitext(os.path.basename(path))[0]  # noqa: PTH119, PTH122 (no Path per file)
     if (
         isinstance(document.get("id"), str)
         and document["id"] != stem
@@ -176,15 +179,19 @@ class _RecordLoader(SafeLoader):
     """The safe LibYAML loader, refusing duplicate keys (a copy-paste slip in a record)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen: set[object] = set()
-        for key_node, _ in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else id(key_node)
-            if key in seen:
-                raise DuplicateKeyError(
-                    None, None, f"field {key!r} is given twice", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+        mapping = super().construct_mapping(node, deep=deep)
+        # Fewer keys than key nodes: one was given twice (anchors and merge keys are refused
+        # before parsing). Comparing sizes keeps the check off the path of valid files.
+        if len(mapping) < len(node.value):
+            seen: set[object] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                if key in seen:
+                    raise DuplicateKeyError(
+                        None, None, f"field {key_node.value!r} is given twice", key_node.start_mark
+                    )
+                seen.add(key)
+        return mapping
 
 
 def _parse(path: str, text: str) -> tuple[Any, Problem | None]:
