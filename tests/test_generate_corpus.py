@@ -10,9 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
+import polars as pl
 import pytest
 
 from exosynth import ingest
+from exosynth.normalize import model_type_expr
 from exosynth.problems import Problem
 from exosynth.vocabulary import SourceMatch, SpeciesMatch, Vocabulary
 
@@ -110,8 +112,11 @@ def test_every_species_and_model_text_is_known(vocabulary: Vocabulary) -> None:
             assert isinstance(vocabulary.match_species(species), SpeciesMatch), species
     for _, models, pool, _ in gc.CONDITIONS:
         assert pool in gc.SPECIES_POOLS
-        for model in models:
-            assert vocabulary.match_model_type(model) not in (None, "clinical"), model
+        types = pl.DataFrame({"model": list(models)}).select(
+            model_type_expr(vocabulary).alias("type")
+        )["type"]
+        for model, model_type in zip(models, types, strict=True):
+            assert model_type not in (None, "clinical"), model
     assert len(gc.CONDITIONS) >= 55
     assert set(gc.CLINICAL_CONDITIONS) <= {c[0] for c in gc.CONDITIONS}
 

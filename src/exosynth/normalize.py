@@ -75,7 +75,7 @@ def _map_terms(
     return frame, problems
 
 
-def _model_type_expr(vocabulary: Vocabulary) -> pl.Expr:
+def model_type_expr(vocabulary: Vocabulary) -> pl.Expr:
     """First model type whose keyword occurs in the model text, as a polars expression."""
     text = pl.col("model")
     expr: pl.Expr = pl.lit(None, dtype=pl.String)
@@ -197,7 +197,7 @@ def normalize(
     problems.extend(found)
     known_types = vocabulary.model_type_codes()
     models = models.with_columns(
-        model_type=pl.coalesce(pl.col("model_type"), _model_type_expr(vocabulary)),
+        model_type=pl.coalesce(pl.col("model_type"), model_type_expr(vocabulary)),
         # "Mouse full-thickness incision wound model" names its species already; whole
         # words only, or "Rat" would hide in "degeneration".
         shown=pl.when(

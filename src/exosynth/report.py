@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from dataclasses import asdict
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -47,17 +48,7 @@ def ledger(
         "raw_checksum": raw_checksum(records),
         "by_folder": dict(sorted(by_folder.items())),
         "rejected_files": rejected,
-        "problems": [
-            {
-                "file": p.file,
-                "line": p.line,
-                "field": p.field,
-                "message": p.message,
-                "hint": p.hint,
-                "stage": p.stage,
-            }
-            for p in problems
-        ],
+        "problems": [asdict(p) for p in problems],
     }
 
 

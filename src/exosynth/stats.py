@@ -34,8 +34,9 @@ def wilson_interval(
 
 
 def _source_order(tables: list[SourceTable]) -> pl.DataFrame:
+    """The configured sources in table order, then ``all``."""
     return pl.DataFrame(
-        {"source": [t.key for t in tables], "order": list(range(len(tables)))},
+        {"source": [t.key for t in tables] + [ALL], "order": list(range(len(tables) + 1))},
         schema={"source": pl.String, "order": pl.Int64},
     )
 
@@ -62,7 +63,7 @@ def translation_gap(studies: pl.DataFrame, tables: list[SourceTable]) -> pl.Data
         )
     )
     frame = (
-        pl.concat([_source_order(tables), pl.DataFrame({"source": [ALL], "order": [len(tables)]})])
+        _source_order(tables)
         .join(counts, on="source", how="left")
         .sort("order")
         .drop("order")
@@ -85,13 +86,10 @@ def _count_codes(studies: pl.DataFrame, column: str, tables: list[SourceTable]) 
         .explode(column)
         .drop_nulls(column)
     )
-    order = pl.concat(
-        [_source_order(tables), pl.DataFrame({"source": [ALL], "order": [len(tables)]})]
-    )
     return (
         exploded.group_by("source", column)
         .agg(n_studies=pl.len().cast(pl.Int64))
-        .join(order, on="source", how="left")
+        .join(_source_order(tables), on="source", how="left")
         .sort("order", pl.col("n_studies"), column, descending=[False, True, False])
         .drop("order")
     )
@@ -112,11 +110,9 @@ def evidence_gap_map(studies: pl.DataFrame, tables: list[SourceTable]) -> pl.Dat
         .group_by("source")
         .agg(*[(pl.col("stage") == stage).sum().alias(stage) for stage in STAGES], total=pl.len())
     )
-    order = pl.concat(
-        [_source_order(tables), pl.DataFrame({"source": [ALL], "order": [len(tables)]})]
-    )
     return (
-        order.join(counts, on="source", how="left")
+        _source_order(tables)
+        .join(counts, on="source", how="left")
         .sort("order")
         .drop("order")
         .with_columns(pl.col(*STAGES, "total").fill_null(0).cast(pl.Int64))

@@ -89,12 +89,9 @@ class Vocabulary:
     def match_source(self, term: str) -> SourceMatch | UnknownTerm:
         """``"human bone marrow"`` -> bone_marrow from a human donor; ``"ADSC"`` -> adipose."""
         folded = fold(term)
-        donor: str | None = None
-        candidates = [folded]
-        for prefix, species in self._prefixes(folded):
-            donor = species
-            candidates.append(prefix)
-            break
+        split = self._donor_prefix(folded)
+        donor = split[1] if split else None
+        candidates = [folded, split[0]] if split else [folded]
         for candidate in candidates:
             for stripped in self._strip_suffixes(candidate):
                 if stripped in self.source_terms:
@@ -103,15 +100,14 @@ class Vocabulary:
                     )
         return UnknownTerm(term, _closest(folded, self.source_terms))
 
-    def _prefixes(self, folded: str) -> list[tuple[str, str]]:
+    def _donor_prefix(self, folded: str) -> tuple[str, str] | None:
         """Split a leading donor species off: ("bone marrow", "human") for "human bone marrow"."""
-        found = []
         for word in sorted(self.species_terms, key=len, reverse=True):
             if folded.startswith(word + " "):
-                found.append((folded[len(word) + 1 :].strip(), self.species_terms[word]))
+                return folded[len(word) + 1 :].strip(), self.species_terms[word]
         if folded.startswith("h") and len(folded) > 2 and folded[1:] in self.source_terms:
-            found.append((folded[1:], "human"))  # hUC-MSC, hBMSC: "h" for human
-        return found
+            return folded[1:], "human"  # hUC-MSC, hBMSC: "h" for human
+        return None
 
     def _strip_suffixes(self, folded: str) -> list[str]:
         forms = [folded]
@@ -147,13 +143,6 @@ class Vocabulary:
     # -- model types -------------------------------------------------------------
     def model_type_codes(self) -> set[str]:
         return {code for code, _ in self.model_types}
-
-    def match_model_type(self, model: str) -> str | None:
-        folded = fold(model)
-        for code, keywords in self.model_types:
-            if any(k in folded for k in keywords):
-                return code
-        return None
 
 
 def _claim(table: dict[str, str], term: str, code: str, where: str) -> None:
