@@ -127,9 +127,7 @@ def read_study(
                 "start from an existing record in raw/ and keep one `field: value` per line",
             )
         ]
-    problems = (
-        [] if validator.is_valid(document) else schema_problems(path, text, document, validator)
-    )
+    problems = schema_problems(path, text, document, validator)  # fast for valid records
     stem = os.path.splitext(os.path.basename(path))[0]  # noqa: PTH119, PTH122 (no Path per file)
     if (
         isinstance(document.get("id"), str)
