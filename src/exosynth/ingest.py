@@ -193,8 +193,10 @@ class _RecordLoader(SafeLoader):
 
 
 def _parse(path: str, text: str) -> tuple[Any, Problem | None]:
-    if "*" in text or "&" in text:
-        problem = _alias_problem(path, text)
+    # The event scan costs a second parse, so only files that could hold an alias or deep
+    # flow nesting get it (block nesting is bounded by MAX_RECORD_BYTES of indentation).
+    if "*" in text or "&" in text or text.count("[") + text.count("{") > MAX_NESTING:
+        problem = _structure_problem(path, text)
         if problem:
             return None, problem
     try:
@@ -256,8 +258,12 @@ def _parse(path: str, text: str) -> tuple[Any, Problem | None]:
         )
 
 
-def _alias_problem(path: str, text: str) -> Problem | None:
-    """Anchors and aliases are refused: they can expand to millions of nodes."""
+def _structure_problem(path: str, text: str) -> Problem | None:
+    """Anchors and aliases (they can expand to millions of nodes) and deep nesting are refused.
+
+    Checked here rather than left to LibYAML, whose own nesting limit depends on the version
+    PyYAML was built with.
+    """
     depth = 0
     try:
         for event in yaml.parse(text, Loader=SafeLoader):
