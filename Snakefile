@@ -1,7 +1,7 @@
 # exosynth: raw study records -> validated, normalized studies -> statistics, tables, figures.
 from snakemake.utils import min_version
 
-min_version("9.0")
+min_version("9.12")
 
 
 configfile: "config/config.yaml"
