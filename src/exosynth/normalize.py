@@ -259,7 +259,7 @@ def normalize(
         )
     )
 
-    rejected = {p.file for p in problems}
+    rejected = {p.file for p in problems if p.is_error}
     studies = (
         studies.filter(~pl.col("raw_file").is_in(sorted(rejected)))
         .sort(["table", "review_row", "year", "first_author", "id"], nulls_last=True)

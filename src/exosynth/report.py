@@ -25,7 +25,7 @@ def ledger(
     records: pl.DataFrame, studies: pl.DataFrame, problems: list[Problem], raw_dir: str
 ) -> dict[str, Any]:
     """Files read = studies included + files rejected, by folder; machine-readable."""
-    rejected = sorted({p.file for p in problems})
+    rejected = sorted({p.file for p in problems if p.is_error})
     included = set(studies["raw_file"].to_list())
     lost = sorted(set(records["raw_file"].to_list()) - included - set(rejected))
     if lost:  # a stage dropped a record without saying why: a bug, never to pass silently

@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from exosynth.problems import Problem, read_problems, write_problems
+from exosynth.problems import Problem, errors, read_problems, write_problems
 
 log = logging.getLogger("exosynth")
 
@@ -143,7 +143,7 @@ def publish_studies(
 ) -> None:
     """The gate: publish the normalized table, or stop the build listing every problem."""
     summary = json.loads(Path(ledger_in).read_text(encoding="utf-8"))
-    problems = [Problem(**p) for p in summary["problems"]]
+    problems = errors(Problem(**p) for p in summary["problems"])
     if problems and on_invalid == "fail":
         shown = "\n".join(f"  {p.render()}" for p in problems[:limit])
         more = f"\n  ... and {len(problems) - limit} more" if len(problems) > limit else ""

@@ -151,7 +151,7 @@ def validate_records(records: pl.DataFrame) -> tuple[pl.DataFrame, list[Problem]
                     "validate",
                 )
             )
-    rejected = {p.file for p in problems}
+    rejected = {p.file for p in problems if p.is_error}
     return (
         records.with_columns(accepted=pl.col("accepted") & ~pl.col("raw_file").is_in(rejected)),
         problems,
