@@ -11,7 +11,11 @@ For each N: copy the project (Snakefile, config, schemas, workflow, raw with the
   Snakefile has them, and each job's wall time as Snakemake's own output shows it;
 - a no-op re-run; a re-run after touching one raw file (new mtime, same content: the
   shard's digest of paths, sizes and times changes, so that shard is parsed again); a
-  re-run after editing that file (a comment appended), with the jobs each re-run ran.
+  re-run after editing that file (a comment appended); a re-run after adding one new
+  paper (the review author's loop), with the jobs each re-run ran and the ratio of the
+  add-one re-run to the no-op;
+- ``exosynth check FILE`` on the added paper, started as a new process (the author's
+  fast check before a build), where the installed package has that command.
 
 Peak memory is reported twice: the largest single process (``/usr/bin/time -v``, or
 ``getrusage(RUSAGE_CHILDREN)`` where it is missing) and the sum over the whole process
@@ -54,6 +58,21 @@ ROOT = Path(__file__).resolve().parents[1]
 PROJECT_PARTS = ("Snakefile", "config", "schemas", "workflow", "raw")
 TIME = Path("/usr/bin/time")
 TOUCHED = "raw/bone_marrow/damania-2018.yaml"  # a real record: present at every N
+ADDED = "raw/bone_marrow/benchmark-2026.yaml"  # the paper the author's loop adds
+ADDED_RECORD = """\
+id: benchmark-2026
+source: BM-MSC
+citation:
+  first_author: Benchmark
+  year: 2026
+condition: Acute kidney injury
+in_vitro: true
+in_vivo:
+- model: Cisplatin-induced acute kidney injury model
+  species: C57BL/6 mice
+clinical: null
+results: Added by benchmarks/run_benchmark.py to time the author's loop
+"""
 REPORT = "results/validation_report.md"
 MB = 1024 * 1024
 
@@ -62,6 +81,11 @@ TARGET_RATIO = 2.0
 TARGET_RSS_MB = 1536
 TARGET_NOOP_S = 3.0
 TARGET_SMALL_BUILD_S = 10.0
+# The author's loop (add one paper, re-run): ratio to a no-op at N = 0 and 10,000, and to
+# the parse floor at 100,000; `exosynth check FILE` wall seconds at N = 0 and 100,000.
+TARGET_ADD_TO_NOOP = {0: 3.0, 10_000: 4.0}
+TARGET_ADD_TO_FLOOR = 1.5
+TARGET_CHECK_S = {0: 1.0, 100_000: 2.0}
 
 _JOB_START = re.compile(r"^(?:local)?rule (\w+):\s*$")
 _JOBID = re.compile(r"^\s+jobid: (\d+)\s*$")
@@ -275,6 +299,8 @@ class Result:
     noop: Run | None = None
     touch: Run | None = None
     edit: Run | None = None
+    add: Run | None = None
+    check_one_s: float | None = None
     check: Run | None = None
     check_missing: list[str] = field(default_factory=list)
     benchmarks: list[dict[str, str]] = field(default_factory=list)
@@ -284,6 +310,14 @@ class Result:
     @property
     def ratio(self) -> float | None:
         return self.build.wall_s / self.floor_s if self.build and self.floor_s else None
+
+    @property
+    def add_to_noop(self) -> float | None:
+        return self.add.wall_s / self.noop.wall_s if self.add and self.noop else None
+
+    @property
+    def add_to_floor(self) -> float | None:
+        return self.add.wall_s / self.floor_s if self.add and self.floor_s else None
 
     @property
     def records_per_s(self) -> float | None:
@@ -332,9 +366,32 @@ def measure(n: int, args: argparse.Namespace, check_report: bool) -> Result:
     print(f"edit {TOUCHED} (a comment added): {result.edit.wall_s:.1f} s, jobs run: "
           f"{', '.join(result.edit.ran) or 'none'}", flush=True)
 
+    (workdir / ADDED).write_text(ADDED_RECORD, encoding="utf-8")
+    result.add = run_snakemake(workdir, args.cores, "add")
+    print(f"add one paper ({ADDED}): {result.add.wall_s:.1f} s, jobs run: "
+          f"{', '.join(result.add.ran) or 'none'}", flush=True)
+    result.check_one_s = time_check(workdir, ADDED)
+    if result.check_one_s is not None:
+        print(f"exosynth check {ADDED}: {result.check_one_s:.2f} s", flush=True)
+
     if check_report:
         run_check(workdir, args, result)
     return result
+
+
+def time_check(workdir: Path, record: str) -> float | None:
+    """Wall seconds of ``exosynth check FILE`` as a new process; None where it is missing."""
+    command = Path(sys.executable).parent / "exosynth"
+    if not command.exists():
+        print("exosynth check: no `exosynth` command in this environment; not timed")
+        return None
+    start = time.perf_counter()
+    done = subprocess.run([str(command), "check", record], cwd=workdir, capture_output=True,
+                          text=True, check=False)
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        print(f"exosynth check exited {done.returncode}:\n{done.stdout}{done.stderr}")
+    return wall
 
 
 def run_check(workdir: Path, args: argparse.Namespace, result: Result) -> None:
@@ -398,9 +455,13 @@ def print_details(result: Result) -> None:
     print(f"  {'start-up + DAG s (1st job)':<34}{_f(build.first_job_s, 2)}")
     print(f"  {'no-op s':<34}{_f(result.noop.wall_s if result.noop else None)}")
     for label, run in (("touch-one s (mtime only)", result.touch),
-                       ("edit-one s (comment added)", result.edit)):
+                       ("edit-one s (comment added)", result.edit),
+                       ("add-one s (a new paper)", result.add)):
         print(f"  {label:<34}{_f(run.wall_s if run else None)}"
               f"  ran: {(', '.join(run.ran) or 'nothing') if run else '-'}")
+    print(f"  {'add-one / no-op':<34}{_f(result.add_to_noop, 2)}")
+    print(f"  {'add-one / floor':<34}{_f(result.add_to_floor, 2)}")
+    print(f"  {'exosynth check FILE s':<34}{_f(result.check_one_s, 2)}")
     if result.benchmarks:
         print("  per rule, Snakemake benchmark: files (s, max_rss MB):")
         for row in result.benchmarks:
@@ -418,7 +479,7 @@ def print_details(result: Result) -> None:
 
 COLUMNS = ("papers", "files", "floor s", "build s", "build/floor", "records/s",
            "peak RSS MB (largest process)", "peak RSS MB (all processes)", "no-op s",
-           "touch-one s", "edit-one s")
+           "touch-one s", "edit-one s", "add-one s", "add-one/no-op", "check-one s")
 
 
 def _row(result: Result) -> list[str]:
@@ -431,6 +492,8 @@ def _row(result: Result) -> list[str]:
         _f(result.noop.wall_s) if result.noop else "-",
         _f(result.touch.wall_s) if result.touch else "-",
         _f(result.edit.wall_s) if result.edit else "-",
+        _f(result.add.wall_s) if result.add else "-",
+        _f(result.add_to_noop, 2), _f(result.check_one_s, 2),
     ]
 
 
@@ -466,6 +529,18 @@ def print_targets(results: list[Result]) -> None:
                 TARGET_RSS_MB)
         if large.noop:
             _target(f"no-op re-run <= {TARGET_NOOP_S:g} s{note}", large.noop.wall_s, TARGET_NOOP_S)
+        if large.n >= 100_000:
+            _target(f"add one paper / floor <= {TARGET_ADD_TO_FLOOR:g}", large.add_to_floor,
+                    TARGET_ADD_TO_FLOOR)
+    for result in done:
+        if result.n in TARGET_ADD_TO_NOOP:
+            limit = TARGET_ADD_TO_NOOP[result.n]
+            _target(f"add one paper / no-op <= {limit:g} at N = {result.n:,}", result.add_to_noop,
+                    limit)
+        if result.n in TARGET_CHECK_S:
+            limit = TARGET_CHECK_S[result.n]
+            _target(f"exosynth check FILE <= {limit:g} s at N = {result.n:,}", result.check_one_s,
+                    limit)
 
 
 def _target(what: str, value: float | None, limit: float) -> None:
@@ -509,7 +584,8 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps([asdict(r) for r in results], indent=1, default=str) + "\n",
                              encoding="utf-8")
 
-    runs = [run for r in results for run in (r.build, r.noop, r.touch, r.edit, r.check) if run]
+    runs = [run for r in results for run in (r.build, r.noop, r.touch, r.edit, r.add, r.check)
+            if run]
     if any(not run.ok for run in runs):
         return 1
     if any(r.check_missing for r in results):
