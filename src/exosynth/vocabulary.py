@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _SPACE = re.compile(r"\s+")
 
@@ -31,6 +31,18 @@ class SpeciesMatch:
 class SourceMatch:
     source: str
     donor_species: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelClass:
+    """What an animal model is: its type, and how it was induced where the text says so."""
+
+    model_type: str  # a model type code, or "unclassified"
+    induction: str | None  # an induction code, or None: the text does not say
+
+
+UNCLASSIFIED = "unclassified"
+DISEASE_MODEL = "disease_model"  # what a named induction makes a model, unless typed before
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +75,15 @@ class Vocabulary:
     strain_terms: dict[str, dict[str, str]]
     model_types: list[tuple[str, tuple[str, ...]]]
     source_grammar: SourceGrammar | None = None
+    # (code, whole-word pattern) in priority order; built from model_types and inductions.
+    model_patterns: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    induction_patterns: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    # Distinct model texts are classified once: a corpus repeats a few hundred of them.
+    induction_order: tuple[str, ...] = ()
+    # species code -> (label, plural): "Rat", "rats"
+    species_names: dict[str, tuple[str, str]] = field(default_factory=dict)
+    species_descriptors: re.Pattern[str] | None = None
+    _model_classes: dict[str, ModelClass] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_mapping(cls, raw: dict) -> Vocabulary:
@@ -92,6 +113,23 @@ class Vocabulary:
                 (m["code"], tuple(fold(k) for k in m["keywords"])) for m in raw["model_types"]
             ],
             source_grammar=grammar,
+            model_patterns=tuple(
+                (m["code"], _keyword_pattern(m["keywords"]))
+                for m in raw["model_types"]
+                if m["keywords"]
+            ),
+            induction_patterns=tuple(
+                (i["code"], _keyword_pattern(i["keywords"])) for i in raw.get("inductions", [])
+            ),
+            induction_order=tuple(i["code"] for i in raw.get("inductions", [])),
+            species_names={
+                code: (
+                    entry.get("label", code.replace("_", " ").capitalize()),
+                    entry.get("plural", code.replace("_", " ") + "s"),
+                )
+                for code, entry in raw["species"].items()
+            },
+            species_descriptors=_words_pattern(raw.get("species_descriptors", [])),
         )
 
     # -- sources -----------------------------------------------------------------
@@ -130,8 +168,13 @@ class Vocabulary:
 
     # -- species -----------------------------------------------------------------
     def match_species(self, term: str) -> SpeciesMatch | UnknownTerm:
-        """``"SD rats"`` -> rat, Sprague-Dawley; ``"Nude mice"`` -> mouse, nude."""
-        folded = fold(term)
+        """``"SD rats"`` -> rat, Sprague-Dawley; ``"Nude mice"`` -> mouse, nude.
+
+        Sex, age and life-stage words are dropped first (``species_descriptors``):
+        ``"6-8 weeks old female C57BL/6 J mice"`` -> mouse, C57BL/6; ``"Wistar rat pups"``
+        -> rat, Wistar; ``"Newborn rats"`` -> rat.
+        """
+        folded = self._without_descriptors(fold(term))
         if folded in self.species_terms:
             return SpeciesMatch(self.species_terms[folded], None)
         for word in sorted(self.species_terms, key=len, reverse=True):
@@ -145,9 +188,112 @@ class Vocabulary:
                 return UnknownTerm(term, tuple(difflib.get_close_matches(folded, known, 3, 0.5)))
         return UnknownTerm(term, _closest(folded, self.species_terms))
 
+    def _without_descriptors(self, folded: str) -> str:
+        text = _AGE.sub(" ", re.sub(f"[{_DASHES[1:]}]", "-", folded))
+        if self.species_descriptors:
+            text = self.species_descriptors.sub(" ", text)
+        return _SPACE.sub(" ", text).strip(" ,;-")
+
+    def species_label(self, species: str, strain: str | None) -> str:
+        """How tables print an animal model's species, in the review's style: the common
+        name in the singular ("Rat", "Mouse"), or after a strain in the plural ("Nude mice",
+        "Sprague-Dawley rats", "C57BL/6 mice"); a strain that names the animal stands alone
+        ("Minipigs")."""
+        label, plural = self.species_names.get(
+            species, (species.replace("_", " ").capitalize(), species.replace("_", " ") + "s")
+        )
+        if not strain:
+            return label
+        last = fold(strain).split(" ")[-1]
+        if any(last.endswith(word) for word, code in self.species_terms.items() if code == species):
+            return _capitalized(strain if strain.endswith("s") else strain + "s")
+        return _capitalized(f"{strain} {plural}")
+
     # -- model types -------------------------------------------------------------
     def model_type_codes(self) -> set[str]:
+        """The model type codes of the vocabulary (``unclassified`` is not one of them)."""
         return {code for code, _ in self.model_types}
+
+    def induction_codes(self) -> set[str]:
+        return set(self.induction_order)
+
+    def classify_model(self, text: str) -> ModelClass:
+        """The model type and induction of an animal model's text.
+
+        ``"Transient MCAO"`` -> disease_model, surgical; ``"E. coli (5x10^9 CFUs), IT"`` ->
+        disease_model, infection; ``"Calvarial defect"`` -> bone_defect, no induction. The
+        type is the first of ``model_types`` (in their order) with a keyword in the text,
+        except that a named induction makes it disease_model unless a type listed before
+        disease_model matched; ``unclassified`` when nothing matches.
+        """
+        known = self._model_classes.get(text)
+        if known is None:
+            folded = fold_model(text)
+            induction = next(
+                (code for code, pattern in self.induction_patterns if pattern.search(folded)),
+                None,
+            )
+            model_type = next(
+                (
+                    code
+                    for code, pattern in self.model_patterns
+                    if (code == DISEASE_MODEL and induction is not None) or pattern.search(folded)
+                ),
+                UNCLASSIFIED,
+            )
+            known = self._model_classes[text] = ModelClass(model_type, induction)
+        return known
+
+
+# Ages written before a species: "6-week-old", "6-8 weeks old", "8 weeks of age", "aged 8 weeks".
+_AGE = re.compile(
+    r"(?<![\w/])(?:aged\s+)?\d+(?:\.\d+)?(?:\s*(?:-|to)\s*\d+(?:\.\d+)?)?[\s-]*"
+    r"(?:weeks?|wks?|days?|months?|mo|years?|yrs?|d|w)\b(?:[\s-]*(?:old|of\s+age))?"
+)
+
+
+def _words_pattern(words: list[str]) -> re.Pattern[str] | None:
+    """Whole words or phrases, separated by spaces or hyphens, as one pattern."""
+    if not words:
+        return None
+    phrases = sorted({fold(w) for w in words}, key=lambda w: (-len(w), w))
+    body = "|".join("[ -]".join(re.escape(p) for p in re.split("[ -]", w)) for w in phrases)
+    return re.compile(rf"(?<![\w/])(?:{body})(?![\w/])")
+
+
+def _capitalized(text: str) -> str:
+    """The first letter upper case, the rest as written (BALB/c stays BALB/c)."""
+    return text[:1].upper() + text[1:]
+
+
+# -- model texts --------------------------------------------------------------------
+_NOT_WORD = re.compile(r"[^a-z0-9*]+")
+
+
+def fold_model(text: str) -> str:
+    """The form model texts and keywords are compared in: lower case, every run of other
+    characters one space, "-/-" (a knockout) the word "knockout"."""
+    text = text.casefold().replace("-/-", " knockout ").replace("\u2212/\u2212", " knockout ")
+    return " " + _NOT_WORD.sub(" ", text).strip() + " "
+
+
+def _keyword_pattern(keywords: list[str]) -> re.Pattern[str]:
+    """One whole-word pattern for keywords; the last word may be plural, "*" is a wildcard
+    at a word's start or end ("*itis", "infect*")."""
+    parts = []
+    for keyword in sorted({fold_model(k).strip() for k in keywords}, key=lambda k: (-len(k), k)):
+        words = keyword.split(" ")
+        *head, last = words
+        if last.startswith("*"):
+            last_pattern = "[a-z0-9]*" + re.escape(last[1:]) + "(?:e?s)?"
+        elif last.endswith("*"):
+            last_pattern = re.escape(last[:-1]) + "[a-z0-9]*"
+        elif last.endswith("y") and len(last) > 2:
+            last_pattern = re.escape(last[:-1]) + "(?:y|ies)"
+        else:
+            last_pattern = re.escape(last) + "(?:e?s)?"
+        parts.append(" ".join([*(re.escape(w) for w in head), last_pattern]))
+    return re.compile(r"(?<=[ ])(?:" + "|".join(parts) + r")(?=[ ])")
 
 
 # -- the source grammar -----------------------------------------------------------
