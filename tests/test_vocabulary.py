@@ -128,6 +128,11 @@ def test_spellings_that_are_not_a_known_source(vocabulary: Vocabulary, term: str
          "wharton_jelly", None),
         ("Biological: ASC secretome", "adipose", None),
         ("Safety of BM-MSC-EVs for the Treatment of Burn Wounds", "bone_marrow", None),
+        ("Liver injection of 250 \u03bcg hucMSC-Ex", "umbilical_cord", "human"),
+        ("SHED-derived exosomes in periodontitis", "dental_pulp", None),
+        ("hASCs in a fat graft", "adipose", "human"),
+        ("Mesenchymal Stem Cells Derived From the Umbilical Cord", "umbilical_cord", None),
+        ("Exosomes isolated from human adipose tissue", "adipose", "human"),
     ],
 )  # fmt: skip
 def test_find_source_in_free_text(
@@ -145,6 +150,9 @@ def test_find_source_in_free_text(
         "Looking at MSC-derived exosomes",  # "at" before MSC is English, not adipose tissue
         "AD mice treated with MSC exosomes",  # Alzheimer's disease mice
         "Bone marrow failure treated with MSC exosomes",  # a tissue, but not the cells' source
+        "Vesicles Shed by Mesenchymal Stem Cells",  # the verb, not SHED (dental pulp)
+        "Mesenchymal stem cells from umbilical cord blood",  # cord blood is not the cord
+        "Umbilical Cord Blood-derived Mesenchymal Stem Cells",
     ],
 )
 def test_find_source_is_none_where_no_tissue_source_is_named(
