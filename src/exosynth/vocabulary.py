@@ -78,11 +78,11 @@ class Vocabulary:
     # (code, whole-word pattern) in priority order; built from model_types and inductions.
     model_patterns: tuple[tuple[str, re.Pattern[str]], ...] = ()
     induction_patterns: tuple[tuple[str, re.Pattern[str]], ...] = ()
-    # Distinct model texts are classified once: a corpus repeats a few hundred of them.
     induction_order: tuple[str, ...] = ()
     # species code -> (label, plural): "Rat", "rats"
     species_names: dict[str, tuple[str, str]] = field(default_factory=dict)
     species_descriptors: re.Pattern[str] | None = None
+    # Distinct model texts are classified once: a corpus repeats a few hundred of them.
     _model_classes: dict[str, ModelClass] = field(default_factory=dict, repr=False)
 
     @classmethod
