@@ -273,8 +273,8 @@ def test_unknown_field_without_a_close_match_lists_the_known_ones(good_record, v
 @pytest.mark.parametrize(
     ("old", "field", "line_fragment"),
     [
-        ("results: Improves liver regeneration and recovery\n", "results", None),
-        ("  year: 2018\n", "citation.year", "citation:"),
+        ("condition: Liver disease\n", "condition", None),
+        ("source: bone marrow\n", "source", None),
         ("  species: Rat\n", "in_vivo[0].species", "- model:"),
     ],
 )

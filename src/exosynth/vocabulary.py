@@ -156,3 +156,33 @@ def _claim(table: dict[str, str], term: str, code: str, where: str) -> None:
 
 def _closest(folded: str, known: dict[str, str]) -> tuple[str, ...]:
     return tuple(difflib.get_close_matches(folded, list(known), n=3, cutoff=0.4))
+
+
+# -- STAND-IN (contract helper, wip-contract): remove when wip-vocab's classify_model and
+# species_label land. Same names and return types as the vocab helper's API; the matching
+# is today's (first model type whose keyword occurs in the text, or "unclassified").
+UNCLASSIFIED = "unclassified"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelClass:
+    model_type: str
+    induction: str | None
+
+
+def _classify_model(self: Vocabulary, text: str) -> ModelClass:
+    folded = fold(text)
+    for code, keywords in self.model_types:
+        if any(keyword in folded for keyword in keywords):
+            return ModelClass(code, None)
+    return ModelClass(UNCLASSIFIED, None)
+
+
+def _species_label(self: Vocabulary, species: str, strain: str | None) -> str:
+    label = species.replace("_", " ").capitalize()
+    return f"{label}, {strain}" if strain else label
+
+
+Vocabulary.classify_model = _classify_model  # type: ignore[attr-defined]
+Vocabulary.species_label = _species_label  # type: ignore[attr-defined]
+# -- END STAND-IN
