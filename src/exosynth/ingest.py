@@ -511,7 +511,7 @@ def _describe(error: jsonschema.ValidationError) -> tuple[str, str]:
         expected = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
         wanted = " or ".join(_TYPE_NAMES.get(t, t) for t in expected)
         if value is None:
-            return "is empty", f"fill in {wanted}"
+            return "is empty", f"fill in {name} ({wanted})"
         hint = f"write {wanted}"
         if "boolean" in expected and value in ("+", "-"):
             hint = "write true for + and false for -"
