@@ -137,8 +137,7 @@ MODEL_RULES: tuple[Rule, ...] = (
         "model_type.unclassified",
         "in_vivo[{index}].model",
         pl.col("given_type").is_null() & (pl.col("classified") == UNCLASSIFIED),
-        "the vocabulary cannot tell the model type of {model!r}; the study is included "
-        "with model type unclassified",
+        "the vocabulary cannot tell the model type of {model!r}: it counts as unclassified",
         "add `model_type:` (one of {model_type_codes}) to in_vivo[{index}] of the record, "
         "or a keyword for it under model_types in config/vocabulary.yaml",
         severity=WARNING,
@@ -289,7 +288,8 @@ def _models(records: pl.DataFrame, vocabulary: Vocabulary) -> pl.DataFrame:
     label = pl.when(written).then(pl.col("species_term")).otherwise(pl.col("species_label"))
     return models.with_columns(
         given_type_known=pl.col("given_type").is_in(known),
-        model_type_codes=pl.lit(", ".join(c for c in known if c != UNCLASSIFIED)),
+        # What a record may name for an animal model: "clinical" is for use in people.
+        model_type_codes=pl.lit(", ".join(c for c in known if c not in (UNCLASSIFIED, "clinical"))),
         model_type=pl.coalesce("given_type", "classified"),
         # "Mouse full-thickness incision wound model" names its species already; whole
         # words only, or "Rat" would hide in "degeneration".
