@@ -78,11 +78,11 @@ class Vocabulary:
     # (code, whole-word pattern) in priority order; built from model_types and inductions.
     model_patterns: tuple[tuple[str, re.Pattern[str]], ...] = ()
     induction_patterns: tuple[tuple[str, re.Pattern[str]], ...] = ()
-    # Distinct model texts are classified once: a corpus repeats a few hundred of them.
     induction_order: tuple[str, ...] = ()
     # species code -> (label, plural): "Rat", "rats"
     species_names: dict[str, tuple[str, str]] = field(default_factory=dict)
     species_descriptors: re.Pattern[str] | None = None
+    # Distinct model texts are classified once: a corpus repeats a few hundred of them.
     _model_classes: dict[str, ModelClass] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -311,9 +311,10 @@ _LINE = r"[a-z]*\d[a-z0-9.]*"  # a cell line named between the parts: "ESC-deriv
 _LETTER_CELL = "msc"  # what a one-letter abbreviation must be written onto: AMSC, hpMSC
 
 
-def fold_source(term: str) -> str:
-    """The form source spellings are parsed in (see the comment above)."""
-    text = _APOSTROPHES.sub("", term.casefold()).strip().rstrip(".")
+def fold_source(term: str, *, keep_case: bool = False) -> str:
+    """The form source spellings are parsed in (see the comment above); ``keep_case`` for
+    running text, where the case of an abbreviation tells SHED from "shed"."""
+    text = _APOSTROPHES.sub("", term if keep_case else term.casefold()).strip().rstrip(".")
 
     def one(run: re.Match[str]) -> str:
         return "-" if all(c in _DASHES for c in run.group()) else " "
@@ -348,6 +349,7 @@ class SourceGrammar:
     labels: dict[str, str]  # source code -> label
     whole: re.Pattern[str]
     inside: re.Pattern[str]
+    inside_after: re.Pattern[str]
     donor_words: frozenset[str]
     dropped_words: frozenset[str]  # cell, product, descriptor words: not the tissue
     endings: tuple[str, ...]  # cell words written onto a compact spelling: msc, mscs, sc, scs
@@ -423,7 +425,17 @@ class SourceGrammar:
             rf"^(?:{modifier}{_SEP})*{core}(?P<tail>{line_tail})$"
             + (f"|^(?P<term>{_alternation(terms)})$" if terms else "")
         )
-        inside = re.compile(rf"(?<![a-z0-9]){core}{tail}(?![a-z0-9+\u00b1])")
+        inside = re.compile(rf"(?<![a-z0-9]){core}{tail}(?![a-z0-9+\u00b1])", re.IGNORECASE)
+        # Running text also names the tissue after the cells: "Mesenchymal Stem Cells Derived
+        # From the Umbilical Cord", "exosomes from human adipose tissue" (full words only;
+        # "umbilical cord blood" is cord blood, not the cord).
+        inside_after = re.compile(
+            rf"(?<![a-z0-9])(?:{cell}|{product})"
+            rf"(?:[ -]+(?:derived|isolated|obtained|harvested|prepared|expanded))?"
+            rf"[ -]+(?:from|of)[ -]+(?:the[ -]+)?{descriptor}{donor}{descriptor}"
+            rf"(?P<tissue_word>(?>{_alternation(words)}))(?![ -]?blood)(?![a-z0-9])",
+            re.IGNORECASE,
+        )
         dropped = {
             w
             for group in (cells, products, descriptors, modifier_words)
@@ -438,6 +450,7 @@ class SourceGrammar:
             labels={code: entry["label"] for code, entry in sources.items()},
             whole=whole,
             inside=inside,
+            inside_after=inside_after,
             donor_words=frozenset(fold_source(w) for w in donor_words),
             dropped_words=frozenset(dropped),
             endings=tuple(e for c in cells if " " not in fold_source(c) for e in (c, c + "s")),
@@ -454,7 +467,7 @@ class SourceGrammar:
             for g in ("tissue_word", "tissue_abbreviation", "tissue_letter", "tissue_cell")
             if found.groupdict().get(g)
         )
-        donor = found["donor_word"] or found["donor_prefix"]
+        donor = found.groupdict().get("donor_word") or found.groupdict().get("donor_prefix")
         return SourceMatch(self.tissues[_key(tissue)], self.donors[_key(donor)] if donor else None)
 
     def match(self, term: str) -> SourceMatch | UnknownTerm:
@@ -465,9 +478,13 @@ class SourceGrammar:
         return self._unknown(term, folded)
 
     def find(self, text: str) -> tuple[SourceMatch, ...]:
-        folded = fold_source(text)
+        folded = fold_source(text, keep_case=True)
         found: dict[str, set[str | None]] = {}
-        for mention in self.inside.finditer(folded):
+        for mention in self._mentions(folded):
+            if mention.re is self.inside_after:
+                match = self._parsed(mention)
+                found.setdefault(match.source, set()).add(match.donor_species)
+                continue
             if not mention["tail"].strip(" -") and not mention["tissue_cell"]:
                 continue  # "bone marrow failure", "UC" alone: a tissue, not a source
             abbreviation = mention["tissue_abbreviation"]
@@ -475,11 +492,21 @@ class SourceGrammar:
                 # "at MSC", "AD mice and MSC": in running text an abbreviation counts only
                 # written onto what follows (AD-MSC, ADSC), never across a space.
                 continue
+            together = mention["tissue_cell"]
+            if together and sum(c.isupper() for c in together) < 2:
+                continue  # "exosomes shed by MSCs", "Shed" in a title: not SHED, ASC, iPSC
             match = self._parsed(mention)
             found.setdefault(match.source, set()).add(match.donor_species)
         return tuple(
             SourceMatch(source, donors.pop() if len(donors) == 1 else None)
             for source, donors in found.items()
+        )
+
+    def _mentions(self, folded: str) -> list[re.Match[str]]:
+        """The mentions of a tissue in running text, in the order they are written."""
+        both = [*self.inside.finditer(folded), *self.inside_after.finditer(folded)]
+        return sorted(
+            both, key=lambda m: m.start("tissue_word") if m.re is self.inside_after else m.start()
         )
 
     def _bare(self, word: str) -> str:
