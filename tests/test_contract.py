@@ -394,3 +394,54 @@ def test_an_unclassified_model_warns_and_the_build_goes_on(project, run_snakemak
     assert (ledger["included"], ledger["rejected"], ledger["warnings"]) == (27, 0, 1)
     (study,) = [r for r in read_csv(project / "results" / "studies.csv") if r["id"] == "smith-2020"]
     assert study["model_type"] == "unclassified"
+
+
+# -- papers from the field (tests/data/field: other reviews' rows, transcribed) ------------
+FIELD = Path(__file__).resolve().parent / "data" / "field"
+needs_field = pytest.mark.skipif(
+    not any(FIELD.glob("*/*.yaml")), reason="tests/data/field holds no records"
+)
+
+
+def add_field_records(project: Path) -> list[str]:
+    """Copy the field records into ``project/raw/<source>/``; their raw_file paths."""
+    added_files = []
+    for path in sorted(FIELD.glob("*/*.yaml")):
+        target = write(project, path.parent.name, path.stem, path.read_text(encoding="utf-8"))
+        added_files.append(target.relative_to(project).as_posix())
+    return added_files
+
+
+@needs_field
+def test_field_records_build_with_the_review_without_a_problem(
+    build_studies, repo_root, tmp_path
+):
+    project = tmp_path / "project"
+    for path in (repo_root / "raw").rglob("*.yaml"):
+        write(project, path.parent.name, path.stem, path.read_text(encoding="utf-8"))
+    field = add_field_records(project)
+    studies, problems = build_studies(project / "raw")
+    assert problems == []  # not even a warning: no model needs a hand-written model_type
+    assert studies.height == 26 + len(field)
+    ours = studies.filter(pl.col("raw_file").is_in([(project / f).as_posix() for f in field]))
+    assert ours.height == len(field)
+    assert "unclassified" not in ";".join(ours["model_type"].drop_nulls().to_list())
+
+
+@needs_field
+@pytest.mark.e2e
+def test_field_records_build_with_the_default_settings(project, run_snakemake):
+    field = add_field_records(project)
+    done = run_snakemake(project)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "warning" not in done.stderr.lower().replace("warnings.warn", "")
+    studies = {r["raw_file"]: r for r in read_csv(project / "results" / "studies.csv")}
+    assert set(field) <= set(studies)
+    assert all(studies[f]["model_type"] != "unclassified" for f in field)
+    cells = [
+        r["Ref."]
+        for n in (1, 2, 3)
+        for r in read_csv(project / "results" / "tables" / f"table{n}.csv")
+    ]
+    assert len(cells) == len(studies)
+    assert all(cells), "every study is cited by something"
