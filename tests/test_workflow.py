@@ -15,6 +15,8 @@ STUDIES_HEADER = [
     "id", "source", "table", "condition", "in_vitro", "in_vivo", "species", "strain",
     "model_type", "stage", "clinical_patients", "results", "first_author", "year", "ref",
     "doi", "pmid", "raw_file",
+    # added by issue 10, after the contract's columns
+    "source_donor", "model_induction", "cited_in", "cited_in_ref",
 ]  # fmt: skip
 # The finding of `snakemake --lint` the project has decided to accept (README).
 KNOWN_LINTS = ("Specify a conda environment or container for each rule.",)
