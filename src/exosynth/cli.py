@@ -87,12 +87,14 @@ def check(files: Sequence[str], config_path: str = CONFIG) -> tuple[list, int]:
     from exosynth.validate import validate_records  # noqa: PLC0415
 
     config = _load_config(config_path)
-    named = [_project_path(f) for f in files]
-    missing = [f for f, p in zip(files, named, strict=True) if not Path(p).is_file()]
+    missing = [f for f in files if not Path(f).is_file()]
     if missing:
         raise UsageError(f"no such file: {', '.join(missing)}")
     raw_dir = config["raw_dir"]
     others = discover_raw_files(raw_dir) if Path(raw_dir).is_dir() else []
+    # A named file of raw/ goes by the name the build gives it, however it was typed.
+    known = {os.path.realpath(path): path for path in others}
+    named = [known.get(os.path.realpath(f), _project_path(f)) for f in files]
     paths = sorted(set(others) | set(named))
     vocabulary = _load_vocabulary(config["vocabulary"])
     records, problems = ingest(read_raw(paths), study_validator(STUDY_SCHEMA))
@@ -110,7 +112,7 @@ def _run_check(args: argparse.Namespace) -> int:
     for problem in problems:
         print(problem.render())
     n_errors, n_warnings = len(errors(problems)), len(warnings(problems))
-    files = plural(len(set(args.files)), "file")
+    files = plural(len({os.path.realpath(f) for f in args.files}), "file")
     if problems:
         kinds = ", ".join(
             part
