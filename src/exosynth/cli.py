@@ -70,7 +70,10 @@ def _load_vocabulary(path: str) -> object:
     document = _load_yaml(path)
     if not jsonschema_rs.Draft202012Validator(_load_yaml(VOCABULARY_SCHEMA)).is_valid(document):
         validate_against(document, VOCABULARY_SCHEMA, path)  # raises, naming every error
-    return Vocabulary.from_mapping(document)  # type: ignore[arg-type]
+    try:
+        return Vocabulary.from_mapping(document)  # type: ignore[arg-type]
+    except ValueError as err:  # a spelling claimed by two codes, as the build says it
+        raise UsageError(str(err)) from err
 
 
 # -- check ---------------------------------------------------------------------------

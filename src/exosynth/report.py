@@ -103,7 +103,8 @@ def render_markdown(summary: dict[str, Any]) -> str:
     files = len({p["file"] for p in problems})
     lines += [
         "",
-        f"## Problems ({plural(len(problems), 'error')} in {plural(files, 'file')})",
+        "## Problems"
+        + (f" ({plural(len(problems), 'error')} in {plural(files, 'file')})" if problems else ""),
         "",
         "An error keeps its record out of the outputs (and, with `on_invalid: fail`, stops the "
         "build).",
