@@ -66,13 +66,24 @@ def run_rules(frame: pl.DataFrame, rules: Iterable[Rule], stage: str) -> list[Pr
     return problems
 
 
-def others(key: str | pl.Expr) -> pl.Expr:
-    """The other files sharing this row's ``key``, ", "-joined: where the duplicate is."""
-    group = pl.col(key) if isinstance(key, str) else key
-    return (
-        pl.col("raw_file")
-        .over(group, mapping_strategy="join")
+def with_others(frame: pl.DataFrame, column: str, key: pl.Expr) -> pl.DataFrame:
+    """``frame`` with ``column``: the other files sharing this row's ``key``, ", "-joined.
+
+    Only rows whose key is present and shared get a value (where the duplicate is); the
+    groups are built from those rows alone, never from the null key that most rows share
+    (a window over it would be quadratic: 220 s for 10,000 papers). ``frame`` has one
+    row per ``raw_file``.
+    """
+    shared = frame.select("raw_file", key.alias("_key")).filter(
+        pl.col("_key").is_not_null() & pl.col("_key").is_duplicated()
+    )
+    files = shared.group_by("_key").agg(_files=pl.col("raw_file").sort())
+    found = shared.join(files, on="_key").select(
+        "raw_file",
+        pl.col("_files")
         .list.set_difference(pl.concat_list(pl.col("raw_file")))
         .list.sort()
         .list.join(", ")
+        .alias(column),
     )
+    return frame.join(found, on="raw_file", how="left", maintain_order="left")

@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from exosynth.checks import Rule, others, run_rules
+from exosynth.checks import Rule, run_rules, with_others
 from exosynth.problems import WARNING, Problem
 from exosynth.settings import SourceTable
 from exosynth.validate import cited_document
@@ -249,8 +249,8 @@ def _records(
         schema={"source": pl.String, "table": pl.Int64},
     )
     prefix = PurePosixPath(raw_dir).as_posix().rstrip("/") + "/"
-    return (
-        frame.join(table_of, on="source", how="left")
+    frame = (
+        frame.join(table_of, on="source", how="left", maintain_order="left")
         .with_columns(
             folder=pl.col("raw_file").str.strip_prefix(prefix).str.replace(r"/?[^/]*$", ""),
             source_donor=pl.coalesce("donor_code", "spelled_donor"),
@@ -258,11 +258,14 @@ def _records(
             configured=pl.lit(", ".join(t.key for t in tables)),
             raw_dir=pl.lit(raw_dir),
         )
-        .with_columns(
-            row_others=others(pl.struct("source", "review_row")),
-            ref_others=others(pl.struct("source", "ref")),
-        )
     )
+    # Keys with a null part are no key: a study without review_row shares none.
+    for column, part in (("row_others", "review_row"), ("ref_others", "ref")):
+        key = pl.when(pl.col("source").is_not_null() & pl.col(part).is_not_null()).then(
+            pl.struct("source", part)
+        )
+        frame = with_others(frame, column, key)
+    return frame
 
 
 def _models(records: pl.DataFrame, vocabulary: Vocabulary) -> pl.DataFrame:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from exosynth.checks import Rule, others, run_rules
+from exosynth.checks import Rule, run_rules, with_others
 from exosynth.problems import Problem
 
 STAGE = "validate"
@@ -93,18 +93,16 @@ def checked_frame(records: pl.DataFrame) -> pl.DataFrame:
         ],
         separator=" ref ",
     )
-    return records.with_columns(
+    frame = records.with_columns(
         doi_key=doi_key(pl.col("doi")),
         pmid_key=pmid_key(pl.col("pmid")),
         cited_key=cited_key,
         cited_doc=cited_doc,
         in_vitro_text=pl.col("in_vitro").cast(pl.String).fill_null("not reported"),
-    ).with_columns(
-        id_others=others("id"),
-        doi_others=others("doi_key"),
-        pmid_others=others("pmid_key"),
-        cited_others=others("cited_key"),
     )
+    for key in ("id", "doi_key", "pmid_key", "cited_key"):
+        frame = with_others(frame, f"{key.removesuffix('_key')}_others", pl.col(key))
+    return frame
 
 
 def validate_records(records: pl.DataFrame) -> tuple[pl.DataFrame, list[Problem]]:
