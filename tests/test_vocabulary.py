@@ -5,6 +5,7 @@ other reviews' tables transcribed in tests/data/field/ (checked against the voca
 from __future__ import annotations
 
 import csv
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -471,3 +472,22 @@ def test_field_records_say_what_their_table_does_not(vocabulary: Vocabulary) -> 
         assert isinstance(citation["cited_in"]["ref"], int)
         assert record["in_vitro"] in (True, None), path
         assert record.get("results", "x"), path
+
+
+# -- the vocabulary file itself ------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("abbreviations", "message"),
+    [
+        (["bm", "ad"], "'ad' is listed for both 'bone_marrow' and 'adipose'"),
+        (["bm", "adsc"], "'adsc' is listed for both 'bone_marrow' and 'adipose' (read as ad + sc)"),
+        (["bm", "huc"], "'huc' is listed for both 'bone_marrow' and 'umbilical_cord' "
+                        "(read as h + uc)"),
+    ],
+)  # fmt: skip
+def test_a_spelling_the_grammar_could_read_two_ways_is_refused(
+    repo_root: Path, abbreviations: list[str], message: str
+) -> None:
+    raw = yaml.safe_load((repo_root / "config" / "vocabulary.yaml").read_text(encoding="utf-8"))
+    raw["sources"]["bone_marrow"]["abbreviations"] = abbreviations
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Vocabulary.from_mapping(raw)

@@ -395,6 +395,7 @@ class SourceGrammar:
         products = grammar.get("products", [])
         modifier_words = grammar.get("modifiers", [])
         descriptors = grammar.get("descriptors", [])
+        _refuse_ambiguous(sources, tissues, set(donors), [_key(c) for c in cells])
 
         cell = _alternation(cells, plural=True)
         product = _alternation(products, plural=True)
@@ -556,6 +557,34 @@ class SourceGrammar:
             key=lambda s: (-s[0], s[1]),
         )
         return UnknownTerm(term, tuple(spelling for _, spelling in ranked[:3]))
+
+
+def _refuse_ambiguous(
+    sources: dict, tissues: dict[str, str], prefixes: set[str], cells: list[str]
+) -> None:
+    """A compact spelling listed for one source must not also read as another source's
+    abbreviation plus a cell word ("adsc" under bone marrow would also be AD + SC), nor as a
+    donor prefix plus another source's abbreviation: the grammar could not tell which."""
+    compact_cells = [c for c in cells if c] + [c + "s" for c in cells if c]
+    for code, entry in sources.items():
+        for spelling in [*entry.get("abbreviations", []), *entry.get("cell_abbreviations", [])]:
+            key = _key(spelling)
+            readings = [
+                (key[: -len(cell)], f"{key[: -len(cell)]} + {cell}")
+                for cell in compact_cells
+                if key.endswith(cell) and len(key) > len(cell)
+            ] + [
+                (key[len(prefix) :], f"{prefix} + {key[len(prefix) :]}")
+                for prefix in prefixes
+                if key.startswith(prefix) and len(key) > len(prefix)
+            ]
+            for rest, reading in readings:
+                other = tissues.get(rest)
+                if other is not None and other != code and len(rest) > 1:
+                    raise ValueError(
+                        f"config/vocabulary.yaml sources: term {key!r} is listed for both "
+                        f"{code!r} and {other!r} (read as {reading})"
+                    )
 
 
 def _claim(table: dict[str, str], term: str, code: str, where: str) -> None:
