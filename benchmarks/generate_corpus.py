@@ -296,7 +296,8 @@ def _record(i: int, rng: random.Random, sources: list[str], clinical: bool) -> t
     in_vitro = in_vitro or not (n_models or clinical)  # every record has evidence of some kind
 
     lines = [f"id: {record_id}", f"source: {q(spelling)}"]
-    if rng.random() < 0.15:
+    # A human donor only where the spelling names no other (a contradiction is an error).
+    if rng.random() < 0.15 and not spelling.lower().startswith("rat "):
         lines.append("donor_species: human")
     lines += _citation(i, year, rng, spelling, name)
     lines += [f"condition: {q(name)}", f"in_vitro: {'true' if in_vitro else 'false'}"]
@@ -328,11 +329,11 @@ class BadRecord:
 BAD_KINDS: tuple[tuple[str, str, str], ...] = (
     ("unknown field", "journal", "ingest"),
     ("wrong type", "in_vitro", "ingest"),
-    ("unknown species", "in_vivo.species", "normalize"),
+    ("unknown species", "in_vivo[0].species", "normalize"),
     ("duplicate DOI", "citation.doi", "validate"),
     ("malformed YAML", "", "ingest"),
     ("unknown source", "source", "normalize"),
-    ("missing field", "results", "ingest"),
+    ("missing field", "condition", "ingest"),
     ("no evidence", "in_vitro", "validate"),
     ("duplicate PMID", "citation.pmid", "validate"),
     ("malformed DOI", "citation.doi", "ingest"),
@@ -353,7 +354,7 @@ def _bad_text(kind: str, record_id: str, year: int, folder: str, j: int) -> str:
     fields = {
         "id": record_id, "source": _SPELLED.get(folder, folder.replace("_", " ")),
         "first_author": "Baduser", "year": str(year), "extra_citation": "",
-        "condition": "Liver fibrosis", "in_vitro": "true", "in_vivo": _MODEL,
+        "condition": "condition: Liver fibrosis", "in_vitro": "true", "in_vivo": _MODEL,
         "clinical": "clinical: null", "results": "results: Reduces collagen deposition",
         "extra": "",
     }
@@ -364,10 +365,10 @@ def _bad_text(kind: str, record_id: str, year: int, folder: str, j: int) -> str:
                                        "  species: Axolotls"},
         "duplicate DOI": {"extra_citation": f"  doi: https://doi.org/{doi_of(0)}\n"},
         # the quote is never closed, and the species is indented one space too few
-        "malformed YAML": {"condition": '"Liver fibrosis',
+        "malformed YAML": {"condition": 'condition: "Liver fibrosis',
                            "in_vivo": "in_vivo:\n- model: CCl4-induced model\n species: Rat"},
         "unknown source": {"source": "cord blood"},
-        "missing field": {"results": ""},
+        "missing field": {"condition": ""},
         "no evidence": {"in_vitro": "false", "in_vivo": "in_vivo: []"},
         "duplicate PMID": {"extra_citation": f"  pmid: {pmid_of(0)}\n"},
         "malformed DOI": {"extra_citation": f"  doi: doi/{j}\n"},
@@ -379,7 +380,7 @@ def _bad_text(kind: str, record_id: str, year: int, folder: str, j: int) -> str:
     text = (
         f"id: {fields['id']}\nsource: {fields['source']}\ncitation:\n"
         f"  first_author: {fields['first_author']}\n  year: {fields['year']}\n"
-        f"{fields['extra_citation']}condition: {fields['condition']}\n"
+        f"{fields['extra_citation']}{fields['condition']}\n"
         f"in_vitro: {fields['in_vitro']}\n{fields['in_vivo']}\n{fields['clinical']}\n"
         f"{fields['results']}\n{fields['extra']}"
     )

@@ -552,7 +552,7 @@ def test_translation_gap_columns_keep_their_types_when_empty(
     rules.write_workbook_file(studies_in, ledger_in, config, str(out))
     sheet = openpyxl.load_workbook(out)["Translation gap"]
     rows = {row[0]: row for row in sheet_values(sheet)[1:]}
-    assert rows["wetlands"] == ["wetlands", 0, 0, 0, 0, None, None, None, None]
+    assert rows["wetlands"] == ["wetlands", 0, 0, 0, 0, None, None, None, None, 0]
     assert sheet.cell(row=list(rows).index("wetlands") + 2, column=2).data_type == "n"
 
 

@@ -273,8 +273,8 @@ def test_unknown_field_without_a_close_match_lists_the_known_ones(good_record, v
 @pytest.mark.parametrize(
     ("old", "field", "line_fragment"),
     [
-        ("results: Improves liver regeneration and recovery\n", "results", None),
-        ("  year: 2018\n", "citation.year", "citation:"),
+        ("condition: Liver disease\n", "condition", None),
+        ("source: bone marrow\n", "source", None),
         ("  species: Rat\n", "in_vivo[0].species", "- model:"),
     ],
 )
@@ -524,3 +524,95 @@ def test_shard_of_is_stable_across_processes():
             timeout=60,
         )
         assert out.stdout.strip() == str(here)
+
+
+# -- issue 10: codes, and a rejected record keeps what parsed ------------------------------
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"", "file.empty"),
+        (b"- a\n- b\n", "file.not_mapping"),
+        (b"id: caf\xe9\n", "file.encoding"),
+        (b"#" * (MAX_RECORD_BYTES + 1), "file.too_large"),
+        (b"id: a\nid: b\n", "yaml.duplicate_key"),
+        (b"id: !!python/object:os.system a\n", "yaml.tag"),
+        (b"a: &x 1\nb: *x\n", "yaml.alias"),
+        (b"id: a\n---\nid: b\n", "yaml.documents"),
+        (b"id: [\n", "yaml.syntax"),
+        (b"? [a, b]\n: c\n", "yaml.key"),
+        (b"a: " + b"[" * 30 + b"]" * 30 + b"\n", "yaml.nesting"),
+    ],
+)
+def test_every_file_and_yaml_problem_has_its_code(validator, data, code):
+    (problem,) = read_study(PATH, data, validator)[1]
+    assert (problem.code, problem.severity) == (code, "error")
+
+
+def test_schema_problems_have_their_codes(good_record, validator):
+    text = good_record(
+        "smith-2020",
+        ("condition: Liver disease", "conditon: Liver disease"),  # unknown field, and required
+        ("in_vitro: true", 'in_vitro: "+"'),
+        ("  ref: 23", "  ref: 0\n  doi: not-a-doi"),
+    )
+    problems = read_study(PATH, text.encode("utf-8"), validator)[1]
+    assert sorted((p.field, p.code) for p in problems) == [
+        ("citation.doi", "schema.pattern"),
+        ("citation.ref", "schema.range"),
+        ("condition", "schema.required"),
+        ("conditon", "schema.unknown_field"),
+        ("in_vitro", "schema.type"),
+    ]
+
+
+def test_a_rejected_record_keeps_every_field_that_parsed(good_record, validator):
+    text = good_record(
+        "smith-2020",
+        ("in_vitro: true", 'in_vitro: "+"'),
+        ("  ref: 23", "  ref: 23\n  doi: not-a-doi\n  pmid: 29378639"),
+        ("- model: Liver injury model\n  species: Rat\n",
+         "- Liver injury model\n- model: Tail model\n  species: [Rat]\n"),
+    )  # fmt: skip
+    records, problems = ingest([(PATH, text.encode("utf-8"))], validator)
+    assert {p.field for p in problems} == {"in_vitro", "citation.doi", "in_vivo[0]",
+                                           "in_vivo[1].species"}  # fmt: skip
+    row = records.row(0, named=True)
+    assert (row["accepted"], row["parsed"]) == (False, True)
+    # what parsed is kept for the later checks; what the schema rejected is left empty
+    assert (row["id"], row["source"], row["condition"], row["pmid"], row["ref"]) == (
+        "smith-2020", "bone marrow", "Liver disease", "29378639", 23,
+    )  # fmt: skip
+    assert (row["in_vitro"], row["doi"]) == (None, None)
+    # a rejected entry stays in place, so in_vivo[1] is still the second entry
+    assert row["in_vivo"] == [
+        {"model": None, "species": None, "model_type": None},
+        {"model": "Tail model", "species": None, "model_type": None},
+    ]
+    assert row["invalid_fields"] == ["citation", "citation.doi", "in_vitro", "in_vivo"]
+
+
+def test_a_file_that_did_not_parse_has_a_row_with_nothing_in_it(validator):
+    records, _ = ingest([(PATH, b"id: [\n")], validator)
+    row = records.row(0, named=True)
+    assert (row["accepted"], row["parsed"], row["id"]) == (False, False, None)
+
+
+@pytest.mark.parametrize(
+    "citation",
+    [
+        "  first_author: Smith\n  year: 2020\n",
+        "  pmid: 29378639\n",
+        "  doi: 10.1000/xyz\n",
+        "  cited_in: {doi: 10.1186/s13287-017-0576-4, ref: 19}\n",
+        "  cited_in: {url: 'https://example.org/table1', ref: 3}\n",
+    ],
+    ids=["author-year", "pmid", "doi", "cited-doi", "cited-url"],
+)
+def test_each_of_the_four_ways_identifies_a_paper(validator, citation):
+    text = (
+        f"id: smith-2020\nsource: bone marrow\ncitation:\n{citation}"
+        "condition: Liver disease\nin_vitro: true\n"
+    )
+    record, problems = read_study(PATH, text.encode("utf-8"), validator)
+    assert problems == []
+    assert record is not None

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from exosynth.ingest import ingest
-from exosynth.normalize import normalize
+from exosynth.normalize import MODEL_RULES, RECORD_RULES, normalize
 from exosynth.vocabulary import SourceMatch, SpeciesMatch, UnknownTerm
 
 # The validator, the shipped vocabulary and tables, and the review's studies: tests/conftest.py.
@@ -343,3 +343,22 @@ def test_two_studies_on_one_review_row_are_a_problem(normalized, good_record):
     flagged = {p.file for p in problems if p.field == "review_row"}
     assert flagged == {"raw/umbilical_cord/smith-2020.yaml", "raw/umbilical_cord/jones-2020.yaml"}
     assert studies["id"].to_list() == ["lee-2020"]
+
+
+def test_normalize_declares_its_checks_as_rules_with_stable_codes():
+    codes = [rule.code for rule in (*RECORD_RULES, *MODEL_RULES)]
+    assert len(set(codes)) == len(codes)
+    assert {code.split(".")[0] for code in codes} == {"vocabulary", "normalize", "model_type"}
+    assert [r.severity for r in MODEL_RULES if r.code == "model_type.unclassified"] == ["warning"]
+
+
+def test_vocabulary_problems_of_a_record_the_schema_rejected(validator, vocabulary, tables):
+    """One pass: the unknown species is reported although in_vitro is already wrong."""
+    text = record_text("smith-2020", in_vivo=(("Wound model", "Hamsterz"),)).replace(
+        "in_vitro: true", 'in_vitro: "+"'
+    )
+    records, problems = ingest([("raw/bone_marrow/smith-2020.yaml", text.encode())], validator)
+    assert [p.code for p in problems] == ["schema.type"]
+    studies, found = normalize(records, vocabulary, tables, "raw")
+    assert [(p.code, p.field) for p in found] == [("vocabulary.species", "in_vivo[0].species")]
+    assert studies.height == 0

@@ -62,6 +62,7 @@ def test_translation_gap_reproduces_the_review(studies: pl.DataFrame, tables: li
         "clinical_share_ci_low",
         "clinical_share_ci_high",
         "translation_gap",
+        "n_in_vitro_nr",  # added after the contract's columns
     ]
     rows = {r["source"]: r for r in gap.iter_rows(named=True)}
     assert list(rows) == ["bone_marrow", "adipose", "umbilical_cord", "all"]

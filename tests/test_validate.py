@@ -7,7 +7,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from exosynth.ingest import discover_raw_files, ingest, read_raw
-from exosynth.validate import validate_records
+from exosynth.validate import RULES, validate_records
 
 
 def add_citation(key: str, value: str) -> tuple[str, str]:
@@ -174,3 +174,50 @@ def test_files_rejected_by_ingest_pass_through_unjudged(records_of, good_record)
         "raw/bone_marrow/empty-2020.yaml": False,
         good: True,
     }
+
+
+# -- issue 10: every record is checked, the codes, the other file named -------------------
+def test_a_record_the_schema_rejected_is_still_checked_against_the_others(
+    records_of, good_record
+):
+    doi = add_citation("doi", "10.1000/abc")
+    broken = "raw/bone_marrow/smith-2020.yaml"
+    other = "raw/bone_marrow/jones-2021.yaml"
+    records = records_of(
+        {
+            broken: good_record("smith-2020", doi, ("in_vitro: true", 'in_vitro: "+"')),
+            other: good_record("jones-2021", doi),
+        },
+        clean=False,
+    )
+    checked, problems = validate_records(records)
+    assert sorted((p.file, p.code) for p in problems) == [
+        (other, "validate.unique_doi"),
+        (broken, "validate.unique_doi"),
+    ]
+    by_file = {p.file: p for p in problems}
+    assert broken in by_file[other].message
+    assert other in by_file[broken].message
+    assert accepted(checked) == {broken: False, other: False}
+
+
+def test_evidence_is_not_judged_on_a_value_the_schema_rejected(records_of, good_record):
+    """in_vitro "+" is a schema problem; 'no evidence' on top of it would be a guess."""
+    path = "raw/bone_marrow/smith-2020.yaml"
+    text = good_record("smith-2020", ("in_vitro: true", 'in_vitro: "+"'), NO_ANIMALS)
+    _, problems = validate_records(records_of({path: text}, clean=False))
+    assert problems == []
+
+
+def test_not_reported_in_vitro_alone_is_no_evidence(records_of, good_record):
+    path = "raw/bone_marrow/smith-2020.yaml"
+    text = good_record("smith-2020", ("in_vitro: true", "in_vitro: null"), NO_ANIMALS)
+    _, problems = validate_records(records_of({path: text}))
+    assert [(p.code, p.field) for p in problems] == [("validate.has_evidence", "in_vitro")]
+    assert "not reported" in problems[0].message
+
+
+def test_every_rule_has_a_code_of_the_validate_stage():
+    codes = [rule.code for rule in RULES]
+    assert len(set(codes)) == len(codes)
+    assert all(code.startswith("validate.") for code in codes)

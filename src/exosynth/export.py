@@ -79,16 +79,45 @@ def _in_vivo_cell() -> pl.Expr:
     )
 
 
+NOT_REPORTED = "NR"
+NR_FOOTNOTE = "NR: not reported by the source."
+
+
 def _ref_cell() -> pl.Expr:
-    """The citation as the review prints it, "Damania et al[23], 2018"; added papers lack [N]."""
+    """The citation as the review prints it, "Damania et al[23], 2018"; added papers lack [N].
+
+    A paper without first author and year is cited by what identifies it, in this order:
+    "PMID 29378639", "doi:10.1016/...", "cited in doi:10.1186/... ref 19" (or the citing
+    table's URL), after the first author where known ("Varkouhi et al, cited in ... ref 19")
+    and before the year where only the year is known ("PMID 29378639, 2018").
+    """
     # concat_str, not pl.format: polars 2.1's streaming engine panicked on pl.format over
     # sliced multi-chunk frames ("assertion failed: i < self.len()").
     author, year = pl.col("first_author"), pl.col("year").cast(pl.String)
     ref = pl.col("ref").cast(pl.String)
+    cited = pl.concat_str(
+        [pl.col("first_author"), pl.lit(" et al"), pl.concat_str([pl.lit("["), ref, pl.lit("]")])],
+        ignore_nulls=True,
+    )
+    doi = (
+        pl.col("doi")
+        .str.strip_chars()
+        .str.replace(r"(?i)^(?:https?://)?(?:dx\.)?doi\.org/", "")
+        .str.replace(r"(?i)^doi:\s*", "")
+    )
+    identifier = pl.coalesce(
+        pl.concat_str([pl.lit("PMID "), pl.col("pmid")]),
+        pl.concat_str([pl.lit("doi:"), doi]),
+        pl.concat_str(
+            [pl.lit("cited in "), pl.col("cited_in"), pl.lit(" ref "), pl.col("cited_in_ref")]
+        ),
+    )
     return (
-        pl.when(ref.is_not_null())
-        .then(pl.concat_str([author, pl.lit(" et al["), ref, pl.lit("], "), year]))
-        .otherwise(pl.concat_str([author, pl.lit(" et al, "), year]))
+        pl.when(author.is_not_null() & year.is_not_null())
+        .then(pl.concat_str([cited, year], separator=", "))
+        .when(author.is_not_null())
+        .then(pl.concat_str([cited, identifier], separator=", ", ignore_nulls=True))
+        .otherwise(pl.concat_str([identifier, year], separator=", ", ignore_nulls=True))
     )
 
 
@@ -100,13 +129,28 @@ def table_rows(studies: pl.DataFrame, table: SourceTable) -> pl.DataFrame:
         .filter(pl.col("source") == table.key)
         .select(
             pl.col("condition").alias(condition),
-            pl.when(pl.col("in_vitro")).then(pl.lit("+")).otherwise(pl.lit("-")).alias(in_vitro),
+            pl.when(pl.col("in_vitro"))
+            .then(pl.lit("+"))
+            .when(pl.col("in_vitro").not_())
+            .then(pl.lit("-"))
+            .otherwise(pl.lit(NOT_REPORTED))
+            .alias(in_vitro),
             _in_vivo_cell().alias(in_vivo),
-            pl.col("results").alias(results),
+            pl.col("results").fill_null(NOT_REPORTED).alias(results),
             _ref_cell().alias(ref),
         )
         .collect()
     )
+
+
+def footnote(rows: pl.DataFrame, table: SourceTable) -> str:
+    """The table's abbreviations, and what NR means where a cell says it."""
+    has_nr = rows.height > 0 and bool(
+        rows.select(
+            pl.any_horizontal(pl.col(TABLE_COLUMNS[1], TABLE_COLUMNS[3]) == NOT_REPORTED).any()
+        ).item()
+    )
+    return " ".join(part for part in (table.footnote_text, NR_FOOTNOTE if has_nr else "") if part)
 
 
 # -- CSV and Markdown ------------------------------------------------------------
@@ -145,8 +189,8 @@ def table_markdown(rows: pl.DataFrame, table: SourceTable) -> str:
         else []
     )
     lines = [f"**Table {table.table}** {table.title}", "", header, rule + " |", *body]
-    if table.footnote_text:
-        lines += ["", table.footnote_text]
+    if footnote(rows, table):
+        lines += ["", footnote(rows, table)]
     return "\n".join(lines) + "\n"
 
 

@@ -1,7 +1,10 @@
 """Ingest: read raw study records safely and check each against the JSON Schema.
 
 Every problem of every file is collected; nothing stops at the first error.
-A file either becomes one record row or is rejected with its problems listed.
+Every file becomes one record row: an accepted one, or a rejected one that still
+carries each field the schema accepted (and lists the fields it did not), so the
+later stages check the vocabulary and the other records of a rejected file in the
+same build instead of in the next round.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +27,14 @@ import yaml
 from exosynth.corpus import discover_raw_files, shard_of
 from exosynth.problems import Problem, field_path
 
-__all__ = ["discover_raw_files", "ingest", "read_study", "shard_of", "study_validator"]
+__all__ = [
+    "discover_raw_files",
+    "ingest",
+    "parse_study",
+    "read_study",
+    "shard_of",
+    "study_validator",
+]
 
 # LibYAML is about 7x faster than the pure-Python parser; fall back only where it is missing.
 try:
@@ -42,6 +53,8 @@ RECORD_SCHEMA: dict[str, pl.DataType] = {
     "raw_file": pl.String(),
     "sha256": pl.String(),
     "accepted": pl.Boolean(),
+    # The file held a mapping of fields: later stages check what it holds, accepted or not.
+    "parsed": pl.Boolean(),
     "id": pl.String(),
     "source": pl.String(),
     "review_row": pl.Int64(),
@@ -57,6 +70,13 @@ RECORD_SCHEMA: dict[str, pl.DataType] = {
     "in_vivo": IN_VIVO_DTYPE,
     "clinical_patients": pl.Int64(),
     "results": pl.String(),
+    # Known only from another review's table: that review's DOI or URL, the paper's ref there.
+    "cited_in_doi": pl.String(),
+    "cited_in_url": pl.String(),
+    "cited_in_ref": pl.Int64(),
+    # Fields whose values the schema rejected (dropped from this row): "in_vitro",
+    # "citation" and "citation.doi", "in_vivo" for anything under in_vivo, ...
+    "invalid_fields": pl.List(pl.String()),
 }
 
 
@@ -96,38 +116,71 @@ def study_validator(schema_path: str | Path, today: dt.date | None = None) -> St
 
 
 # -- reading one file ------------------------------------------------------------
+FieldPath = tuple[str | int, ...]
+
+
+@dataclass
+class Parsed:
+    """One raw file as read: the mapping (``None`` if there is none), its problems, and the
+    paths of the values the schema rejected (a rejected record's other fields stay usable)."""
+
+    document: dict | None
+    problems: list[Problem] = field(default_factory=list)
+    invalid: frozenset[FieldPath] = frozenset()
+
+    @property
+    def accepted(self) -> bool:
+        return self.document is not None and not any(p.is_error for p in self.problems)
+
+
 def read_study(
     path: str, data: bytes, validator: StudyValidator
 ) -> tuple[dict | None, list[Problem]]:
     """Parse and check one raw file: the record, or ``None`` and every problem found."""
+    parsed = parse_study(path, data, validator)
+    return (parsed.document if parsed.accepted else None), parsed.problems
+
+
+def parse_study(path: str, data: bytes, validator: StudyValidator) -> Parsed:
+    """Parse and check one raw file, keeping whatever parsed even when something is wrong."""
     text, problem = _decode(path, data)
     if problem:
-        return None, [problem]
+        return Parsed(None, [problem])
     document, problem = _parse(path, text)
     if problem:
-        return None, [problem]
+        return Parsed(None, [problem])
     if document is None:
-        return None, [
-            Problem(
-                path,
-                None,
-                "",
-                "file is empty (no fields, only blanks or comments)",
-                "fill in the record (see README: the record format) or delete the file",
-            )
-        ]
+        return Parsed(
+            None,
+            [
+                Problem(
+                    path,
+                    None,
+                    "",
+                    "file is empty (no fields, only blanks or comments)",
+                    "fill in the record (`exosynth new SOURCE ID` writes one) or delete the file",
+                    code="file.empty",
+                )
+            ],
+        )
     if not isinstance(document, dict):
         kind = type(document).__name__
-        return None, [
-            Problem(
-                path,
-                1,
-                "",
-                f"a study record is a mapping of fields, this file holds {kind}",
-                "start from an existing record in raw/ and keep one `field: value` per line",
-            )
-        ]
-    problems = schema_problems(path, text, document, validator)  # fast for valid records
+        return Parsed(
+            None,
+            [
+                Problem(
+                    path,
+                    1,
+                    "",
+                    f"a study record is a mapping of fields, this file holds {kind}",
+                    "keep one `field: value` per line (`exosynth new SOURCE ID` writes a record)",
+                    code="file.not_mapping",
+                )
+            ],
+        )
+    errors = list(validator.iter_errors(document))  # fast for valid records
+    problems = _problems_of(path, text, errors)
+    invalid = frozenset(_invalid_path(error) for error in errors) - {None}
     stem = os.path.splitext(os.path.basename(path))[0]  # noqa: PTH119, PTH122 (no Path per file)
     if (
         isinstance(document.get("id"), str)
@@ -141,9 +194,57 @@ def read_study(
                 "id",
                 f"id {document['id']!r} differs from the file name {stem!r}",
                 f"rename the file to {document['id']}.yaml or set `id: {stem}`",
+                code="file.id_mismatch",
             )
         )
-    return (None, problems) if problems else (document, [])
+    problem = _identity_problem(path, text, document)
+    if problem:
+        problems.append(problem)
+    return Parsed(document, problems, invalid)  # type: ignore[arg-type]
+
+
+# The four ways a paper can be identified, for the message of a record with none of them.
+IDENTITY_HINT = (
+    "identify the paper in one of four ways: citation.first_author with citation.year; "
+    "citation.doi; citation.pmid; or, for a paper known only from another review's table, "
+    "citation.cited_in: {doi: <that review's DOI>, ref: <the paper's number there>} "
+    "(url: <the table's address> in place of doi)"
+)
+
+
+def _identity_problem(path: str, text: str, document: dict) -> Problem | None:
+    """A record must say which paper it is; a value given but invalid is a schema problem."""
+    citation = document.get("citation")
+    citation = citation if isinstance(citation, dict) else {}
+
+    def given(name: str) -> bool:
+        return citation.get(name) is not None
+
+    if (given("first_author") and given("year")) or any(
+        given(name) for name in ("doi", "pmid", "cited_in")
+    ):
+        return None
+    partial = [name for name in ("first_author", "year") if given(name)]
+    what = (
+        f"only citation.{partial[0]} is given, which does not identify the paper"
+        if partial
+        else "nothing identifies the paper"
+    )
+    return Problem(
+        path,
+        _line_of(text, ("citation",)) if "citation" in document else None,
+        "citation",
+        what,
+        IDENTITY_HINT,
+        code="citation.unidentified",
+    )
+
+
+def _invalid_path(error: jsonschema.ValidationError) -> FieldPath | None:
+    """The value an error makes unusable; a missing or unknown key spoils no other value."""
+    if error.validator in ("required", "additionalProperties"):
+        return None
+    return tuple(error.absolute_path)
 
 
 def _decode(path: str, data: bytes) -> tuple[str, Problem | None]:
@@ -154,6 +255,7 @@ def _decode(path: str, data: bytes) -> tuple[str, Problem | None]:
             "",
             f"file is {len(data):,} bytes; a study record is at most {MAX_RECORD_BYTES:,}",
             "is this really a study record? split or shorten it",
+            code="file.too_large",
         )
     try:
         text = data.decode("utf-8")
@@ -165,6 +267,7 @@ def _decode(path: str, data: bytes) -> tuple[str, Problem | None]:
             "",
             f"not UTF-8 text (byte 0x{data[err.start]:02x} at offset {err.start})",
             "save the file as UTF-8 in your editor",
+            code="file.encoding",
         )
     return text.removeprefix("\ufeff"), None
 
@@ -209,6 +312,7 @@ def _parse(path: str, text: str) -> tuple[Any, Problem | None]:
             key,
             err.problem,
             "keep one of the two lines: YAML would silently use the last one",
+            code="yaml.duplicate_key",
         )
     except yaml.constructor.ConstructorError as err:
         if err.problem and "unhashable key" in err.problem:
@@ -218,6 +322,7 @@ def _parse(path: str, text: str) -> tuple[Any, Problem | None]:
                 "",
                 "a key that is a list or mapping",
                 "keys are plain field names such as `condition:`",
+                code="yaml.key",
             )
         tag = f" {err.problem}" if err.problem else ""
         return None, Problem(
@@ -227,6 +332,7 @@ def _parse(path: str, text: str) -> tuple[Any, Problem | None]:
             f"YAML tag not allowed:{tag}",
             "remove the !tag: a study record holds plain text, numbers, "
             "true/false, lists and mappings",
+            code="yaml.tag",
         )
     except yaml.composer.ComposerError as err:
         if "expected a single document" in str(err):
@@ -236,6 +342,7 @@ def _parse(path: str, text: str) -> tuple[Any, Problem | None]:
                 "",
                 "several YAML documents in one file",
                 "keep one paper per file: move the part after `---` into a file of its own",
+                code="yaml.documents",
             )
         return None, Problem(
             path,
@@ -243,6 +350,7 @@ def _parse(path: str, text: str) -> tuple[Any, Problem | None]:
             "",
             f"YAML error: {_yaml_reason(err)}",
             "fix the YAML syntax at that line",
+            code="yaml.syntax",
         )
     except yaml.YAMLError as err:
         return None, Problem(
@@ -251,10 +359,16 @@ def _parse(path: str, text: str) -> tuple[Any, Problem | None]:
             "",
             f"malformed YAML: {_yaml_reason(err)}",
             "check indentation, colons and quotes at that line",
+            code="yaml.syntax",
         )
     except RecursionError:
         return None, Problem(
-            path, None, "", "YAML nested too deeply", "a study record is at most a few levels deep"
+            path,
+            None,
+            "",
+            "YAML nested too deeply",
+            "a study record is at most a few levels deep",
+            code="yaml.nesting",
         )
 
 
@@ -274,6 +388,7 @@ def _structure_problem(path: str, text: str) -> Problem | None:
                     "",
                     "YAML anchors and aliases (&name, *name) are not allowed",
                     "write the value out in full where it is used",
+                    code="yaml.alias",
                 )
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
@@ -284,6 +399,7 @@ def _structure_problem(path: str, text: str) -> Problem | None:
                         "",
                         f"YAML nested more than {MAX_NESTING} levels deep",
                         "a study record is at most a few levels deep",
+                        code="yaml.nesting",
                     )
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
@@ -316,11 +432,29 @@ _TYPE_NAMES = {
 }
 
 
+# Stable codes of the schema's keywords (README: problem codes).
+_SCHEMA_CODES = {
+    "type": "schema.type",
+    "pattern": "schema.pattern",
+    "minimum": "schema.range",
+    "maximum": "schema.range",
+    "minLength": "schema.length",
+    "maxLength": "schema.length",
+    "maxItems": "schema.items",
+    "anyOf": "schema.any_of",
+}
+
+
 def schema_problems(
     path: str, text: str, document: dict, validator: StudyValidator
 ) -> list[Problem]:
     """Every schema error of one record as a Problem with field, line and a hint."""
-    errors = list(validator.iter_errors(document))
+    return _problems_of(path, text, list(validator.iter_errors(document)))
+
+
+def _problems_of(
+    path: str, text: str, errors: list[jsonschema.ValidationError]
+) -> list[Problem]:
     problems: list[Problem] = []
     for error in errors:
         parts = tuple(error.absolute_path)
@@ -341,6 +475,7 @@ def schema_problems(
                         field_path(key_path),
                         f"unknown field {key!r}",
                         hint,
+                        code="schema.unknown_field",
                     )
                 )
             continue
@@ -353,11 +488,18 @@ def schema_problems(
                     field_path((*parts, missing)),
                     f"required field {missing!r} is missing",
                     f"add `{missing}:` (see README: the record format)",
+                    code="schema.required",
                 )
             )
             continue
         problems.append(
-            Problem(path, _line_of(text, parts), field_path(parts) or "(record)", *_describe(error))
+            Problem(
+                path,
+                _line_of(text, parts),
+                field_path(parts) or "(record)",
+                *_describe(error),
+                code=_SCHEMA_CODES.get(str(error.validator), f"schema.{error.validator}"),
+            )
         )
     return problems
 
@@ -369,7 +511,7 @@ def _describe(error: jsonschema.ValidationError) -> tuple[str, str]:
         expected = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
         wanted = " or ".join(_TYPE_NAMES.get(t, t) for t in expected)
         if value is None:
-            return "is empty", f"fill in {wanted}"
+            return "is empty", f"fill in {name} ({wanted})"
         hint = f"write {wanted}"
         if "boolean" in expected and value in ("+", "-"):
             hint = "write true for + and false for -"
@@ -400,6 +542,11 @@ def _describe(error: jsonschema.ValidationError) -> tuple[str, str]:
         )
     if kind == "maxItems":
         return f"has {len(value)} entries", f"at most {schema['maxItems']}"
+    if kind == "anyOf" and name == "cited_in":
+        return (
+            "names no review: give the DOI or the web address of the review it is cited in",
+            "write cited_in: {doi: 10.xxxx/..., ref: N} or cited_in: {url: https://..., ref: N}",
+        )
     return error.message, "see README: the record format"
 
 
@@ -460,35 +607,79 @@ def _line_of(text: str, parts: Sequence[str | int]) -> int | None:
 
 
 # -- many files ------------------------------------------------------------------
-def to_row(path: str, digest: str, record: dict | None) -> dict[str, Any]:
-    """One record as a flat row of :data:`RECORD_SCHEMA`; a rejected file keeps only its path."""
+def to_row(
+    path: str, digest: str, record: dict | None, invalid: frozenset[FieldPath] = frozenset()
+) -> dict[str, Any]:
+    """One file as a flat row of :data:`RECORD_SCHEMA`, every value the schema accepted.
+
+    ``invalid`` holds the paths of the values the schema rejected: they are left null (a
+    value of the wrong type would not even fit the column) and listed in ``invalid_fields``.
+    ``accepted`` is set by :func:`ingest`.
+    """
     if record is None:
-        return {"raw_file": path, "sha256": digest, "accepted": False}
-    citation = record["citation"]
-    pmid = citation.get("pmid")
+        return {"raw_file": path, "sha256": digest, "accepted": False, "parsed": False}
+
+    def ok(*parts: str | int) -> bool:
+        return not any(parts[: len(bad)] == bad for bad in invalid)
+
+    def value(mapping: Any, *parts: str | int) -> Any:
+        """The value at ``parts`` if every step exists and no rejected value is on the way."""
+        current = mapping
+        for depth, part in enumerate(parts):
+            if not isinstance(current, dict) or not ok(*parts[: depth + 1]):
+                return None
+            current = current.get(part)
+        return current
+
+    models = []
+    if isinstance(record.get("in_vivo"), list) and ok("in_vivo"):
+        for index, entry in enumerate(record["in_vivo"]):
+            # A rejected entry stays as an empty one: in_vivo[N] keeps its N in messages.
+            usable = isinstance(entry, dict) and ok("in_vivo", index)
+            models.append(
+                {
+                    key: entry.get(key) if usable and ok("in_vivo", index, key) else None
+                    for key in ("model", "species", "model_type")
+                }
+            )
+    pmid = value(record, "citation", "pmid")
     return {
         "raw_file": path,
         "sha256": digest,
-        "accepted": True,
-        "id": record["id"],
-        "source": record["source"],
-        "review_row": record.get("review_row"),
-        "donor_species": record.get("donor_species"),
-        "first_author": citation["first_author"],
-        "year": citation["year"],
-        "ref": citation.get("ref"),
-        "doi": citation.get("doi"),
+        "accepted": False,  # set by ingest, which knows every problem of the file
+        "parsed": True,
+        "id": value(record, "id"),
+        "source": value(record, "source"),
+        "review_row": value(record, "review_row"),
+        "donor_species": value(record, "donor_species"),
+        "first_author": value(record, "citation", "first_author"),
+        "year": value(record, "citation", "year"),
+        "ref": value(record, "citation", "ref"),
+        "doi": value(record, "citation", "doi"),
         "pmid": None if pmid is None else str(pmid),
-        "title": citation.get("title"),
-        "condition": record["condition"],
-        "in_vitro": record["in_vitro"],
-        "in_vivo": [
-            {"model": m["model"], "species": m["species"], "model_type": m.get("model_type")}
-            for m in record.get("in_vivo") or []
-        ],
-        "clinical_patients": (record.get("clinical") or {}).get("patients"),
-        "results": record["results"],
+        "title": value(record, "citation", "title"),
+        "condition": value(record, "condition"),
+        "in_vitro": value(record, "in_vitro"),
+        "in_vivo": models,
+        "clinical_patients": value(record, "clinical", "patients"),
+        "results": value(record, "results"),
+        "cited_in_doi": value(record, "citation", "cited_in", "doi"),
+        "cited_in_url": value(record, "citation", "cited_in", "url"),
+        "cited_in_ref": value(record, "citation", "cited_in", "ref"),
+        "invalid_fields": _invalid_fields(invalid),
     }
+
+
+def _invalid_fields(invalid: frozenset[FieldPath]) -> list[str]:
+    """``in_vivo[0].species`` -> "in_vivo"; ``citation.doi`` -> "citation", "citation.doi"."""
+    names: set[str] = set()
+    for parts in invalid:
+        if not parts:
+            continue
+        names.add(str(parts[0]))
+        if len(parts) > 1 and isinstance(parts[1], str):
+            names.add(f"{parts[0]}.{parts[1]}")
+    return sorted(names)
 
 
 def read_raw(paths: Iterable[str]) -> Iterator[tuple[str, bytes]]:
@@ -501,12 +692,14 @@ def read_raw(paths: Iterable[str]) -> Iterator[tuple[str, bytes]]:
 def ingest(
     files: Iterable[tuple[str, bytes]], validator: StudyValidator
 ) -> tuple[pl.DataFrame, list[Problem]]:
-    """Records of every file (accepted or not) and the problems of the rejected ones."""
+    """A row for every file (accepted or not, with every field that parsed) and the problems."""
     rows: list[dict[str, Any]] = []
     problems: list[Problem] = []
     for path, data in files:
-        record, found = read_study(path, data, validator)
-        rows.append(to_row(path, hashlib.sha256(data).hexdigest(), record))
-        problems.extend(found)
+        parsed = parse_study(path, data, validator)
+        row = to_row(path, hashlib.sha256(data).hexdigest(), parsed.document, parsed.invalid)
+        row["accepted"] = parsed.accepted
+        rows.append(row)
+        problems.extend(parsed.problems)
     frame = pl.DataFrame(rows, schema=RECORD_SCHEMA)
     return frame.sort("raw_file"), problems

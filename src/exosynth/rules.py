@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from exosynth.problems import Problem, errors, read_problems, write_problems
+from exosynth.problems import Problem, errors, plural, read_problems, warnings, write_problems
 
 log = logging.getLogger("exosynth")
 
@@ -59,10 +59,10 @@ def ingest_shard(
     records.write_parquet(records_out)
     write_problems(problems, problems_out)
     log.info(
-        "ingested %d files: %d accepted, %d problems",
-        records.height,
+        "ingested %s: %d accepted, %s",
+        plural(records.height, "file"),
         records["accepted"].sum(),
-        len(problems),
+        plural(len(problems), "problem"),
     )
 
 
@@ -78,7 +78,11 @@ def validate_shards(shards: Sequence[str], records_out: str, problems_out: str) 
     records, problems = validate_records(records)
     records.write_parquet(records_out)
     write_problems(problems, problems_out)
-    log.info("validated %d records: %d cross-record problems", records.height, len(problems))
+    log.info(
+        "validated %s: %s",
+        plural(records.height, "record"),
+        plural(len(problems), "cross-record problem"),
+    )
 
 
 def normalize_records(
@@ -90,7 +94,7 @@ def normalize_records(
     studies_out: str,
     problems_out: str,
 ) -> None:
-    from exosynth.normalize import normalize
+    from exosynth.normalize import check_contract, normalize
     from exosynth.settings import load_yaml, source_tables, validate_against
     from exosynth.vocabulary import Vocabulary
 
@@ -100,9 +104,13 @@ def normalize_records(
     studies, problems = normalize(
         pl.read_parquet(records_in), terms, source_tables(config), raw_dir
     )
-    studies.write_parquet(studies_out)
+    check_contract(studies).write_parquet(studies_out)
     write_problems(problems, problems_out)
-    log.info("normalized %d studies: %d vocabulary problems", studies.height, len(problems))
+    log.info(
+        "normalized %s: %s",
+        plural(studies.height, "study", "studies"),
+        plural(len(problems), "vocabulary problem"),
+    )
 
 
 def write_report(
@@ -120,11 +128,19 @@ def write_report(
     write_json(summary, ledger_out)
     Path(report_out).write_text(render_markdown(summary), encoding="utf-8")
     log.info(
-        "files read %d, included %d, rejected %d",
+        "records read %d, included %d, rejected %d, %s",
         summary["files_read"],
         summary["included"],
         summary["rejected"],
+        plural(summary["warnings"], "warning"),
     )
+
+
+def render_list(problems: Sequence[Problem], limit: int = 50) -> str:
+    """Problems one per line, indented, at most ``limit`` of them and a count of the rest."""
+    shown = "\n".join(f"  {p.render()}" for p in problems[:limit])
+    more = f"\n  ... and {len(problems) - limit:,} more" if len(problems) > limit else ""
+    return shown + more
 
 
 class InvalidRecords(SystemExit):
@@ -141,15 +157,25 @@ def publish_studies(
     *,
     limit: int = 50,
 ) -> None:
-    """The gate: publish the normalized table, or stop the build listing every problem."""
+    """The gate: publish the normalized table, or stop the build listing every problem.
+
+    Warnings (a model type the vocabulary cannot place) never stop the build; they are
+    printed either way, so the terminal says what the report says.
+    """
     summary = json.loads(Path(ledger_in).read_text(encoding="utf-8"))
-    problems = errors(Problem(**p) for p in summary["problems"])
+    found = [Problem(**p) for p in summary["problems"]]
+    problems, cautions = errors(found), warnings(found)
+    if cautions:
+        message = f"exosynth: {plural(len(cautions), 'warning')} (the build goes on):\n" + (
+            render_list(cautions, limit)
+        )
+        log.warning(message)
+        print(message, file=sys.stderr)
     if problems and on_invalid == "fail":
-        shown = "\n".join(f"  {p.render()}" for p in problems[:limit])
-        more = f"\n  ... and {len(problems) - limit} more" if len(problems) > limit else ""
         message = (
-            f"exosynth: {summary['rejected']} of {summary['files_read']} raw files are invalid "
-            f"({len(problems)} problems):\n{shown}{more}\n"
+            f"exosynth: {summary['rejected']} of {plural(summary['files_read'], 'raw file')} "
+            f"{'is' if summary['rejected'] == 1 else 'are'} invalid "
+            f"({plural(len(problems), 'problem')}):\n{render_list(problems, limit)}\n"
             f"Every problem is listed in {report}. Fix the files, or set on_invalid: exclude "
             f"in config/config.yaml to build without them."
         )
@@ -160,7 +186,9 @@ def publish_studies(
     studies.write_csv(csv_out)
     studies.write_parquet(parquet_out)
     log.info(
-        "published %d studies (%d rejected files left out)", studies.height, summary["rejected"]
+        "published %s (%s left out)",
+        plural(studies.height, "study", "studies"),
+        plural(summary["rejected"], "rejected file"),
     )
 
 

@@ -51,6 +51,9 @@ def translation_gap(studies: pl.DataFrame, tables: list[SourceTable]) -> pl.Data
 
     ``n_animal`` counts studies with any animal work, ``n_clinical`` studies with
     use in people; ``translation_gap`` is the share of studies that never reached people.
+    ``n_in_vitro`` counts studies that report in vitro work, ``n_in_vitro_nr`` those whose
+    source does not say (never counted as without); it comes last, after the contract's
+    columns.
     """
     counts = (
         _by_source_and_all(studies)
@@ -60,6 +63,7 @@ def translation_gap(studies: pl.DataFrame, tables: list[SourceTable]) -> pl.Data
             n_in_vitro=pl.col("in_vitro").sum(),
             n_animal=pl.col("in_vivo").is_not_null().sum(),
             n_clinical=pl.col("clinical_patients").is_not_null().sum(),
+            n_in_vitro_nr=pl.col("in_vitro").is_null().sum(),
         )
     )
     frame = (
@@ -76,7 +80,7 @@ def translation_gap(studies: pl.DataFrame, tables: list[SourceTable]) -> pl.Data
         clinical_share_ci_low=low.round(DECIMALS),
         clinical_share_ci_high=high.round(DECIMALS),
         translation_gap=(1 - share).round(DECIMALS),
-    )
+    ).select(pl.exclude("n_in_vitro_nr"), "n_in_vitro_nr")
 
 
 def _count_codes(studies: pl.DataFrame, column: str, tables: list[SourceTable]) -> pl.DataFrame:

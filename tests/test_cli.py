@@ -1,0 +1,201 @@
+"""The ``exosynth`` command: ``check`` runs a build's checks on named files, ``new`` scaffolds."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from exosynth import cli
+
+EXOSYNTH = Path(sys.executable).parent / "exosynth"  # the console script pip installed
+
+# One record with a problem of each kind: the schema (in_vitro "+"), the vocabulary (an
+# unknown species) and the other records (ref 23 is damania-2018's, copied along).
+THREE_PROBLEMS = (
+    ("in_vitro: true", 'in_vitro: "+"'),
+    ("species: Rat", "species: Hamsterz"),
+    ("review_row: 1\n", ""),
+)
+THREE_CODES = {"schema.type", "vocabulary.species", "normalize.ref_reused"}
+
+
+def run_cli(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The console script as a user runs it, in the project folder, as a new process."""
+    return subprocess.run(
+        [str(EXOSYNTH), *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "PATH": f"{EXOSYNTH.parent}{os.pathsep}{os.environ.get('PATH', '')}"},
+    )
+
+
+@pytest.fixture
+def in_project(project, monkeypatch):
+    """A project copy as the working folder (the command reads config/ and raw/ from there)."""
+    monkeypatch.chdir(project)
+    return project
+
+
+# -- check ---------------------------------------------------------------------------
+def test_check_finds_three_kinds_of_problem_of_one_record_at_once(
+    in_project, good_record, write_raw
+):
+    write_raw(in_project, "bone_marrow", "smith-2021", good_record("smith-2021", *THREE_PROBLEMS))
+    problems, elsewhere = cli.check(["raw/bone_marrow/smith-2021.yaml"])
+    assert {p.code for p in problems} == THREE_CODES
+    assert {p.file for p in problems} == {"raw/bone_marrow/smith-2021.yaml"}
+    # the other side of the reused ref is damania-2018's own problem, not printed here
+    assert elsewhere == 1
+    reused = next(p for p in problems if p.code == "normalize.ref_reused")
+    assert "raw/bone_marrow/damania-2018.yaml" in reused.message
+
+
+def test_check_command_prints_every_problem_and_fails(project, good_record, write_raw):
+    write_raw(project, "bone_marrow", "smith-2021", good_record("smith-2021", *THREE_PROBLEMS))
+    done = run_cli(project, "check", "raw/bone_marrow/smith-2021.yaml")
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 3, done.stdout
+    for field, words in (
+        ("[in_vitro]", "true for +"),
+        ("[in_vivo[0].species]", "Hamsterz"),
+        ("[citation.ref]", "damania-2018"),
+    ):
+        assert any(
+            line.startswith("raw/bone_marrow/smith-2021.yaml") and field in line and words in line
+            for line in lines
+        ), (field, done.stdout)
+    assert "3 problems (3 errors) in 1 file" in done.stderr
+
+
+def test_check_of_a_good_record_passes(project, good_record, write_raw):
+    text = good_record("smith-2021", ("review_row: 1\n", ""), ("  ref: 23\n", ""))
+    write_raw(project, "bone_marrow", "smith-2021", text)
+    done = run_cli(project, "check", "raw/bone_marrow/smith-2021.yaml")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout == ""
+    assert "no problems in 1 file" in done.stderr
+
+
+def test_check_with_warnings_only_succeeds_and_says_so(project, good_record, write_raw):
+    text = good_record(
+        "smith-2021",
+        ("review_row: 1\n", ""),
+        ("  ref: 23\n", ""),
+        ("model: Liver injury model", "model: Xyzzy procedure"),
+    )
+    write_raw(project, "bone_marrow", "smith-2021", text)
+    done = run_cli(project, "check", "raw/bone_marrow/smith-2021.yaml")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "warning:" in done.stdout
+    assert "Xyzzy procedure" in done.stdout
+    assert "model_type" in done.stdout  # the fix: add model_type, or a vocabulary keyword
+    assert "config/vocabulary.yaml" in done.stdout
+    assert "1 problem (1 warning) in 1 file" in done.stderr
+
+
+def test_check_names_a_duplicate_against_the_rest_of_raw(in_project, good_record, write_raw):
+    """A second file of the same paper (same DOI) is caught when only the new one is named."""
+    doi = ("  ref: 23", "  ref: 23\n  doi: 10.1000/xyz")
+    added = (("review_row: 1\n", ""), ("source: bone marrow", "source: ADSC"))
+    write_raw(in_project, "adipose", "old-2019", good_record("old-2019", doi, *added))
+    write_raw(
+        in_project, "adipose", "new-2021", good_record("new-2021", doi, *added, ("  ref: 23\n", ""))
+    )
+    problems, _ = cli.check(["raw/adipose/new-2021.yaml"])
+    assert [(p.code, p.file) for p in problems] == [
+        ("validate.unique_doi", "raw/adipose/new-2021.yaml")
+    ]
+    assert "raw/adipose/old-2019.yaml" in problems[0].message
+
+
+def test_check_of_a_missing_file_is_a_usage_error(project):
+    done = run_cli(project, "check", "raw/bone_marrow/nobody-2020.yaml")
+    assert done.returncode == 2
+    assert "no such file" in done.stderr
+
+
+# -- new -----------------------------------------------------------------------------
+def schema_fields(schema: dict) -> set[str]:
+    """Every field name of the record schema, nested ones too (citation.cited_in's included)."""
+    names: set[str] = set()
+    pending = [schema]
+    while pending:
+        node = pending.pop()
+        for name, sub in node.get("properties", {}).items():
+            names.add(name)
+            pending.append(sub)
+            if "items" in sub:
+                pending.append(sub["items"])
+    return names
+
+
+def test_new_writes_every_field_commented_and_nothing_else(project, repo_root):
+    done = run_cli(project, "new", "umbilical_cord", "smith-2021")
+    assert done.returncode == 0, done.stderr
+    target = project / "raw" / "umbilical_cord" / "smith-2021.yaml"
+    text = target.read_text(encoding="utf-8")
+    schema = json.loads((repo_root / "schemas" / "study.schema.json").read_text(encoding="utf-8"))
+    written = {
+        found.group(1)
+        for line in text.splitlines()
+        if (found := re.match(r"^[#\s-]*([a-z_]+):", line))
+    }
+    assert schema_fields(schema) - written == set()
+    # each field line explains itself
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            assert "#" in line, line
+    document = yaml.safe_load(text)
+    assert document["id"] == "smith-2021"
+    # no value carried from another paper: only the id is filled in
+    filled = {k for k, v in document.items() if v not in (None, [], {})}
+    assert filled <= {"id", "citation", "in_vivo"}
+    assert all(v is None for v in document["citation"].values())
+    assert all(v is None for entry in document["in_vivo"] for v in entry.values())
+
+
+def test_new_refuses_to_overwrite_and_unknown_sources(project):
+    assert run_cli(project, "new", "bone_marrow", "smith-2021").returncode == 0
+    target = project / "raw" / "bone_marrow" / "smith-2021.yaml"
+    target.write_text(target.read_text(encoding="utf-8") + "# my notes\n", encoding="utf-8")
+    again = run_cli(project, "new", "bone_marrow", "smith-2021")
+    assert again.returncode == 2
+    assert "not overwritten" in again.stderr
+    assert target.read_text(encoding="utf-8").endswith("# my notes\n")
+    unknown = run_cli(project, "new", "marrow", "jones-2021")
+    assert unknown.returncode == 2
+    assert "bone_marrow" in unknown.stderr  # the sources it could be
+    bad_id = run_cli(project, "new", "bone_marrow", "Jones 2021")
+    assert bad_id.returncode == 2
+    assert not (project / "raw" / "marrow").exists()
+
+
+def test_a_new_record_filled_in_passes_check(in_project):
+    target = cli.new_record("adipose", "lee-2021")
+    empty, _ = cli.check([target.as_posix()])
+    assert {p.field for p in empty} >= {"source", "condition", "citation"}
+    assert all(p.is_error for p in empty)
+    text = target.read_text(encoding="utf-8")
+    for old, new in (
+        ("source:  ", "source: ADSC"),
+        ("  pmid:  ", "  pmid: 31234567"),
+        ("condition:  ", "condition: Skin wound"),
+        ("- model:  ", "- model: Full-thickness wound model"),
+        ("  species:  ", "  species: Mice"),
+    ):
+        assert text.count(old) == 1, old
+        text = text.replace(old, new + " ", 1)
+    target.write_text(text, encoding="utf-8")
+    problems, _ = cli.check([target.as_posix()])
+    assert problems == []
