@@ -5,13 +5,15 @@ from __future__ import annotations
 import csv
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import polars as pl
 import pytest
 import yaml
+from conftest import make_good_record, write_raw_record
 
 from exosynth.ingest import ingest
-from exosynth.normalize import normalize
+from exosynth.normalize import model_type_expr, normalize
 from exosynth.vocabulary import SourceMatch, SpeciesMatch, UnknownTerm
 
 # The validator, the shipped vocabulary and tables, and the review's studies: tests/conftest.py.
@@ -343,3 +345,47 @@ def test_two_studies_on_one_review_row_are_a_problem(normalized, good_record):
     flagged = {p.file for p in problems if p.field == "review_row"}
     assert flagged == {"raw/umbilical_cord/smith-2020.yaml", "raw/umbilical_cord/jones-2020.yaml"}
     assert studies["id"].to_list() == ["lee-2020"]
+
+
+# -- pinned orders (through the functions, on small inputs) ------------------------------
+def test_added_papers_follow_year_then_first_author_then_id(tmp_path, build_studies):
+    project = tmp_path / "p"
+    added = [  # (id, first author, year), written in an order that is none of the sort keys
+        ("zed-2019b", "Zed", 2019),
+        ("abe-2019", "Abe", 2019),
+        ("zed-2019a", "Zed", 2019),
+        ("young-2018", "Young", 2018),
+    ]
+    for record_id, author, year in added:
+        text = make_good_record(
+            record_id,
+            ("review_row: 1\n", ""),
+            ("first_author: Damania", f"first_author: {author}"),
+            ("year: 2018", f"year: {year}"),
+        )
+        write_raw_record(project, "bone_marrow", record_id, text)
+    studies, problems = build_studies(project / "raw")
+    assert [p for p in problems if p.is_error] == []
+    assert studies["id"].to_list() == ["young-2018", "abe-2019", "zed-2019a", "zed-2019b"]
+
+
+def test_model_type_is_the_first_in_priority_order_whose_keyword_occurs():
+    models = pl.DataFrame({"model": ["X and Y model", "only y", "none", "Tumor x"]})
+    first = SimpleNamespace(model_types=(("a", ("x",)), ("b", ("x", "y")), ("c", ())))
+    assert models.select(model_type_expr(first).alias("t"))["t"].to_list() == ["a", "b", None, "a"]
+    swapped = SimpleNamespace(model_types=(("b", ("x", "y")), ("a", ("x",))))
+    assert models.select(model_type_expr(swapped).alias("t"))["t"].to_list() == [
+        "b",
+        "b",
+        None,
+        "b",
+    ]
+
+
+def test_shipped_model_types_prefer_the_specific_over_disease_model(vocabulary):
+    models = pl.DataFrame({"model": ["Tumor model", "Burn injury model", "Liver injury model"]})
+    assert models.select(model_type_expr(vocabulary).alias("t"))["t"].to_list() == [
+        "xenograft",
+        "wound",
+        "disease_model",
+    ]

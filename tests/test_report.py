@@ -61,7 +61,7 @@ def test_ledger_counts_by_folder():
 
 def test_a_file_neither_included_nor_reported_is_a_bug_not_a_silent_loss():
     studies = pl.DataFrame({"raw_file": list(FILES)[:-1]})
-    with pytest.raises(RuntimeError, match="raw/e-2020.yaml"):
+    with pytest.raises(RuntimeError, match=r"raw/e-2020\.yaml"):
         report.ledger(_records(FILES), studies, [], "raw")
 
 
