@@ -28,6 +28,7 @@ import polars as pl
 import pytest
 import xlsxwriter
 import xlsxwriter.core
+from conftest import office_tool
 
 from exosynth import export, normalize, rules, settings
 
@@ -631,9 +632,7 @@ def test_fourth_source_becomes_table_4(
 
 # -- (f) LibreOffice opens the workbook --------------------------------------------------------
 def test_libreoffice_converts_the_workbook(workbook_path: Path, tmp_path: Path) -> None:
-    office = shutil.which("soffice") or shutil.which("libreoffice")
-    if office is None:
-        pytest.skip("LibreOffice (soffice) is not on PATH; install it to check the workbook opens")
+    office = office_tool(("soffice", "libreoffice"), "libreoffice-calc-nogui")
     profile = (tmp_path / "profile").as_uri()
     done = subprocess.run(
         [
