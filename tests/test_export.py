@@ -740,3 +740,15 @@ def test_config_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> Non
         "How to cite": ("+1-2", "s"),
         "Data cut-off": ("-3", "s"),
     }
+
+
+def test_office_tests_fail_rather_than_skip_where_ci_requires_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PATH", "")
+    monkeypatch.setenv("EXOSYNTH_REQUIRE_OFFICE", "1")
+    with pytest.raises(pytest.fail.Exception, match="required"):
+        office_tool(("soffice",), "libreoffice-calc-nogui")
+    monkeypatch.delenv("EXOSYNTH_REQUIRE_OFFICE")
+    with pytest.raises(pytest.skip.Exception, match="no apt-get"):
+        office_tool(("soffice",), "libreoffice-calc-nogui")
