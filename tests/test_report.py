@@ -80,3 +80,15 @@ def test_raw_checksum_changes_with_any_file_content_or_name():
         ).encode()
     ).hexdigest()
     assert base == expected
+
+
+def test_markdown_escapes_pipes_and_newlines_of_problem_text():
+    """A `|` or a line break in a message would end the Markdown table row or list item."""
+    problems = [Problem("raw/e-2020.yaml", 2, "title", "a | b\nc", "write x | y")]
+    ledger = report.ledger(
+        _records(FILES), pl.DataFrame({"raw_file": list(FILES)[:-1]}), problems, "raw"
+    )
+    markdown = report.render_markdown(ledger)
+    assert "- line 2, `title`: a \\| b c. **Fix:** write x \\| y _(ingest)_" in markdown
+    assert "Files read: **5** · included: **4** · rejected: **1**" in markdown
+    assert f"`{report.raw_checksum(_records(FILES))}`" in markdown
