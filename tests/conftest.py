@@ -198,3 +198,18 @@ def run_snakemake_in(project: Path, *args: str) -> subprocess.CompletedProcess[s
 def run_snakemake() -> Callable[..., subprocess.CompletedProcess[str]]:
     """``run_snakemake(project, "--config", "on_invalid=exclude")`` -> the finished process."""
     return run_snakemake_in
+
+
+def office_tool(names: tuple[str, ...], package: str) -> str:
+    """The path of LibreOffice or Chromium; fails where CI installed them (.ci/run sets
+    EXOSYNTH_REQUIRE_OFFICE=1 where apt-get exists), skips, saying why, only where they
+    cannot be had."""
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
+    if os.environ.get("EXOSYNTH_REQUIRE_OFFICE") == "1":
+        pytest.fail(f"{names[0]} is required (CI installs {package} with apt-get) but not on PATH")
+    if shutil.which("apt-get") is None:
+        pytest.skip(f"{names[0]} is not on PATH and this machine has no apt-get to install it")
+    pytest.skip(f"{names[0]} is not installed here: `apt-get install {package}` (CI requires it)")

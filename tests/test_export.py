@@ -28,8 +28,9 @@ import polars as pl
 import pytest
 import xlsxwriter
 import xlsxwriter.core
+from conftest import office_tool
 
-from exosynth import export, figures, normalize, rules, settings, stats
+from exosynth import export, normalize, rules, settings
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
@@ -318,7 +319,6 @@ def test_about_sheet_says_what_it_was_built_from(workbook: openpyxl.Workbook, co
 
 def test_about_rows_carry_no_timestamp(config: dict) -> None:
     rows = export.about_rows(config, LEDGER, "1")
-    assert rows == export.about_rows(config, LEDGER, "1")
     year = str(dt.datetime.now(tz=dt.UTC).year)
     assert not any(re.search(r"\d{2}:\d{2}", v) or year in v for _, v in rows)
 
@@ -632,9 +632,7 @@ def test_fourth_source_becomes_table_4(
 
 # -- (f) LibreOffice opens the workbook --------------------------------------------------------
 def test_libreoffice_converts_the_workbook(workbook_path: Path, tmp_path: Path) -> None:
-    office = shutil.which("soffice") or shutil.which("libreoffice")
-    if office is None:
-        pytest.skip("LibreOffice (soffice) is not on PATH; install it to check the workbook opens")
+    office = office_tool(("soffice", "libreoffice"), "libreoffice-calc-nogui")
     profile = (tmp_path / "profile").as_uri()
     done = subprocess.run(
         [
@@ -672,8 +670,85 @@ def test_translation_gap_sheet_shows_the_evidence_gap_map(
         sheet_number = book.sheetnames.index("Translation gap") + 1
         rels = archive.read(f"xl/worksheets/_rels/sheet{sheet_number}.xml.rels").decode()
         assert "drawing" in rels
-    # the picture is the same one rule figures draws from the same studies
-    tables = settings.source_tables(config)
-    picture, _ = figures.evidence_gap_map_figure(stats.evidence_gap_map(studies, tables), tables)
-    with zipfile.ZipFile(io.BytesIO(built["book.xlsx"])) as archive:
-        assert archive.read(media[0]) == figures.render(picture, "png")
+        png = archive.read(media[0])
+    # a real picture of some size (PNG header: width and height, big-endian, at bytes 16-24)
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert width > 300
+    assert height > 200
+
+
+# -- widths and heights: the computation, pinned to exact numbers -----------------------
+def test_column_widths_are_the_longest_value_plus_two_within_6_and_50() -> None:
+    cells = pl.DataFrame(
+        {
+            "a": ["x", "xy"],  # short: the minimum, 6
+            "b": ["x" * 10, None],  # 10 + 2
+            "c": ["x" * 70, "y"],  # capped at 50
+            "a long header with words": [1, 2],  # header: min(24, 18) + 2
+            "Supercalifragilisticexpialidocious": [None, None],  # a 34-letter word: 36
+        }
+    )
+    assert export._widths(cells) == [6, 12, 50, 20, 36]
+    assert export._widths(pl.DataFrame()) == []
+
+
+def test_row_heights_count_wrapped_lines_of_capped_text() -> None:
+    cells = pl.DataFrame({"short": ["x", "x", "two\nlines"], "long": ["y" * 48, "y" * 96, "y"]})
+    widths = export._widths(cells)
+    assert widths == [11, 50]
+    # a line holds width - 2 = 48 characters: 48 -> 1 line, 96 -> 2, a newline adds one
+    assert export._lines(cells, widths) == [1, 2, 2]
+    assert export._lines(pl.DataFrame({"n": [1, 2]}), [6]) == [1, 1]
+
+
+def test_row_height_is_15_points_a_line_capped_at_40_lines() -> None:
+    class Sheet:
+        def __init__(self) -> None:
+            self.rows: dict[int, float] = {}
+
+        def set_row(self, row: int, height: float) -> None:
+            self.rows[row] = height
+
+    sheet = Sheet()
+    for row, lines in enumerate([1, 2, 3, 41]):
+        export._set_height(sheet, row, lines)  # type: ignore[arg-type]
+    assert sheet.rows == {1: 30, 2: 45, 3: 600}
+
+
+# -- formula protection of every cell config text reaches -------------------------------
+def test_config_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
+    table = settings.SourceTable("bone_marrow", 1, "=1+1", "=1+1", (("=2+2", "@SUM(A1)"),))
+    rows = pl.DataFrame({"Study": ['=HYPERLINK("http://x")']})
+    about = [("Review", "=1+1"), ("How to cite", "+1-2"), ("Data cut-off", "-3")]
+    path = tmp_path / "book.xlsx"
+    export.write_workbook(path, [(table, rows)], pl.DataFrame({"x": [1]}), rows, about)
+    with zipfile.ZipFile(path) as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert sheets
+        for name in sheets:
+            assert "<f>" not in archive.read(name).decode()  # no formula anywhere
+    book = openpyxl.load_workbook(path)
+    title = book["Table 1"]["A1"]
+    assert (title.value, title.data_type) == ("Table 1 =1+1", "s")
+    footnote = [
+        c for row in book["Table 1"].iter_rows() for c in row if c.value and "=2+2" in c.value
+    ]
+    assert [(c.value, c.data_type) for c in footnote] == [("=2+2: @SUM(A1).", "s")]
+    values = {r[0].value: r[1] for r in book["About"].iter_rows()}
+    assert {k: (c.value, c.data_type) for k, c in values.items()} == {
+        "Review": ("=1+1", "s"),
+        "How to cite": ("+1-2", "s"),
+        "Data cut-off": ("-3", "s"),
+    }
+
+
+def test_office_tests_fail_rather_than_skip_where_ci_requires_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PATH", "")
+    monkeypatch.setenv("EXOSYNTH_REQUIRE_OFFICE", "1")
+    with pytest.raises(pytest.fail.Exception, match="required"):
+        office_tool(("soffice",), "libreoffice-calc-nogui")
+    monkeypatch.delenv("EXOSYNTH_REQUIRE_OFFICE")
+    with pytest.raises(pytest.skip.Exception, match="no apt-get"):
+        office_tool(("soffice",), "libreoffice-calc-nogui")

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
+import jsonschema
+import jsonschema_rs
 import pytest
 import yaml
 
 from exosynth.ingest import (
+    MAX_NESTING,
     MAX_RECORD_BYTES,
+    StudyValidator,
+    _structure_problem,
     discover_raw_files,
     ingest,
     read_raw,
@@ -500,7 +507,10 @@ def test_shard_of_is_in_range_and_spreads():
     for shards in (1, 2, 3, 8):
         assigned = [shard_of(p, shards) for p in paths]
         assert set(assigned) == set(range(shards))
-        assert assigned == [shard_of(p, shards) for p in paths]
+        # spreads: no shard holds more than twice its fair share
+        assert max(assigned.count(s) for s in range(shards)) <= 2 * len(paths) / shards
+    # the shard is the path's CRC-32 (what the Snakefile plans with), not a per-process hash
+    assert [shard_of(p, 7) for p in paths[:3]] == [zlib.crc32(p.encode()) % 7 for p in paths[:3]]
 
 
 def test_shard_of_is_stable_across_processes():
@@ -616,3 +626,133 @@ def test_each_of_the_four_ways_identifies_a_paper(validator, citation):
     record, problems = read_study(PATH, text.encode("utf-8"), validator)
     assert problems == []
     assert record is not None
+
+# -- the two schema validators agree ---------------------------------------------------
+@pytest.mark.parametrize(
+    ("edit", "field"),
+    [
+        (("  ref: 23", '  ref: 23\n  pmid: "29625071\\n"'), "citation.pmid"),
+        (("  ref: 23", '  ref: 23\n  doi: "10.1000/xyz\\n"'), "citation.doi"),
+        (("id: smith-2020", 'id: "smith-2020\\n"'), "id"),
+        (
+            ("model: Liver injury model", 'model: Liver injury model\n  model_type: "liver\\n"'),
+            "in_vivo[0].model_type",
+        ),
+    ],
+    ids=["pmid", "doi", "id", "model_type"],
+)
+def test_trailing_newline_is_not_accepted(good_record, validator, edit, field):
+    """python-jsonschema's `$` (re.search) matches before a final newline, jsonschema-rs's does
+    not: the schema's patterns must mean the same in both, and the newline is never stored."""
+    text = good_record("smith-2020", edit)
+    problem = field_problem(text, validator, field)
+    assert "\\n" in problem.message, problem.message  # names the value with its newline
+
+
+@pytest.mark.parametrize(
+    ("pattern_of", "value"),
+    [
+        ("doi", "10.1000/x\x1cy"),  # a separator Python counts as whitespace, ECMA does not
+        ("doi", "10.1000/x\ufeffy"),  # ECMA counts the byte order mark as whitespace
+        ("doi", "10.1000/x\x85y"),
+        ("doi", "10.\u0661\u0662\u0663\u0664/x"),  # Arabic-Indic digits: \d differs
+        ("pmid", "\u0661\u0662"),
+        ("pmid", "12\n"),
+        ("id", "a-b\n"),
+    ],
+)
+def test_every_pattern_means_the_same_in_both_validators(repo_root, pattern_of, value):
+    schema = json.loads((repo_root / "schemas" / "study.schema.json").read_text("utf-8"))
+    props = {**schema["properties"], **schema["properties"]["citation"]["properties"]}
+    single = {"type": "string", "pattern": props[pattern_of]["pattern"]}
+    python = jsonschema.Draft202012Validator(single).is_valid(value)
+    rust = jsonschema_rs.Draft202012Validator(single).is_valid(value)
+    assert python == rust == False  # noqa: E712 (both, and both say no)
+
+
+def test_fast_reject_with_no_explanation_is_a_problem_not_an_acceptance():
+    """Were a pattern to mean different things again, the record is still rejected."""
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "properties": {"pmid": {"type": "string", "pattern": "^[0-9]+$"}},  # Python: `$` leeway
+    }
+    validator = StudyValidator(schema)
+    errors = list(validator.iter_errors({"pmid": "123\n"}))
+    assert [e.validator for e in errors] == ["disagreement"]
+    assert list(errors[0].absolute_path) == ["pmid"]
+    assert "disagree" in errors[0].message
+    assert list(validator.iter_errors({"pmid": "123"})) == []
+    text = 'pmid: "123\\n"\n'
+    problems = schema_problems(PATH, text, yaml.safe_load(text), validator)
+    assert [(p.field, p.line) for p in problems] == [("pmid", 1)]
+    assert "disagree" in problems[0].message
+    assert problems[0].hint
+
+
+# -- YAML 1.1 numbers ------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("old", "new", "field", "plain"),
+    [
+        ("  ref: 23", "  ref: 023", "citation.ref", "`ref: 23`"),
+        ("  year: 2018", "  year: 0x7E2", "citation.year", "`year: 2018`"),
+        ("  year: 2018", "  year: 0o3742", "citation.year", "`year: 2018`"),
+        ("  ref: 23", "  ref: 1:30", "citation.ref", "`ref: 90`"),
+        ("  ref: 23", "  ref: 0b10111", "citation.ref", "`ref: 23`"),
+        ("  ref: 23", "  ref: 2_3", "citation.ref", "`ref: 23`"),
+        ("  ref: 23", "  ref: 09", "citation.ref", "`ref: 9`"),
+        ("review_row: 1", "review_row: 01", "review_row", "`review_row: 1`"),
+        ("clinical: null", "clinical:\n  patients: 012", "clinical.patients", "`patients: 12`"),
+    ],
+    ids=[
+        "octal",
+        "hex",
+        "0o",
+        "sexagesimal",
+        "binary",
+        "separator",
+        "leading-zero-9",
+        "row",
+        "patients",
+    ],
+)
+def test_number_not_written_plainly_is_an_error_never_another_number(  # noqa: PLR0917
+    good_record, validator, old, new, field, plain
+):
+    text = good_record("smith-2020", (old, new))
+    problem = only_problem(text, validator)
+    assert problem.field == field
+    assert problem.line == line_of(text, new.strip().splitlines()[-1])
+    assert plain in problem.hint
+    assert new.split(": ")[-1] in problem.message
+    assert problem.code == "yaml.number_form"
+
+
+@pytest.mark.parametrize("text", ['"023"', "'0x7E2'"])
+def test_quoted_number_forms_stay_text(good_record, validator, text):
+    """Quoted, they are text: the schema then says ref wants a whole number."""
+    record = good_record("smith-2020", ("  ref: 23", f"  ref: {text}"))
+    problem = field_problem(record, validator, "citation.ref")
+    assert "whole number" in problem.message
+
+
+def test_plain_numbers_are_read_as_written(good_record, validator):
+    text = good_record("smith-2020", ("  ref: 23", "  ref: 230"))
+    record, problems = read_study(PATH, text.encode("utf-8"), validator)
+    assert problems == []
+    assert record["citation"]["ref"] == 230
+
+
+# -- nesting, checked by our own event scan --------------------------------------------
+@pytest.mark.parametrize("depth", [MAX_NESTING + 1, 500])
+def test_event_scan_refuses_nesting_past_the_limit(depth):
+    """Called directly, so it does not depend on whether this PyYAML's LibYAML has a limit."""
+    problem = _structure_problem(PATH, "a: " + "[" * depth + "]" * depth + "\n")
+    assert problem is not None
+    assert problem.file == PATH
+    assert f"more than {MAX_NESTING} levels" in problem.message
+
+
+def test_event_scan_allows_nesting_up_to_the_limit():
+    depth = MAX_NESTING - 1  # plus the top-level mapping
+    assert _structure_problem(PATH, "a: " + "[" * depth + "]" * depth + "\n") is None

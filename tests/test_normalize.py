@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 import yaml
+from conftest import make_good_record, write_raw_record
 
 from exosynth.ingest import ingest
 from exosynth.normalize import MODEL_RULES, RECORD_RULES, normalize
@@ -362,3 +363,34 @@ def test_vocabulary_problems_of_a_record_the_schema_rejected(validator, vocabula
     studies, found = normalize(records, vocabulary, tables, "raw")
     assert [(p.code, p.field) for p in found] == [("vocabulary.species", "in_vivo[0].species")]
     assert studies.height == 0
+
+# -- pinned orders (through the functions, on small inputs) ------------------------------
+def test_added_papers_follow_year_then_first_author_then_id(tmp_path, build_studies):
+    project = tmp_path / "p"
+    added = [  # (id, first author, year), written in an order that is none of the sort keys
+        ("zed-2019b", "Zed", 2019),
+        ("abe-2019", "Abe", 2019),
+        ("zed-2019a", "Zed", 2019),
+        ("young-2018", "Young", 2018),
+    ]
+    for record_id, author, year in added:
+        text = make_good_record(
+            record_id,
+            ("review_row: 1\n", ""),
+            ("  ref: 23\n", ""),  # one ref number per study of a table
+            ("first_author: Damania", f"first_author: {author}"),
+            ("year: 2018", f"year: {year}"),
+        )
+        write_raw_record(project, "bone_marrow", record_id, text)
+    studies, problems = build_studies(project / "raw")
+    assert [p for p in problems if p.is_error] == []
+    assert studies["id"].to_list() == ["young-2018", "abe-2019", "zed-2019a", "zed-2019b"]
+
+
+def test_shipped_model_types_prefer_the_specific_over_disease_model(vocabulary):
+    models = ["Tumor model", "Burn injury model", "Liver injury model"]
+    assert [vocabulary.classify_model(m).model_type for m in models] == [
+        "xenograft",
+        "wound",
+        "disease_model",
+    ]

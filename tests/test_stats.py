@@ -7,6 +7,7 @@ import pytest
 from scipy.stats import binomtest
 
 from exosynth import settings, stats
+from exosynth.vocabulary import STAGES
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +47,15 @@ def test_wilson_matches_scipy_for_every_count(n: int) -> None:
         assert high == pytest.approx(reference.high, abs=1e-9)
 
 
+@pytest.mark.parametrize("n", [1, 3, 9, 20, 263])
+def test_wilson_bounds_are_exact_at_none_and_all(n: int) -> None:
+    """0 of n has a lower bound of exactly 0, n of n an upper bound of exactly 1 (not 5.55e-17)."""
+    assert _wilson(0, n)[0] == 0.0
+    assert _wilson(n, n)[1] == 1.0
+    assert 0.0 < _wilson(0, n)[1] < 1.0
+    assert 0.0 < _wilson(n, n)[0] < 1.0
+
+
 def test_wilson_interval_is_empty_without_trials() -> None:
     assert _wilson(0, 0) == (None, None)
 
@@ -77,6 +87,16 @@ def test_translation_gap_reproduces_the_review(studies: pl.DataFrame, tables: li
         assert (
             row["clinical_share_ci_low"] <= row["clinical_share"] <= row["clinical_share_ci_high"]
         )
+    # The 95% interval is Wilson's (scipy's, independently), rounded to 4 decimals exactly.
+    for row in rows.values():
+        reference = binomtest(row["n_clinical"], row["n_studies"]).proportion_ci(
+            confidence_level=0.95, method="wilson"
+        )
+        assert row["clinical_share_ci_low"] == round(reference.low, 4)
+        assert row["clinical_share_ci_high"] == round(reference.high, 4)
+        assert row["clinical_share"] == round(row["n_clinical"] / row["n_studies"], 4)
+        assert row["translation_gap"] == round(1 - row["n_clinical"] / row["n_studies"], 4)
+    assert rows["umbilical_cord"]["clinical_share"] == 0.1111  # 1 of 9: 4 decimals, not 0.111
     # Table 2 of the review has three animal studies and four in vitro only.
     assert (rows["adipose"]["n_animal"], rows["adipose"]["n_in_vitro"]) == (3, 5)
 
@@ -101,8 +121,19 @@ def test_evidence_gap_map_counts_highest_stage(studies: pl.DataFrame, tables: li
         "clinical": 0,
         "total": 7,
     }
-    for row in rows.values():
-        assert row["in_vitro"] + row["animal"] + row["clinical"] == row["total"]
+    # Each row against the stage worked out here from the record fields, not from `stage`.
+    highest = studies.select(
+        "source",
+        reached=pl.when(pl.col("clinical_patients").is_not_null())
+        .then(pl.lit("clinical"))
+        .when(pl.col("in_vivo").is_not_null())
+        .then(pl.lit("animal"))
+        .otherwise(pl.lit("in_vitro")),
+    )
+    for source, row in rows.items():
+        mine = highest if source == "all" else highest.filter(pl.col("source") == source)
+        expected = {stage: mine.filter(pl.col("reached") == stage).height for stage in STAGES}
+        assert row == {"source": source, **expected, "total": mine.height}
 
 
 def test_species_by_source_counts_each_study_once_per_species(tables: list) -> None:

@@ -220,3 +220,31 @@ def test_bad_config_or_vocabulary_stops_before_any_rule_runs(project, run_snakem
     bad = run_snakemake(project, "--dry-run")
     assert bad.returncode != 0
     assert "shards" in bad.stdout + bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "key"),
+    [
+        (
+            "vocabulary.yaml",
+            "  rat:\n    terms: [rat, rats]\n",
+            "  rat:\n    terms: [rat, rats]\n  rat:\n    terms: [rattus]\n",
+            "rat",
+        ),
+        ("config.yaml", "shards: 2\n", "shards: 2\nshards: 1\n", "shards"),
+    ],
+    ids=["vocabulary", "config"],
+)
+def test_duplicate_key_in_config_or_vocabulary_stops_before_any_rule_runs(  # noqa: PLR0917
+    project, run_snakemake, name, old, new, key
+):
+    path = project / "config" / name
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    done = run_snakemake(project)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert f"config/{name}:" in output
+    assert f"'{key}' is given twice" in output
+    assert not (project / "results").exists()

@@ -14,6 +14,7 @@ import difflib
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ import yaml
 
 from exosynth.corpus import discover_raw_files, shard_of
 from exosynth.problems import Problem, field_path
+from exosynth.settings import DuplicateKeyError, UniqueKeyLoader
 
 __all__ = [
     "discover_raw_files",
@@ -102,9 +104,34 @@ class StudyValidator:
             return False
 
     def iter_errors(self, document: Any) -> Iterator[jsonschema.ValidationError]:
+        """Every error of a record the fast validator rejects; none for a record it accepts.
+
+        A record is accepted only when both validators agree: if the fast one rejects it and
+        the explainer finds nothing, that disagreement is itself an error, never an acceptance.
+        """
         if self.is_valid(document):
             return iter(())
-        return self.explain.iter_errors(document)
+        errors = list(self.explain.iter_errors(document))
+        return iter(errors or [self._disagreement(document)])
+
+    def _disagreement(self, document: Any) -> jsonschema.ValidationError:
+        """The fast validator's own first error, as the explainer would have reported it."""
+        path: tuple[str | int, ...] = ()
+        detail = "a value JSON has no type for"
+        try:
+            first = next(iter(self._fast.iter_errors(document)), None)
+        except (ValueError, TypeError, OverflowError):  # the value it could not take at all
+            first = None
+        if first is not None:
+            path, detail = tuple(first.instance_path), first.message
+        return jsonschema.ValidationError(
+            f"the two schema validators disagree: jsonschema-rs rejects it ({detail}), "
+            "jsonschema finds no error",
+            validator="disagreement",
+            path=path,
+            instance=document,
+            schema=self.schema,
+        )
 
 
 def study_validator(schema_path: str | Path, today: dt.date | None = None) -> StudyValidator:
@@ -272,27 +299,86 @@ def _decode(path: str, data: bytes) -> tuple[str, Problem | None]:
     return text.removeprefix("\ufeff"), None
 
 
-class DuplicateKeyError(yaml.constructor.ConstructorError):
-    """A key given twice in one mapping: YAML parsers keep the last value silently."""
+class _RecordLoader(UniqueKeyLoader):
+    """The safe LibYAML loader, refusing duplicate keys (a copy-paste slip in a record) and
+    numbers not written plainly (023 would become 19)."""
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        _check_number_forms(node)  # before any number is built: 023 must not become 19
+        return super().construct_document(node)
 
 
-class _RecordLoader(SafeLoader):
-    """The safe LibYAML loader, refusing duplicate keys (a copy-paste slip in a record)."""
+class NumberFormError(yaml.constructor.ConstructorError):
+    """A number written in a YAML 1.1 form (leading zero, hex, octal, base 60) that parsers read
+    as another number than the one written, or as text: it never silently becomes a number."""
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        mapping = super().construct_mapping(node, deep=deep)
-        # Fewer keys than key nodes: one was given twice (anchors and merge keys are refused
-        # before parsing). Comparing sizes keeps the check off the path of valid files.
-        if len(mapping) < len(node.value):
-            seen: set[object] = set()
-            for key_node, _ in node.value:
-                key = self.construct_object(key_node, deep=True)
-                if key in seen:
-                    raise DuplicateKeyError(
-                        None, None, f"field {key_node.value!r} is given twice", key_node.start_mark
-                    )
-                seen.add(key)
-        return mapping
+    def __init__(
+        self, field: str, key: str, value: str, *, reading: str, plain: str, mark: Any
+    ) -> None:
+        super().__init__(None, None, f"{value!r} {reading}", mark)
+        self.field, self.key, self.value, self.plain = field, key, value, plain
+
+
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_STR_TAG = "tag:yaml.org,2002:str"
+_PLAIN_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+# Unquoted text that YAML 1.2 (or a person) reads as a number: 0o17, or 08 and 09 (not octal).
+_TEXT_NUMBER = re.compile(r"[-+]?0(?:[oO][0-7_]+|[0-9_]*[89][0-9_]*)")
+
+
+def _number_form(value: str, tag: str) -> tuple[str, str] | None:
+    """How YAML reads a number not written plainly, and the plain form; None for a plain one."""
+    sign = "-" if value.startswith("-") else ""
+    digits = value.lstrip("+-").replace("_", "")
+    if tag in (_INT_TAG, _FLOAT_TAG) and ":" in digits:
+        total = 0.0 if tag == _FLOAT_TAG else 0
+        for part in digits.split(":"):
+            total = total * 60 + (float(part) if tag == _FLOAT_TAG else int(part))
+        return f"is a base-60 number to YAML 1.1 (read as {sign}{total})", f"{sign}{total}"
+    if tag == _INT_TAG and not _PLAIN_INT.fullmatch(value):
+        lowered = digits.lower()
+        for prefix, base, name in (("0x", 16, "hexadecimal"), ("0b", 2, "binary")):
+            if lowered.startswith(prefix):
+                number = f"{sign}{int(lowered[2:], base)}"
+                return f"is a {name} number (read as {number})", number
+        if lowered.startswith("0") and lowered != "0":
+            octal = f"{sign}{int(lowered, 8)}"
+            return (
+                f"has a leading zero, so YAML 1.1 reads it as the octal number {octal}",
+                f"{sign}{int(lowered, 10)}",
+            )
+        return "is written with digit separators", f"{sign}{int(lowered, 10)}"
+    if tag == _STR_TAG and _TEXT_NUMBER.fullmatch(value):
+        lowered = digits.lower()
+        if lowered.startswith("0o"):
+            number = f"{sign}{int(lowered[2:], 8)}"
+            return f"is an octal number to YAML 1.2 (read as {number}), text to YAML 1.1", number
+        return "has a leading zero, so YAML reads it as text", f"{sign}{int(lowered, 10)}"
+    return None
+
+
+def _check_number_forms(root: yaml.Node) -> None:
+    """Refuse every unquoted number not written as plain decimal digits, naming its field."""
+    stack: list[tuple[yaml.Node, tuple[str | int, ...]]] = [(root, ())]
+    while stack:
+        node, parts = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            stack.extend((value, (*parts, key.value)) for key, value in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, (*parts, i)) for i, item in enumerate(node.value))
+        elif isinstance(node, yaml.ScalarNode) and not node.style:  # quoted text stays text
+            found = _number_form(node.value, node.tag)
+            if found:
+                key = next((str(p) for p in reversed(parts) if isinstance(p, str)), "")
+                raise NumberFormError(
+                    field_path(parts),
+                    key,
+                    node.value,
+                    reading=found[0],
+                    plain=found[1],
+                    mark=node.start_mark,
+                )
 
 
 def _parse(path: str, text: str) -> tuple[Any, Problem | None]:
@@ -304,6 +390,16 @@ def _parse(path: str, text: str) -> tuple[Any, Problem | None]:
             return None, problem
     try:
         return yaml.load(text, Loader=_RecordLoader), None
+    except NumberFormError as err:
+        quote = f'or quote it if it is text: `{err.key}: "{err.value}"`' if err.key else ""
+        return None, Problem(
+            path,
+            _mark_line(err),
+            err.field,
+            err.problem,
+            f"write the plain number: `{err.key}: {err.plain}`" + (f", {quote}" if quote else ""),
+            code="yaml.number_form",
+        )
     except DuplicateKeyError as err:
         key = err.problem.split("'")[1] if "'" in err.problem else ""
         return None, Problem(
@@ -525,6 +621,11 @@ def _describe(error: jsonschema.ValidationError) -> tuple[str, str]:
     if kind == "pattern":
         return f"{_show(value)} is not a valid {name}", _PATTERN_HINTS.get(
             name, f"match {schema['pattern']}"
+        )
+    if kind == "disagreement":  # see StudyValidator.iter_errors
+        return error.message, (
+            "retype the value: it likely holds an invisible character (a trailing newline, "
+            "a control character) that one validator lets through"
         )
     if kind in ("minimum", "maximum"):
         low, high = schema.get("minimum"), schema.get("maximum")

@@ -28,8 +28,15 @@ def wilson_interval(
     p = successes.cast(pl.Float64) / n
     centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
     half = z * ((p * (1 - p) / n + z**2 / (4 * n**2)).sqrt()) / (1 + z**2 / n)
-    low = pl.when(n > 0).then((centre - half).clip(0.0, 1.0))
-    high = pl.when(n > 0).then((centre + half).clip(0.0, 1.0))
+    # At 0 of n and n of n the bound is exactly 0 (1) in closed form; computed, it comes out
+    # as float noise such as 5.55e-17, so those ends are set, not computed.
+    k = successes.cast(pl.Float64)
+    low = pl.when(n > 0).then(
+        pl.when(k == 0).then(pl.lit(0.0)).otherwise((centre - half).clip(0.0, 1.0))
+    )
+    high = pl.when(n > 0).then(
+        pl.when(k == n).then(pl.lit(1.0)).otherwise((centre + half).clip(0.0, 1.0))
+    )
     return low, high
 
 

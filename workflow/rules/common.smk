@@ -2,17 +2,19 @@
 import functools
 
 from snakemake.utils import validate
-import yaml
 
 from exosynth.corpus import fingerprint, scan_raw_files, shard_of
-from exosynth.settings import source_tables
+from exosynth.settings import load_yaml, source_tables
 from exosynth.vocabulary import Vocabulary
 
-# Config and vocabulary are checked against their schemas before any rule runs.
+# Config and vocabulary are checked against their schemas before any rule runs. Snakemake reads
+# the config files with a loader that keeps the last of two equal keys, so they are read again
+# here with the one that refuses them (as the records are).
+for _configfile in workflow.configfiles:
+    load_yaml(_configfile)
 validate(config, "../../schemas/config.schema.yaml")
 VOCABULARY = config["vocabulary"]
-with open(VOCABULARY, encoding="utf-8") as handle:
-    _terms = yaml.safe_load(handle)
+_terms = load_yaml(VOCABULARY)
 validate(_terms, "../../schemas/vocabulary.schema.yaml")
 Vocabulary.from_mapping(_terms)  # a spelling claimed by two codes stops the run here
 
