@@ -80,16 +80,19 @@ def gap() -> pl.DataFrame:
 def all_tables(
     studies: pl.DataFrame, config: dict
 ) -> list[tuple[settings.SourceTable, pl.DataFrame]]:
-    return [(t, export.table_rows(studies, t)) for t in settings.source_tables(config)]
+    return [(t, export.table_sheet_rows(studies, t)) for t in settings.source_tables(config)]
 
 
 def build_workbook(path: Path, studies: pl.DataFrame, config: dict, gap: pl.DataFrame) -> Path:
+    tables = settings.source_tables(config)
     export.write_workbook(
         path,
         all_tables(studies, config),
         gap,
         studies,
-        export.about_rows(config, LEDGER, "9.9.9-test"),
+        export.about_rows(
+            config, LEDGER, "9.9.9-test", added=export.added_by_table(studies, tables)
+        ),
     )
     return path
 
@@ -270,50 +273,85 @@ def test_workbook_sheets_in_order(workbook: openpyxl.Workbook) -> None:
 @pytest.mark.parametrize("number", REVIEW_TABLES)
 def test_table_sheet_matches_the_review(number: int, workbook: openpyxl.Workbook) -> None:
     sheet = workbook[f"Table {number}"]
-    expected = transcription(number)
+    header, *expected = transcription(number)
     values = sheet_values(sheet)
-    assert values[0] == [TITLES[str(number)], None, None, None, None]
-    assert values[1 : 1 + len(expected)] == expected
-    assert values[1 + len(expected)] == [None] * 5
-    assert values[2 + len(expected)] == [FOOTNOTES[str(number)], None, None, None, None]
-    assert len(values) == len(expected) + 3
+    width = len(header) + 1  # the review's columns and "Added since the review"
+    assert values[0] == [TITLES[str(number)], *[None] * (width - 1)]
+    assert values[1] == [*header, export.ADDED_COLUMN]
+    # every shipped paper is the review's own: marked "no", its cells as the review prints them
+    assert values[2 : 2 + len(expected)] == [[*row, "no"] for row in expected]
+    end = 2 + len(expected)
+    assert values[end] == [None] * width
+    assert values[end + 1] == [FOOTNOTES[str(number)], *[None] * (width - 1)]
+    note = values[end + 2][0]
+    assert note.startswith(f"{export.ADDED_COLUMN}: yes for a paper that is not in Table {number}")
+    assert f"0 of {len(expected)} rows" in note
+    assert len(values) == end + 3
+    # title and notes span the table instead of running on into empty cells
+    merged = {str(r) for r in sheet.merged_cells.ranges}
+    last = openpyxl.utils.get_column_letter(width)
+    assert {f"A1:{last}1", f"A{end + 2}:{last}{end + 2}", f"A{end + 3}:{last}{end + 3}"} <= merged
     assert sheet.freeze_panes == "A3"
-    assert sheet.auto_filter.ref == f"A2:E{1 + len(expected)}"
-    header = sheet["A2"]
-    assert header.font.b
-    assert header.fill.fgColor.rgb.upper().endswith("DCE6F1")
+    assert sheet.auto_filter.ref == f"A2:{last}{1 + len(expected) + 1}"
+    header_cell = sheet["A2"]
+    assert header_cell.font.b
+    assert header_cell.fill.fgColor.rgb.upper().endswith("DCE6F1")
     assert sheet["D3"].alignment.wrap_text
-    widths = [sheet.column_dimensions[c].width for c in "ABCDE"]
-    assert all(6 <= w <= export.MAX_WIDTH + 1 for w in widths)
+    assert sheet[f"{last}3"].alignment.horizontal == "center"
 
 
 def test_data_sheets_hold_the_frames_as_typed_values(
-    workbook: openpyxl.Workbook, studies: pl.DataFrame, gap: pl.DataFrame
+    workbook: openpyxl.Workbook, studies: pl.DataFrame, gap: pl.DataFrame, config: dict
 ) -> None:
-    for name, frame in (("Translation gap", gap), ("Studies", studies)):
+    labels = {t.key: t.label for t in settings.source_tables(config)}
+    for name, frame, doc in (
+        ("Translation gap", gap, export.COLUMNS["translation_gap.csv"]),
+        ("Studies", studies, export.COLUMNS["studies.csv"]),
+    ):
         sheet = workbook[name]
-        assert sheet_values(sheet) == [frame.columns, *[list(r) for r in frame.rows()]]
+        values = sheet_values(sheet)
+        assert values[0] == [doc[c].label for c in frame.columns]
+        assert len(values) == frame.height + 1
         assert sheet.freeze_panes == "A2"
         last = openpyxl.utils.get_column_letter(frame.width)
         assert sheet.auto_filter.ref == f"A1:{last}{frame.height + 1}"
+    gap_rows = sheet_values(workbook["Translation gap"])[1:]
+    # sources by their labels; the numbers as numbers, the shares unrounded
+    sources = ["bone_marrow", "adipose", "umbilical_cord"]
+    assert [r[0] for r in gap_rows] == [*(labels[s] for s in sources), "wetlands", "All sources"]
+    assert [r[1:] for r in gap_rows] == [list(r[1:]) for r in gap.rows()]
     wetlands = workbook["Translation gap"]["F5"]
     assert (wetlands.value, workbook["Translation gap"]["B5"].value) == (None, 0)
+    listed = sheet_values(workbook["Studies"])[1:]
+    in_vitro = studies.columns.index("in_vitro")
+    # one representation of true/false, as text
+    assert [r[in_vitro] for r in listed] == ["yes" if v else "no" for v in studies["in_vitro"]]
+    others = [c for c in studies.columns if c != "in_vitro"]
+    assert [[r[studies.columns.index(c)] for c in others] for r in listed] == [
+        list(r) for r in studies.select(others).rows()
+    ]
     assert workbook["Studies"]["N2"].data_type == "n"  # year: a number, not text
 
 
-def test_about_sheet_says_what_it_was_built_from(workbook: openpyxl.Workbook, config: dict) -> None:
-    about = dict(sheet_values(workbook["About"]))
-    assert about["Review"] == config["review"]["title"]
-    assert about["Data cut-off"] == config["review"]["data_cutoff"]
-    assert about["How to cite"] == config["review"]["cite_as"]
-    assert (about["Raw files read"], about["Studies included"], about["Raw files rejected"]) == (
-        "27",
-        "26",
-        "1",
-    )
-    assert about["Raw set checksum (SHA-256)"] == LEDGER["raw_checksum"]
-    assert about["exosynth version"] == "9.9.9-test"
-    assert about["Sheets"] == "Table 1, Table 2, Table 3, Translation gap, Studies, About"
+def test_translation_gap_sheet_headers_in_words_and_shares_as_percent(
+    workbook: openpyxl.Workbook, gap: pl.DataFrame
+) -> None:
+    sheet = workbook["Translation gap"]
+    assert sheet_values(sheet)[0] == [
+        "MSC source", "Studies", "In vitro", "Animal", "Clinical", "Clinical share",
+        "95% CI low", "95% CI high", "Translation gap",
+    ]  # fmt: skip
+    shares = ("clinical_share", "clinical_share_ci_low", "clinical_share_ci_high",
+              "translation_gap")  # fmt: skip
+    for row in range(2, gap.height + 2):
+        for column, name in enumerate(gap.columns, start=1):
+            cell = sheet.cell(row=row, column=column)
+            if name in shares and cell.value is not None:  # no studies: an empty cell
+                assert cell.number_format == "0.0%", (name, row)
+                assert cell.data_type == "n"
+            else:
+                assert "%" not in cell.number_format, (name, row)
+    assert sheet["F2"].value == 0.1  # a number (10.0% on screen), not the text "10.0%"
 
 
 def test_about_rows_carry_no_timestamp(config: dict) -> None:
@@ -329,7 +367,7 @@ def test_workbook_stores_nan_as_empty_and_refuses_text_excel_would_cut(tmp_path:
     sheet = openpyxl.load_workbook(tmp_path / "nan.xlsx")["Translation gap"]
     assert [c.value for c in sheet["A"]] == ["x", 1.5]
     too_long = pl.DataFrame({"results": ["x" * (export.EXCEL_MAX_STRING + 1)]})
-    with pytest.raises(ValueError, match="results: a value of 32,768 characters"):
+    with pytest.raises(ValueError, match=r"(?i)results: a value of 32,768 characters"):
         export.write_workbook(tmp_path / "long.xlsx", [], numbers, too_long, [])
 
 
@@ -552,8 +590,8 @@ def test_translation_gap_columns_keep_their_types_when_empty(
     rules.write_workbook_file(studies_in, ledger_in, config, str(out))
     sheet = openpyxl.load_workbook(out)["Translation gap"]
     rows = {row[0]: row for row in sheet_values(sheet)[1:]}
-    assert rows["wetlands"] == ["wetlands", 0, 0, 0, 0, None, None, None, None]
-    assert sheet.cell(row=list(rows).index("wetlands") + 2, column=2).data_type == "n"
+    assert rows["Wetlands"] == ["Wetlands", 0, 0, 0, 0, None, None, None, None]
+    assert sheet.cell(row=list(rows).index("Wetlands") + 2, column=2).data_type == "n"
 
 
 # -- (e) a fourth source is Table 4 without code changes ---------------------------------------
@@ -614,7 +652,12 @@ def test_fourth_source_becomes_table_4(
     title, cells, others = parse_markdown(files["table4.md"].decode("utf-8"))
     assert title == "Table 4 Exosomes derived from placental mesenchymal stem cells"
     assert cells == expected
-    assert others == ["PMSC-Ex: Exosomes derived from placental mesenchymal stem cells."]
+    assert others[0] == "PMSC-Ex: Exosomes derived from placental mesenchymal stem cells."
+    # Table 4 is not the review's: its caption says both rows were added since the review
+    assert others[1:] == [
+        f"*All rows are 2 papers added since the review "
+        f"({export.review_reference(config4['review'])}).*".replace("_", "\\_")
+    ]
     assert csv_rows(files["table3.csv"]) == transcription(3)
     book = openpyxl.load_workbook(built / "out" / "book.xlsx")
     assert book.sheetnames == [
@@ -626,7 +669,10 @@ def test_fourth_source_becomes_table_4(
         "Studies",
         "About",
     ]
-    assert sheet_values(book["Table 4"])[1:4] == expected
+    assert [row[:5] for row in sheet_values(book["Table 4"])[1:4]] == expected
+    assert [row[5] for row in sheet_values(book["Table 4"])[2:4]] == ["yes", "yes"]
+    about = dict(sheet_values(book["About"]))
+    assert about["Studies added since the review"] == "2 (Table 4: 2)"
     assert "Table 4, Translation gap" in dict(sheet_values(book["About"]))["Sheets"]
 
 

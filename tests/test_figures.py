@@ -318,17 +318,20 @@ def test_adding_a_paper_redraws_the_figures_and_the_report_holds_them(
     for name in figures.FIGURE_NAMES:
         for ext in ("png", "svg"):
             assert f"results/figures/{name}.{ext}" in html
+    # the tables, the translation gap and the ledger as HTML, which the report shows in the page
     for table in (
-        "translation_gap.csv",
+        "translation_gap.html",
         "species_by_source.csv",
         "model_type_by_source.csv",
         "evidence_gap_map.csv",
-        "validation_report.md",
-        "tables/table1.csv",
-        "tables/table2.csv",
-        "tables/table3.csv",
+        "validation_report.html",
+        "tables/table1.html",
+        "tables/table2.html",
+        "tables/table3.html",
     ):
         assert table in html
+    # the front page opens with what the corpus holds, the added paper counted
+    assert "27 studies in 3 tables, 1 of them added since the review" in html
     # Self-contained: no script, style sheet or image is fetched from the network.
     assert not re.search(r"<script[^>]*\bsrc\s*=", html, re.I)
     assert not re.search(r"<link[^>]*\bhref\s*=\s*[\"']?(https?:)?//", html, re.I)

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.e2e
 STUDIES_HEADER = [
     "id", "source", "table", "condition", "in_vitro", "in_vivo", "species", "strain",
     "model_type", "stage", "clinical_patients", "results", "first_author", "year", "ref",
-    "doi", "pmid", "raw_file",
+    "doi", "pmid", "raw_file", "review_row",
 ]  # fmt: skip
 # The finding of `snakemake --lint` the project has decided to accept (README).
 KNOWN_LINTS = ("Specify a conda environment or container for each rule.",)

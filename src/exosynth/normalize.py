@@ -36,6 +36,9 @@ STUDY_COLUMNS = (
     "doi",
     "pmid",
     "raw_file",
+    # Last, so the columns before it keep their places: the row in the review's table, empty
+    # for a paper added after the review (the workbook marks and counts those).
+    "review_row",
 )
 
 

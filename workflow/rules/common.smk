@@ -61,9 +61,9 @@ def statistic(path, caption):
 
 
 def evidence_table(number):
-    """Table N as CSV, held in the HTML report under Tables / Evidence tables."""
+    """Table N as HTML, shown in the HTML report under Tables / Evidence tables."""
     return report(
-        f"results/tables/table{number}.csv",
+        f"results/tables/table{number}.html",
         caption="workflow/report/evidence_table.rst",
         category="Tables",
         subcategory="Evidence tables",
