@@ -139,8 +139,13 @@ def test_a_failed_build_leaves_no_mix_and_exclude_says_what_it_left_out(
     failed = run_snakemake(project)
     assert failed.returncode != 0
     n_files = raw_count(project)
+    ledger = json.loads((results / "validation.json").read_text(encoding="utf-8"))
+    n_problems = len(ledger["problems"])
+    assert n_problems >= 1
+    assert ledger["rejected_files"] == [bad]
+    counted = f"{n_problems} problem{'s' if n_problems > 1 else ''}"
     assert last_line(failed).startswith(
-        f"exosynth: build stopped: 1 of {n_files} raw files invalid (1 problem, 0 warnings)"
+        f"exosynth: build stopped: 1 of {n_files} raw files invalid ({counted}, 0 warnings)"
     )
     assert last_line(failed).endswith("-> results/validation_report.md")
     # Neither the new nor the last good deliverables: no studies.csv beside an old workbook.
@@ -159,7 +164,7 @@ def test_a_failed_build_leaves_no_mix_and_exclude_says_what_it_left_out(
     excluded = run_snakemake(project, "--config", "on_invalid=exclude")
     assert excluded.returncode == 0, excluded.stderr[-3000:]
     output = excluded.stdout + excluded.stderr
-    assert "exosynth: on_invalid=exclude: leaving out 1 invalid raw file (1 problem):" in output
+    assert f"exosynth: on_invalid=exclude: leaving out 1 invalid raw file ({counted}):" in output
     assert f"  {bad} [conditon]" in output
     assert last_line(excluded) == (
         f"exosynth: {n_files - 1} studies (0 added since the review) in 3 tables, 1 invalid file "

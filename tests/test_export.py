@@ -28,6 +28,8 @@ import polars as pl
 import pytest
 import xlsxwriter
 import xlsxwriter.core
+from matplotlib import font_manager
+from matplotlib.ft2font import FT2Font
 
 from exosynth import export, figures, normalize, rules, settings, stats
 
@@ -535,7 +537,8 @@ def build_all(folder: Path, studies: pl.DataFrame, config: dict) -> dict[str, by
     numbers = [t.table for t in settings.source_tables(config)]
     csv_out = [str(out / f"table{n}.csv") for n in numbers]
     md_out = [str(out / f"table{n}.md") for n in numbers]
-    rules.write_tables(studies_in, config, csv_out, md_out)
+    html_out = [str(out / f"table{n}.html") for n in numbers]
+    rules.write_tables(studies_in, config, csv_out, md_out, html_out)
     rules.write_workbook_file(studies_in, ledger_in, config, str(out / "book.xlsx"))
     return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
 
@@ -555,7 +558,7 @@ def test_builds_are_byte_identical_across_times_and_folders(
         second = build_all(tmp_path / "elsewhere" / "deeper", studies, config)
     assert sorted(first) == [
         "book.xlsx",
-        *[f"table{n}.{e}" for n in (1, 2, 3) for e in ("csv", "md")],
+        *[f"table{n}.{e}" for n in (1, 2, 3) for e in ("csv", "html", "md")],
     ]
     for name, data in first.items():
         assert data == second[name], f"{name} differs between builds"
@@ -723,3 +726,93 @@ def test_translation_gap_sheet_shows_the_evidence_gap_map(
     picture, _ = figures.evidence_gap_map_figure(stats.evidence_gap_map(studies, tables), tables)
     with zipfile.ZipFile(io.BytesIO(built["book.xlsx"])) as archive:
         assert archive.read(media[0]) == figures.render(picture, "png")
+
+
+# -- (g) what a reviewer meets: rows one line high where they fit, the review cited ---------
+def _dejavu_width() -> Callable[[str], float]:
+    """Text width in digit widths by DejaVu Sans's own metrics (LibreOffice's stand-in font
+    here), independent of the exporter's estimate."""
+    font = FT2Font(font_manager.findfont("DejaVu Sans"))
+    zero = font.load_char(ord("0")).horiAdvance
+    return lambda text: sum(font.load_char(ord(c)).horiAdvance for c in text) / zero
+
+
+@pytest.mark.parametrize("number", REVIEW_TABLES)
+def test_rows_that_fit_on_one_line_are_one_line_high(
+    number: int, workbook: openpyxl.Workbook
+) -> None:
+    width_of = _dejavu_width()
+    sheet = workbook[f"Table {number}"]
+    columns = "ABCDEF"
+    widths = [sheet.column_dimensions[c].width for c in columns]
+    one_line = several = 0
+    for row in range(3, 3 + len(transcription(number)) - 1):
+        texts = [sheet[f"{c}{row}"].value or "" for c in columns]
+        fits = all(width_of(t) <= w - 1 for t, w in zip(texts, widths, strict=True))
+        height = sheet.row_dimensions[row].height
+        if fits:
+            one_line += 1
+            assert height is None, (row, texts)  # the default: one line
+        else:
+            several += 1
+            assert height is not None, (row, texts)
+            assert height >= 2 * export.LINE_HEIGHT, (row, texts)
+    assert one_line, "no row of one line: the test pins nothing"
+    if number == 1:
+        assert several, "Table 1 has results longer than their column"
+
+
+def test_tables_cite_the_review_and_say_which_rows_were_added(
+    tmp_path: Path, config: dict, build_studies: Callable
+) -> None:
+    assert config["review"]["doi"] == "10.4252/wjsc.v12.i2.100"
+    raw = copy_raw(tmp_path)
+    add_record(
+        raw,
+        "bone_marrow",
+        "nguyen-2021",
+        (
+            "source: bone marrow\ncitation:\n  first_author: Nguyen\n  year: 2021\n"
+            "condition: Sepsis\nin_vitro: false\nin_vivo:\n- model: Sepsis model\n"
+            "  species: Mouse\nresults: Improves survival\n"
+        ),
+    )
+    studies, problems = build_studies(raw)
+    assert problems == []
+    files = build_all(tmp_path / "built", studies, config)
+    reference = export.review_reference(config["review"]).rstrip(".")
+    header, *review_rows = transcription(1)
+    _, cells, others = parse_markdown(files["table1.md"].decode("utf-8"))
+    # the review's cells unchanged, the added paper after them
+    assert cells[: 1 + len(review_rows)] == [header, *review_rows]
+    assert cells[-1][-1] == "Nguyen et al, 2021"
+    assert others[-1] == (
+        f"*Rows 1-{len(review_rows)}: Table 1 of {reference}. Row {len(review_rows) + 1}: "
+        "1 paper added since the review.*"
+    )
+    _, _, others2 = parse_markdown(files["table2.md"].decode("utf-8"))
+    assert others2[-1] == f"*Source: Table 2 of {reference}.*"
+    assert "doi:10.4252/wjsc.v12.i2.100" in files["table1.html"].decode("utf-8")
+    book = openpyxl.load_workbook(tmp_path / "built" / "out" / "book.xlsx")
+    marks = [row[-1] for row in sheet_values(book["Table 1"])[2 : 3 + len(review_rows)]]
+    assert marks == ["no"] * len(review_rows) + ["yes"]
+    about = dict(sheet_values(book["About"]))
+    assert about["Studies added since the review"] == "1 (Table 1: 1)"
+    assert "doi:10.4252/wjsc.v12.i2.100" in about["Review"]
+
+
+def test_about_sheet_has_a_data_dictionary_of_every_csv_column(
+    workbook: openpyxl.Workbook, studies: pl.DataFrame
+) -> None:
+    """Every column of studies.csv and translation_gap.csv, with the heading the sheets use."""
+    rows = sheet_values(workbook["About"])
+    keys = [r[0] for r in rows]
+    for name, frame_columns in (
+        ("studies.csv", studies.columns),
+        ("translation_gap.csv", GAP_COLUMNS.split(",")),
+    ):
+        start = keys.index(f"Columns of results/{name}")
+        block = rows[start + 1 : start + 1 + len(frame_columns)]
+        assert [r[0] for r in block] == list(frame_columns)
+        for column, text in block:
+            assert text.startswith(export.COLUMNS[name][column].label + " \u2014 ")
