@@ -1,8 +1,4 @@
 # exosynth: raw study records -> validated, normalized studies -> statistics, tables, figures.
-import atexit
-import glob
-import sys
-
 from snakemake.utils import min_version
 
 min_version("9.12")
@@ -257,29 +253,11 @@ rule figures:
         "workflow/scripts/figures.py"
 
 
-# -- the end of a build ------------------------------------------------------------------
-# Everything a build delivers after the gate; the validation report (rule report) apart.
-DELIVERABLES = [
-    *(
-        str(path)
-        for rule in (rules.publish, rules.stats, rules.tables, rules.workbook, rules.figures)
-        for path in rule.output
-    ),
-    "results/report.html",  # written by `snakemake --report`, from the deliverables
-]
-
-
-def _say_last(line):
-    """Print ``line`` as the build's very last line: Snakemake logs its own after the hooks."""
-    atexit.register(print, line, file=sys.stderr, flush=True)
-
-
+# -- the end of a build (helpers in workflow/rules/common.smk) ----------------------------
 onsuccess:
     from exosynth.rules import finished_line
 
-    _say_last(
-        finished_line("results/summary.json", "results/exosynth.xlsx", "results/validation_report.md")
-    )
+    say_last(finished_line("results/summary.json", "results/exosynth.xlsx", REPORT_MD))
 
 
 onerror:
@@ -287,11 +265,11 @@ onerror:
     # results/ never mixes old and new; the validation report stays when it is current.
     from exosynth.rules import clean_after_failure
 
-    _say_last(
+    say_last(
         clean_after_failure(
-            [*DELIVERABLES, *sorted(glob.glob("results/tables/table*.*"))],
-            list(rules.report.output),
-            list(rules.report.input),
+            deliverables(),
+            [str(p) for p in rules.report.output],
+            [str(p) for p in rules.report.input],
             config["on_invalid"],
         )
     )
