@@ -464,8 +464,9 @@ def test_formula_like_text_is_stored_as_text(hostile: tuple[pl.DataFrame, Path])
         assert set(found) == wanted
         assert set(found.values()) == {"s"}
     table1 = sheet_values(book["Table 1"])
-    assert ["+1 cells", "+", "-", PAYLOADS["results"], "Evil et al, 2020"] in table1
-    assert ["@SUM(A1)", "+", "Clinical patients (3)", "-2+3", "Evil et al, 2020"] in table1
+    # papers added since the review: marked "yes" in the last column
+    assert ["+1 cells", "+", "-", PAYLOADS["results"], "Evil et al, 2020", "yes"] in table1
+    assert ["@SUM(A1)", "+", "Clinical patients (3)", "-2+3", "Evil et al, 2020", "yes"] in table1
 
 
 def test_no_formula_element_in_any_sheet(hostile: tuple[pl.DataFrame, Path]) -> None:
