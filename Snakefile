@@ -21,10 +21,14 @@ wildcard_constraints:
 rule all:
     input:
         "results/validation_report.md",
+        "results/validation_report.html",
         "results/studies.csv",
         "results/studies.parquet",
+        "results/summary.json",
+        "results/summary.rst",
         "results/translation_gap.csv",
-        expand("results/tables/table{n}.{ext}", n=TABLES, ext=["csv", "md"]),
+        "results/translation_gap.html",
+        expand("results/tables/table{n}.{ext}", n=TABLES, ext=["csv", "md", "html"]),
         "results/exosynth.xlsx",
         expand("results/figures/{name}.{ext}", name=FIGURES, ext=["png", "svg", "csv"]),
 
@@ -104,14 +108,18 @@ rule report:
             "results/interim/normalize.problems.json",
         ],
     output:
-        report=report(
-            "results/validation_report.md",
+        report="results/validation_report.md",
+        ledger="results/validation.json",
+        # Snakemake's report shows an HTML output in the page (a Markdown one only as a download).
+        html=report(
+            "results/validation_report.html",
             caption="workflow/report/validation_report.rst",
             category="Validation",
         ),
-        ledger="results/validation.json",
     params:
         raw_dir=RAW_DIR,
+        # The report says whether the build stops or leaves the rejected files out.
+        on_invalid=config["on_invalid"],
     log:
         "results/logs/report.log",
     benchmark:
@@ -124,7 +132,7 @@ rule report:
 
 
 rule publish:
-    """The gate: publish the study table, or stop the build listing every problem."""
+    """The gate: publish the study table and the build's summary, or stop the build."""
     input:
         studies="results/interim/studies.parquet",
         ledger="results/validation.json",
@@ -132,8 +140,13 @@ rule publish:
     output:
         csv="results/studies.csv",
         parquet="results/studies.parquet",
+        # The terminal's last line (onsuccess) and the HTML report's front page.
+        summary="results/summary.json",
+        front_page="results/summary.rst",
     params:
         on_invalid=config["on_invalid"],
+        sources=config["sources"],
+        review=config["review"],
     log:
         "results/logs/publish.log",
     benchmark:
@@ -150,7 +163,8 @@ rule stats:
     input:
         studies="results/studies.parquet",
     output:
-        translation_gap=statistic("results/translation_gap.csv", "translation_gap"),
+        translation_gap="results/translation_gap.csv",
+        translation_gap_html=statistic("results/translation_gap.html", "translation_gap"),
         species=statistic("results/stats/species_by_source.csv", "species_by_source"),
         model_types=statistic("results/stats/model_type_by_source.csv", "model_type_by_source"),
         gap_map=statistic("results/stats/evidence_gap_map.csv", "evidence_gap_map_table"),
@@ -175,11 +189,14 @@ rule tables:
     input:
         studies="results/studies.parquet",
     output:
-        csv=[evidence_table(n) for n in TABLES],
+        csv=expand("results/tables/table{n}.csv", n=TABLES),
         md=expand("results/tables/table{n}.md", n=TABLES),
+        html=[evidence_table(n) for n in TABLES],
     params:
-        # Titles and footnotes as params: editing them in the config rebuilds the tables.
+        # Titles, footnotes and the review as params: editing them in the config rebuilds
+        # the tables (and removes those of a source no longer configured).
         sources=config["sources"],
+        review=config["review"],
     log:
         "results/logs/tables.log",
     benchmark:
@@ -234,3 +251,25 @@ rule figures:
         mem_mb=1000,
     script:
         "workflow/scripts/figures.py"
+
+
+# -- the end of a build (helpers in workflow/rules/common.smk) ----------------------------
+onsuccess:
+    from exosynth.rules import finished_line
+
+    say_last(finished_line("results/summary.json", "results/exosynth.xlsx", REPORT_MD))
+
+
+onerror:
+    # A failed build leaves no deliverable, none from this build nor from an earlier one, so
+    # results/ never mixes old and new; the validation report stays when it is current.
+    from exosynth.rules import clean_after_failure
+
+    say_last(
+        clean_after_failure(
+            deliverables(),
+            [str(p) for p in rules.report.output],
+            [str(p) for p in rules.report.input],
+            config["on_invalid"],
+        )
+    )

@@ -29,6 +29,8 @@ import pytest
 import xlsxwriter
 import xlsxwriter.core
 from conftest import office_tool
+from matplotlib import font_manager
+from matplotlib.ft2font import FT2Font
 
 from exosynth import export, normalize, rules, settings
 
@@ -81,16 +83,19 @@ def gap() -> pl.DataFrame:
 def all_tables(
     studies: pl.DataFrame, config: dict
 ) -> list[tuple[settings.SourceTable, pl.DataFrame]]:
-    return [(t, export.table_rows(studies, t)) for t in settings.source_tables(config)]
+    return [(t, export.table_sheet_rows(studies, t)) for t in settings.source_tables(config)]
 
 
 def build_workbook(path: Path, studies: pl.DataFrame, config: dict, gap: pl.DataFrame) -> Path:
+    tables = settings.source_tables(config)
     export.write_workbook(
         path,
         all_tables(studies, config),
         gap,
         studies,
-        export.about_rows(config, LEDGER, "9.9.9-test"),
+        export.about_rows(
+            config, LEDGER, "9.9.9-test", added=export.added_by_table(studies, tables)
+        ),
     )
     return path
 
@@ -271,50 +276,85 @@ def test_workbook_sheets_in_order(workbook: openpyxl.Workbook) -> None:
 @pytest.mark.parametrize("number", REVIEW_TABLES)
 def test_table_sheet_matches_the_review(number: int, workbook: openpyxl.Workbook) -> None:
     sheet = workbook[f"Table {number}"]
-    expected = transcription(number)
+    header, *expected = transcription(number)
     values = sheet_values(sheet)
-    assert values[0] == [TITLES[str(number)], None, None, None, None]
-    assert values[1 : 1 + len(expected)] == expected
-    assert values[1 + len(expected)] == [None] * 5
-    assert values[2 + len(expected)] == [FOOTNOTES[str(number)], None, None, None, None]
-    assert len(values) == len(expected) + 3
+    width = len(header) + 1  # the review's columns and "Added since the review"
+    assert values[0] == [TITLES[str(number)], *[None] * (width - 1)]
+    assert values[1] == [*header, export.ADDED_COLUMN]
+    # every shipped paper is the review's own: marked "no", its cells as the review prints them
+    assert values[2 : 2 + len(expected)] == [[*row, "no"] for row in expected]
+    end = 2 + len(expected)
+    assert values[end] == [None] * width
+    assert values[end + 1] == [FOOTNOTES[str(number)], *[None] * (width - 1)]
+    note = values[end + 2][0]
+    assert note.startswith(f"{export.ADDED_COLUMN}: yes for a paper that is not in Table {number}")
+    assert f"0 of {len(expected)} rows" in note
+    assert len(values) == end + 3
+    # title and notes span the table instead of running on into empty cells
+    merged = {str(r) for r in sheet.merged_cells.ranges}
+    last = openpyxl.utils.get_column_letter(width)
+    assert {f"A1:{last}1", f"A{end + 2}:{last}{end + 2}", f"A{end + 3}:{last}{end + 3}"} <= merged
     assert sheet.freeze_panes == "A3"
-    assert sheet.auto_filter.ref == f"A2:E{1 + len(expected)}"
-    header = sheet["A2"]
-    assert header.font.b
-    assert header.fill.fgColor.rgb.upper().endswith("DCE6F1")
+    assert sheet.auto_filter.ref == f"A2:{last}{1 + len(expected) + 1}"
+    header_cell = sheet["A2"]
+    assert header_cell.font.b
+    assert header_cell.fill.fgColor.rgb.upper().endswith("DCE6F1")
     assert sheet["D3"].alignment.wrap_text
-    widths = [sheet.column_dimensions[c].width for c in "ABCDE"]
-    assert all(6 <= w <= export.MAX_WIDTH + 1 for w in widths)
+    assert sheet[f"{last}3"].alignment.horizontal == "center"
 
 
 def test_data_sheets_hold_the_frames_as_typed_values(
-    workbook: openpyxl.Workbook, studies: pl.DataFrame, gap: pl.DataFrame
+    workbook: openpyxl.Workbook, studies: pl.DataFrame, gap: pl.DataFrame, config: dict
 ) -> None:
-    for name, frame in (("Translation gap", gap), ("Studies", studies)):
+    labels = {t.key: t.label for t in settings.source_tables(config)}
+    for name, frame, doc in (
+        ("Translation gap", gap, export.COLUMNS["translation_gap.csv"]),
+        ("Studies", studies, export.COLUMNS["studies.csv"]),
+    ):
         sheet = workbook[name]
-        assert sheet_values(sheet) == [frame.columns, *[list(r) for r in frame.rows()]]
+        values = sheet_values(sheet)
+        assert values[0] == [doc[c].label for c in frame.columns]
+        assert len(values) == frame.height + 1
         assert sheet.freeze_panes == "A2"
         last = openpyxl.utils.get_column_letter(frame.width)
         assert sheet.auto_filter.ref == f"A1:{last}{frame.height + 1}"
+    gap_rows = sheet_values(workbook["Translation gap"])[1:]
+    # sources by their labels; the numbers as numbers, the shares unrounded
+    sources = ["bone_marrow", "adipose", "umbilical_cord"]
+    assert [r[0] for r in gap_rows] == [*(labels[s] for s in sources), "wetlands", "All sources"]
+    assert [r[1:] for r in gap_rows] == [list(r[1:]) for r in gap.rows()]
     wetlands = workbook["Translation gap"]["F5"]
     assert (wetlands.value, workbook["Translation gap"]["B5"].value) == (None, 0)
+    listed = sheet_values(workbook["Studies"])[1:]
+    in_vitro = studies.columns.index("in_vitro")
+    # one representation of true/false, as text
+    assert [r[in_vitro] for r in listed] == ["yes" if v else "no" for v in studies["in_vitro"]]
+    others = [c for c in studies.columns if c != "in_vitro"]
+    assert [[r[studies.columns.index(c)] for c in others] for r in listed] == [
+        list(r) for r in studies.select(others).rows()
+    ]
     assert workbook["Studies"]["N2"].data_type == "n"  # year: a number, not text
 
 
-def test_about_sheet_says_what_it_was_built_from(workbook: openpyxl.Workbook, config: dict) -> None:
-    about = dict(sheet_values(workbook["About"]))
-    assert about["Review"] == config["review"]["title"]
-    assert about["Data cut-off"] == config["review"]["data_cutoff"]
-    assert about["How to cite"] == config["review"]["cite_as"]
-    assert (about["Raw files read"], about["Studies included"], about["Raw files rejected"]) == (
-        "27",
-        "26",
-        "1",
-    )
-    assert about["Raw set checksum (SHA-256)"] == LEDGER["raw_checksum"]
-    assert about["exosynth version"] == "9.9.9-test"
-    assert about["Sheets"] == "Table 1, Table 2, Table 3, Translation gap, Studies, About"
+def test_translation_gap_sheet_headers_in_words_and_shares_as_percent(
+    workbook: openpyxl.Workbook, gap: pl.DataFrame
+) -> None:
+    sheet = workbook["Translation gap"]
+    assert sheet_values(sheet)[0] == [
+        "MSC source", "Studies", "In vitro", "Animal", "Clinical", "Clinical share",
+        "95% CI low", "95% CI high", "Translation gap",
+    ]  # fmt: skip
+    shares = ("clinical_share", "clinical_share_ci_low", "clinical_share_ci_high",
+              "translation_gap")  # fmt: skip
+    for row in range(2, gap.height + 2):
+        for column, name in enumerate(gap.columns, start=1):
+            cell = sheet.cell(row=row, column=column)
+            if name in shares and cell.value is not None:  # no studies: an empty cell
+                assert cell.number_format == "0.0%", (name, row)
+                assert cell.data_type == "n"
+            else:
+                assert "%" not in cell.number_format, (name, row)
+    assert sheet["F2"].value == 0.1  # a number (10.0% on screen), not the text "10.0%"
 
 
 def test_about_rows_carry_no_timestamp(config: dict) -> None:
@@ -329,7 +369,7 @@ def test_workbook_stores_nan_as_empty_and_refuses_text_excel_would_cut(tmp_path:
     sheet = openpyxl.load_workbook(tmp_path / "nan.xlsx")["Translation gap"]
     assert [c.value for c in sheet["A"]] == ["x", 1.5]
     too_long = pl.DataFrame({"results": ["x" * (export.EXCEL_MAX_STRING + 1)]})
-    with pytest.raises(ValueError, match="results: a value of 32,768 characters"):
+    with pytest.raises(ValueError, match=r"(?i)results: a value of 32,768 characters"):
         export.write_workbook(tmp_path / "long.xlsx", [], numbers, too_long, [])
 
 
@@ -424,8 +464,9 @@ def test_formula_like_text_is_stored_as_text(hostile: tuple[pl.DataFrame, Path])
         assert set(found) == wanted
         assert set(found.values()) == {"s"}
     table1 = sheet_values(book["Table 1"])
-    assert ["+1 cells", "+", "-", PAYLOADS["results"], "Evil et al, 2020"] in table1
-    assert ["@SUM(A1)", "+", "Clinical patients (3)", "-2+3", "Evil et al, 2020"] in table1
+    # papers added since the review: marked "yes" in the last column
+    assert ["+1 cells", "+", "-", PAYLOADS["results"], "Evil et al, 2020", "yes"] in table1
+    assert ["@SUM(A1)", "+", "Clinical patients (3)", "-2+3", "Evil et al, 2020", "yes"] in table1
 
 
 def test_no_formula_element_in_any_sheet(hostile: tuple[pl.DataFrame, Path]) -> None:
@@ -497,7 +538,8 @@ def build_all(folder: Path, studies: pl.DataFrame, config: dict) -> dict[str, by
     numbers = [t.table for t in settings.source_tables(config)]
     csv_out = [str(out / f"table{n}.csv") for n in numbers]
     md_out = [str(out / f"table{n}.md") for n in numbers]
-    rules.write_tables(studies_in, config, csv_out, md_out)
+    html_out = [str(out / f"table{n}.html") for n in numbers]
+    rules.write_tables(studies_in, config, csv_out, md_out, html_out)
     rules.write_workbook_file(studies_in, ledger_in, config, str(out / "book.xlsx"))
     return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
 
@@ -517,7 +559,7 @@ def test_builds_are_byte_identical_across_times_and_folders(
         second = build_all(tmp_path / "elsewhere" / "deeper", studies, config)
     assert sorted(first) == [
         "book.xlsx",
-        *[f"table{n}.{e}" for n in (1, 2, 3) for e in ("csv", "md")],
+        *[f"table{n}.{e}" for n in (1, 2, 3) for e in ("csv", "html", "md")],
     ]
     for name, data in first.items():
         assert data == second[name], f"{name} differs between builds"
@@ -552,8 +594,8 @@ def test_translation_gap_columns_keep_their_types_when_empty(
     rules.write_workbook_file(studies_in, ledger_in, config, str(out))
     sheet = openpyxl.load_workbook(out)["Translation gap"]
     rows = {row[0]: row for row in sheet_values(sheet)[1:]}
-    assert rows["wetlands"] == ["wetlands", 0, 0, 0, 0, None, None, None, None, 0]
-    assert sheet.cell(row=list(rows).index("wetlands") + 2, column=2).data_type == "n"
+    assert rows["Wetlands"] == ["Wetlands", 0, 0, 0, 0, None, None, None, None, 0]
+    assert sheet.cell(row=list(rows).index("Wetlands") + 2, column=2).data_type == "n"
 
 
 # -- (e) a fourth source is Table 4 without code changes ---------------------------------------
@@ -614,7 +656,12 @@ def test_fourth_source_becomes_table_4(
     title, cells, others = parse_markdown(files["table4.md"].decode("utf-8"))
     assert title == "Table 4 Exosomes derived from placental mesenchymal stem cells"
     assert cells == expected
-    assert others == ["PMSC-Ex: Exosomes derived from placental mesenchymal stem cells."]
+    assert others[0] == "PMSC-Ex: Exosomes derived from placental mesenchymal stem cells."
+    # Table 4 is not the review's: its caption says both rows were added since the review
+    assert others[1:] == [
+        f"*All rows are 2 papers added since the review "
+        f"({export.review_reference(config4['review'])}).*".replace("_", "\\_")
+    ]
     assert csv_rows(files["table3.csv"]) == transcription(3)
     book = openpyxl.load_workbook(built / "out" / "book.xlsx")
     assert book.sheetnames == [
@@ -626,7 +673,10 @@ def test_fourth_source_becomes_table_4(
         "Studies",
         "About",
     ]
-    assert sheet_values(book["Table 4"])[1:4] == expected
+    assert [row[:5] for row in sheet_values(book["Table 4"])[1:4]] == expected
+    assert [row[5] for row in sheet_values(book["Table 4"])[2:4]] == ["yes", "yes"]
+    about = dict(sheet_values(book["About"]))
+    assert about["Studies added since the review"] == "2 (Table 4: 2)"
     assert "Table 4, Translation gap" in dict(sheet_values(book["About"]))["Sheets"]
 
 
@@ -678,25 +728,25 @@ def test_translation_gap_sheet_shows_the_evidence_gap_map(
 
 
 # -- widths and heights: the computation, pinned to exact numbers -----------------------
-def test_column_widths_are_the_longest_value_plus_two_within_6_and_50() -> None:
+def test_column_widths_are_the_widest_value_plus_two_within_6_and_50() -> None:
     cells = pl.DataFrame(
         {
             "a": ["x", "xy"],  # short: the minimum, 6
-            "b": ["x" * 10, None],  # 10 + 2
+            "b": ["x" * 10, None],  # ten narrow letters measure 9 digits: 9 + 2
             "c": ["x" * 70, "y"],  # capped at 50
-            "a long header with words": [1, 2],  # header: min(24, 18) + 2
-            "Supercalifragilisticexpialidocious": [None, None],  # a 34-letter word: 36
+            "a long header with words": [1, 2],  # bold header: ceil(1.1 * 18) + 2
+            "Supercalifragilisticexpialidocious": [None, None],  # ceil(1.1 * 34) + 2
         }
     )
-    assert export._widths(cells) == [6, 12, 50, 20, 36]
+    assert export._widths(cells) == [6, 11, 50, 22, 40]
     assert export._widths(pl.DataFrame()) == []
 
 
 def test_row_heights_count_wrapped_lines_of_capped_text() -> None:
     cells = pl.DataFrame({"short": ["x", "x", "two\nlines"], "long": ["y" * 48, "y" * 96, "y"]})
     widths = export._widths(cells)
-    assert widths == [11, 50]
-    # a line holds width - 2 = 48 characters: 48 -> 1 line, 96 -> 2, a newline adds one
+    assert widths == [10, 50]
+    # 48 letters fit the capped column on one line, 96 take two, a newline adds one
     assert export._lines(cells, widths) == [1, 2, 2]
     assert export._lines(pl.DataFrame({"n": [1, 2]}), [6]) == [1, 1]
 
@@ -752,3 +802,93 @@ def test_office_tests_fail_rather_than_skip_where_ci_requires_them(
     monkeypatch.delenv("EXOSYNTH_REQUIRE_OFFICE")
     with pytest.raises(pytest.skip.Exception, match="no apt-get"):
         office_tool(("soffice",), "libreoffice-calc-nogui")
+
+
+# -- (g) what a reviewer meets: rows one line high where they fit, the review cited ---------
+def _dejavu_width() -> Callable[[str], float]:
+    """Text width in digit widths by DejaVu Sans's own metrics (LibreOffice's stand-in font
+    here), independent of the exporter's estimate."""
+    font = FT2Font(font_manager.findfont("DejaVu Sans"))
+    zero = font.load_char(ord("0")).horiAdvance
+    return lambda text: sum(font.load_char(ord(c)).horiAdvance for c in text) / zero
+
+
+@pytest.mark.parametrize("number", REVIEW_TABLES)
+def test_rows_that_fit_on_one_line_are_one_line_high(
+    number: int, workbook: openpyxl.Workbook
+) -> None:
+    width_of = _dejavu_width()
+    sheet = workbook[f"Table {number}"]
+    columns = "ABCDEF"
+    widths = [sheet.column_dimensions[c].width for c in columns]
+    one_line = several = 0
+    for row in range(3, 3 + len(transcription(number)) - 1):
+        texts = [sheet[f"{c}{row}"].value or "" for c in columns]
+        fits = all(width_of(t) <= w - 1 for t, w in zip(texts, widths, strict=True))
+        height = sheet.row_dimensions[row].height
+        if fits:
+            one_line += 1
+            assert height is None, (row, texts)  # the default: one line
+        else:
+            several += 1
+            assert height is not None, (row, texts)
+            assert height >= 2 * export.LINE_HEIGHT, (row, texts)
+    assert one_line, "no row of one line: the test pins nothing"
+    if number == 1:
+        assert several, "Table 1 has results longer than their column"
+
+
+def test_tables_cite_the_review_and_say_which_rows_were_added(
+    tmp_path: Path, config: dict, build_studies: Callable
+) -> None:
+    assert config["review"]["doi"] == "10.4252/wjsc.v12.i2.100"
+    raw = copy_raw(tmp_path)
+    add_record(
+        raw,
+        "bone_marrow",
+        "nguyen-2021",
+        (
+            "source: bone marrow\ncitation:\n  first_author: Nguyen\n  year: 2021\n"
+            "condition: Sepsis\nin_vitro: false\nin_vivo:\n- model: Sepsis model\n"
+            "  species: Mouse\nresults: Improves survival\n"
+        ),
+    )
+    studies, problems = build_studies(raw)
+    assert problems == []
+    files = build_all(tmp_path / "built", studies, config)
+    reference = export.review_reference(config["review"]).rstrip(".")
+    header, *review_rows = transcription(1)
+    _, cells, others = parse_markdown(files["table1.md"].decode("utf-8"))
+    # the review's cells unchanged, the added paper after them
+    assert cells[: 1 + len(review_rows)] == [header, *review_rows]
+    assert cells[-1][-1] == "Nguyen et al, 2021"
+    assert others[-1] == (
+        f"*Rows 1-{len(review_rows)}: Table 1 of {reference}. Row {len(review_rows) + 1}: "
+        "1 paper added since the review.*"
+    )
+    _, _, others2 = parse_markdown(files["table2.md"].decode("utf-8"))
+    assert others2[-1] == f"*Source: Table 2 of {reference}.*"
+    assert "doi:10.4252/wjsc.v12.i2.100" in files["table1.html"].decode("utf-8")
+    book = openpyxl.load_workbook(tmp_path / "built" / "out" / "book.xlsx")
+    marks = [row[-1] for row in sheet_values(book["Table 1"])[2 : 3 + len(review_rows)]]
+    assert marks == ["no"] * len(review_rows) + ["yes"]
+    about = dict(sheet_values(book["About"]))
+    assert about["Studies added since the review"] == "1 (Table 1: 1)"
+    assert "doi:10.4252/wjsc.v12.i2.100" in about["Review"]
+
+
+def test_about_sheet_has_a_data_dictionary_of_every_csv_column(
+    workbook: openpyxl.Workbook, studies: pl.DataFrame
+) -> None:
+    """Every column of studies.csv and translation_gap.csv, with the heading the sheets use."""
+    rows = sheet_values(workbook["About"])
+    keys = [r[0] for r in rows]
+    for name, frame_columns in (
+        ("studies.csv", studies.columns),
+        ("translation_gap.csv", GAP_COLUMNS.split(",")),
+    ):
+        start = keys.index(f"Columns of results/{name}")
+        block = rows[start + 1 : start + 1 + len(frame_columns)]
+        assert [r[0] for r in block] == list(frame_columns)
+        for column, text in block:
+            assert text.startswith(export.COLUMNS[name][column].label + " \u2014 ")

@@ -80,6 +80,46 @@ def test_gap_map_draws_the_review_counts(drawn: dict, review_studies: pl.DataFra
     }
 
 
+def test_gap_map_tiles_take_the_stage_colours_and_hatches(drawn: dict) -> None:
+    """The gap map speaks the other figures' colour language: a stage's tile is that stage's
+    Okabe-Ito colour and hatch where it holds studies, white where it holds none."""
+    fig, frame = drawn["evidence_gap_map"]
+    ax = fig.axes[0]
+    tiles = {
+        (round(p.get_x() + 0.5), round(p.get_y() + 0.5)): p
+        for p in ax.patches
+        if isinstance(p, mpl.patches.Rectangle)
+    }
+    assert len(tiles) == frame.height
+    for row in frame.iter_rows(named=True):
+        tile = tiles[(row["column"], row["row"])]
+        if row["n_studies"]:
+            assert (
+                mpl.colors.to_hex(tile.get_facecolor())
+                == figures.STAGE_COLOURS[row["stage"]].lower()
+            )
+            assert (tile.get_hatch() or "") == figures.STAGE_HATCHES[row["stage"]]
+        else:
+            assert mpl.colors.to_hex(tile.get_facecolor()) == "#ffffff"
+    assert frame.filter(pl.col("n_studies") == 0).height, "no empty tile: white is untested"
+
+
+def test_funnel_shows_a_share_of_zero_whole(drawn: dict) -> None:
+    """Adipose tissue reached no one: its 0% point lies inside the axes, not on their edge."""
+    fig, frame = drawn["translation_funnel"]
+    shares = fig.axes[1]
+    low, _ = shares.get_xlim()
+    assert low < 0
+    zero = frame.filter(pl.col("clinical_share") == 0)
+    assert zero.height, "no source with a share of 0: the test pins nothing"
+    points = [line for line in shares.lines if line.get_marker() == "o"]
+    assert points
+    assert all(not line.get_clip_on() for line in points)
+    labels = [t.get_text() for t in shares.texts]
+    for row in zero.iter_rows(named=True):
+        assert any(t.startswith(f"0/{row['n_studies']} = 0.0%") for t in labels), labels
+
+
 def test_funnel_draws_the_review_counts_and_wilson_intervals(drawn: dict) -> None:
     frame = drawn["translation_funnel"][1]
     rows = {row["source"]: row for row in frame.iter_rows(named=True)}
@@ -331,17 +371,20 @@ def test_adding_a_paper_redraws_the_figures_and_the_report_holds_them(
     for name in figures.FIGURE_NAMES:
         for ext in ("png", "svg"):
             assert f"results/figures/{name}.{ext}" in html
+    # the tables, the translation gap and the ledger as HTML, which the report shows in the page
     for table in (
-        "translation_gap.csv",
+        "translation_gap.html",
         "species_by_source.csv",
         "model_type_by_source.csv",
         "evidence_gap_map.csv",
-        "validation_report.md",
-        "tables/table1.csv",
-        "tables/table2.csv",
-        "tables/table3.csv",
+        "validation_report.html",
+        "tables/table1.html",
+        "tables/table2.html",
+        "tables/table3.html",
     ):
         assert table in html
+    # the front page opens with what the corpus holds, the added paper counted
+    assert "27 studies in 3 tables, 1 of them added since the review" in html
     # Self-contained: no script, style sheet or image is fetched from the network.
     assert not re.search(r"<script[^>]*\bsrc\s*=", html, re.I)
     assert not re.search(r"<link[^>]*\bhref\s*=\s*[\"']?(https?:)?//", html, re.I)

@@ -17,6 +17,7 @@ STUDIES_HEADER = [
     "doi", "pmid", "raw_file",
     # added by issue 10, after the contract's columns
     "source_donor", "model_induction", "cited_in", "cited_in_ref",
+    "review_row",
 ]  # fmt: skip
 # The finding of `snakemake --lint` the project has decided to accept (README).
 KNOWN_LINTS = ("Specify a conda environment or container for each rule.",)

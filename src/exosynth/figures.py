@@ -8,8 +8,8 @@ readers can check the numbers without reading pixels.
 Figures use the object API (:class:`matplotlib.figure.Figure` on an Agg canvas,
 no pyplot state), one font shipped with matplotlib (DejaVu Sans), fixed sizes
 and DPI, and no dates or version strings in the files, so the same tables give
-byte-identical PNG and SVG. Colours are from the Okabe-Ito palette or cividis,
-and every colour also has a hatch or a printed number, so a figure reads in
+byte-identical PNG and SVG. Colours are from the Okabe-Ito palette, and every
+colour also has a hatch or a printed number, so a figure reads in
 black and white and for colour-blind readers.
 """
 
@@ -23,7 +23,7 @@ from pathlib import Path
 import matplotlib as mpl
 import polars as pl
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import Normalize, to_rgb
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import PercentFormatter
@@ -102,16 +102,6 @@ def _labels(tables: list[SourceTable]) -> dict[str, str]:
     return {**{t.key: t.label for t in tables}, ALL: ALL_LABEL}
 
 
-def _text_colour(rgb: tuple[float, float, float]) -> str:
-    """Black on light fills, white on dark ones (WCAG relative luminance)."""
-
-    def channel(c: float) -> float:
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (channel(c) for c in rgb)
-    return "black" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.18 else "white"
-
-
 def _short(text: str, limit: int = MAX_LABEL) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
 
@@ -122,7 +112,7 @@ def _short(text: str, limit: int = MAX_LABEL) -> str:
 def evidence_gap_map_figure(
     gap_map: pl.DataFrame, tables: list[SourceTable]
 ) -> tuple[Figure, pl.DataFrame]:
-    """Tiles of source by highest stage reached, shaded by studies (cividis), counts printed.
+    """Tiles of source by highest stage reached, in the stage colours, counts printed.
 
     ``gap_map`` is :func:`exosynth.stats.evidence_gap_map`: one row per source and ``all``.
     """
@@ -150,19 +140,19 @@ def evidence_gap_map_figure(
     with style():
         fig = _new_figure(6.4, 1.6 + 0.55 * len(sources))
         ax = fig.add_subplot()
-        # Shade the sources against each other; the "all" row (a sum) gets its own scale.
-        per_source = drawn.filter(pl.col("source") != ALL)["n_studies"]
-        norm_sources = Normalize(0, max(1, int(per_source.max() or 0)))
-        norm_all = Normalize(
-            0, max(1, int(drawn.filter(pl.col("source") == ALL)["n_studies"].max() or 0))
-        )
-        cmap = mpl.colormaps["cividis_r"]  # more studies, darker
-        for source, _label, _stage, count, _total, row, column in drawn.iter_rows():
-            norm = norm_all if source == ALL else norm_sources
-            rgb = to_rgb(cmap(norm(count))) if count else (1.0, 1.0, 1.0)
+        # Each stage in its colour and hatch, as in the other figures; the count says how many
+        # (a shade scale would need a key, and its dark end clashed with the stage colours).
+        for _source, _label, stage, count, _total, row, column in drawn.iter_rows():
+            filled = bool(count)
             ax.add_patch(
                 Rectangle(
-                    (column - 0.5, row - 0.5), 1, 1, facecolor=rgb, edgecolor="black", linewidth=0.8
+                    (column - 0.5, row - 0.5),
+                    1,
+                    1,
+                    facecolor=STAGE_COLOURS[stage] if filled else "white",
+                    hatch=STAGE_HATCHES[stage] if filled else "",
+                    edgecolor="black",
+                    linewidth=0.8,
                 )
             )
             ax.text(
@@ -173,7 +163,10 @@ def evidence_gap_map_figure(
                 va="center",
                 fontsize=11,
                 fontweight="bold",
-                color=_text_colour(rgb),
+                color="black" if filled else "#555555",
+                bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "none"}
+                if filled
+                else None,
             )
         if ALL in sources:
             ax.axhline(sources.index(ALL) - 0.5, color="black", linewidth=2.5)
@@ -406,16 +399,22 @@ def translation_funnel_figure(
                 color="black",
                 ecolor="black",
                 capsize=4,
-                markersize=5,
+                markersize=6,
+                markerfacecolor=STAGE_COLOURS["clinical"],
+                clip_on=False,  # a share of 0% sits on the axis: drawn whole, above it
+                zorder=3,
             )
+            # Under its interval, from the left: next to the point it describes, whatever
+            # the share, and clear of the bars above and below.
             shares.text(
-                1.0,
+                0.01,
                 i + 0.3,
                 f"{row['clinical']:,}/{row['n_studies']:,} = "
                 f"{share:.1%} (95% CI {low:.1%}\u2013{high:.1%})",
                 va="center",
-                ha="right",
+                ha="left",
                 fontsize=8,
+                bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"},
             )
         bars.set_yticks(
             range(n),
@@ -433,7 +432,8 @@ def translation_funnel_figure(
         bars.set_axisbelow(True)
         bars.legend(loc="lower right", frameon=True, framealpha=1.0, edgecolor="none", fontsize=8)
         bars.set_title("Studies with in vitro, animal and clinical evidence", loc="left")
-        shares.set_xlim(0, 1)
+        shares.set_xlim(-0.04, 1.0)  # room left of 0%, so a share of 0 is not half hidden
+        shares.set_xticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
         shares.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         shares.set_xlabel("Share of studies with use in people\n(95% Wilson interval)")
         shares.set_title("Clinical share", loc="left")

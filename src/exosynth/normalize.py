@@ -50,6 +50,9 @@ STUDY_COLUMNS = (
     "model_induction",
     "cited_in",
     "cited_in_ref",
+    # The row in the review's table, empty for a paper added after the review (the workbook
+    # marks and counts those).
+    "review_row",
 )
 
 _ADD_TO_VOCABULARY = "otherwise add the term to config/vocabulary.yaml"

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from dataclasses import asdict
+from html import escape
 from pathlib import PurePosixPath
 from typing import Any
 
 import polars as pl
 
+from exosynth.export import html_page, html_table
 from exosynth.problems import WARNING, Problem, plural
 
 
@@ -80,13 +82,37 @@ def _by_file(problems: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def render_markdown(summary: dict[str, Any]) -> str:
-    """The validation report a review author reads: ledger first, then problems by file."""
+def _outcome(summary: dict[str, Any], on_invalid: str) -> str:
+    """What the build did with the rejected files: stopped, or left them out."""
+    rejected = summary["rejected"]
+    if not rejected:
+        return "Every raw file was included."
+    files = plural(rejected, "rejected file")
+    if on_invalid == "exclude":
+        return (
+            f"The {files} are left out of every output (`on_invalid: exclude`); "
+            "the others were built."
+        )
+    return (
+        f"**The build stopped** (`on_invalid: fail`) because of the {files}: results/ holds "
+        "no study table, tables, workbook or figures, from this build or an earlier one. Fix "
+        "the files below, or build without them with `--config on_invalid=exclude`."
+    )
+
+
+def render_markdown(summary: dict[str, Any], on_invalid: str = "fail") -> str:
+    """The validation report a review author reads: ledger first, then problems by file.
+
+    ``on_invalid`` says what the build does with rejected files, so the report says whether
+    the study table it points to exists.
+    """
     lines = [
         "# exosynth validation report",
         "",
         f"Files read: **{summary['files_read']}** · included: **{summary['included']}** · "
         f"rejected: **{summary['rejected']}**",
+        "",
+        _outcome(summary, on_invalid),
         "",
         "Raw set checksum (SHA-256 over every file's path and content): "
         f"`{summary['raw_checksum']}`",
@@ -124,9 +150,173 @@ def render_markdown(summary: dict[str, Any]) -> str:
             "",
             *_by_file(cautions),
         ]
+    built = not summary["rejected"] or on_invalid == "exclude"
     lines += [
         "",
-        "Included studies are listed, with the file each came from, in `results/studies.csv`.",
+        "Included studies are listed, with the file each came from, in `results/studies.csv`."
+        if built
+        else "Once every file passes, the included studies are listed in `results/studies.csv`.",
         "",
     ]
     return "\n".join(lines)
+
+
+def render_html(summary: dict[str, Any], on_invalid: str = "fail") -> str:
+    """The validation report as an HTML page for Snakemake's report: the ledger, then problems."""
+    outcome = escape(_outcome(summary, on_invalid).replace("**", "").replace("`", ""))
+    folders = pl.DataFrame(
+        [(f, c["read"], c["included"], c["rejected"]) for f, c in summary["by_folder"].items()],
+        schema={"folder": pl.String, "read": pl.Int64, "included": pl.Int64, "rejected": pl.Int64},
+        orient="row",
+    )
+    body = [
+        "<h1>Validation ledger</h1>",
+        f"<p>Files read: <b>{summary['files_read']:,}</b> · included: "
+        f"<b>{summary['included']:,}</b> · rejected: <b>{summary['rejected']:,}</b>. "
+        f"{outcome}</p>",
+        f"<p>Raw set checksum (SHA-256): <code>{escape(summary['raw_checksum'])}</code></p>",
+        html_table(
+            folders,
+            caption="Raw files by folder",
+            classes={"read": "n", "included": "n", "rejected": "n"},
+        ),
+    ]
+    problems = summary["problems"]
+    body.append(f"<h2>Problems ({len(problems):,} in {plural(summary['rejected'], 'file')})</h2>")
+    if not problems:
+        body.append(
+            "<p>None: every record passed the schema, cross-record and vocabulary checks.</p>"
+        )
+    by_file: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for problem in problems:
+        by_file[problem["file"]].append(problem)
+    for path, found in by_file.items():
+        body.append(f"<h3><code>{escape(path)}</code></h3>\n<ul>")
+        for p in found:
+            where = f"line {p['line']}, " if p["line"] else ""
+            field = f"<code>{escape(p['field'])}</code>" if p["field"] else "file"
+            level = "warning: " if p.get("severity") == WARNING else ""
+            fix = f" <b>Fix:</b> {escape(p['hint'])}" if p["hint"] else ""
+            body.append(f"<li>{where}{field}: {level}{escape(p['message'])}.{fix}</li>")
+        body.append("</ul>")
+    return html_page("exosynth validation report", "\n".join(body) + "\n")
+
+
+# -- the build's summary: the terminal's last line and the HTML report's front page ----
+def build_summary(
+    studies: pl.DataFrame, ledger_summary: dict[str, Any], tables: list[Any], on_invalid: str
+) -> dict[str, Any]:
+    """What a finished build holds: studies per source (added since the review apart), the
+    files left out, the warnings; machine-readable, written by the gate next to studies.csv.
+    """
+    per_source = {
+        row["source"]: row
+        for row in studies.group_by("source")
+        .agg(
+            studies=pl.len(),
+            added=pl.col("review_row").is_null().sum(),
+            in_vitro=pl.col("in_vitro").fill_null(False).sum(),
+            animal=pl.col("in_vivo").is_not_null().sum(),
+            clinical=pl.col("clinical_patients").is_not_null().sum(),
+        )
+        .iter_rows(named=True)
+    }
+    empty = {"studies": 0, "added": 0, "in_vitro": 0, "animal": 0, "clinical": 0}
+    by_source = [
+        {
+            "source": t.key,
+            "label": t.label,
+            "table": t.table,
+            **{k: int(per_source.get(t.key, empty)[k]) for k in empty},
+        }
+        for t in tables
+    ]
+    return {
+        "studies": studies.height,
+        "added": sum(s["added"] for s in by_source),
+        "tables": len(tables),
+        "files_read": ledger_summary["files_read"],
+        "rejected": ledger_summary["rejected"],
+        "rejected_files": list(ledger_summary["rejected_files"]),
+        "warnings": sum(1 for p in ledger_summary["problems"] if p.get("severity") == WARNING),
+        "on_invalid": on_invalid,
+        "raw_checksum": ledger_summary["raw_checksum"],
+        "by_source": by_source,
+    }
+
+
+SHOWN_FILES = 3  # rejected files named in the one-line summary; the report lists all
+
+
+def summary_line(summary: dict[str, Any], workbook: str, report: str) -> str:
+    """The line that ends a build, e.g. ``exosynth: 30 studies (4 added since the review) in 3
+    tables, 0 rejected, 2 warnings -> results/exosynth.xlsx``."""
+    rejected = summary["rejected"]
+    if rejected and summary["on_invalid"] == "exclude":
+        files = summary["rejected_files"]
+        named = ", ".join(files[:SHOWN_FILES])
+        more = f" and {len(files) - SHOWN_FILES:,} more" if len(files) > SHOWN_FILES else ""
+        left_out = (
+            f"{plural(rejected, 'invalid file')} left out (on_invalid=exclude: {named}{more}; "
+            f"see {report})"
+        )
+    else:
+        left_out = f"{rejected:,} rejected"
+    return (
+        f"exosynth: {plural(summary['studies'], 'study', 'studies')} "
+        f"({summary['added']:,} added since the review) in {plural(summary['tables'], 'table')}, "
+        f"{left_out}, {plural(summary['warnings'], 'warning')} -> {workbook}"
+    )
+
+
+def failure_line(ledger_summary: dict[str, Any] | None, on_invalid: str, report: str) -> str:
+    """The line that ends a failed build: why it stopped and what results/ holds now."""
+    gone = "results/ holds no study table, tables, workbook or figures"
+    if ledger_summary is not None and ledger_summary["rejected"] and on_invalid == "fail":
+        problems = ledger_summary["problems"]
+        n_errors = sum(1 for p in problems if p.get("severity") != WARNING)
+        return (
+            f"exosynth: build stopped: {ledger_summary['rejected']:,} of "
+            f"{plural(ledger_summary['files_read'], 'raw file')} invalid "
+            f"({plural(n_errors, 'problem')}, {plural(len(problems) - n_errors, 'warning')}); "
+            f"{gone} -> {report}"
+        )
+    kept = f"; the validation report is current -> {report}" if ledger_summary else ""
+    return (
+        f"exosynth: build failed (the error is above, each rule's log under results/logs/); "
+        f"{gone}{kept}"
+    )
+
+
+def summary_rst(summary: dict[str, Any], review: str = "") -> str:
+    """The HTML report's opening: what the corpus holds, per source, in reStructuredText."""
+
+    def cell(text: object) -> str:
+        return str(text).replace("|", "\\|")
+
+    rows = [
+        (s["label"], f"Table {s['table']}", s["studies"], s["added"], s["in_vitro"], s["animal"],
+         s["clinical"])
+        for s in summary["by_source"]
+    ]  # fmt: skip
+    total = [sum(r[i] for r in rows) for i in range(2, 7)]
+    header = ("MSC source", "Table", "Studies", "Added since the review", "In vitro", "Animal",
+              "Clinical")  # fmt: skip
+    lines = [
+        f"**The corpus:** {plural(summary['studies'], 'study', 'studies')} in "
+        f"{plural(summary['tables'], 'table')}, "
+        f"{summary['added']:,} of them added since the review"
+        + (f" ({review})" if review else "")
+        + f"; {plural(summary['files_read'], 'raw file')} read, {summary['rejected']:,} rejected"
+        + (" and left out" if summary["rejected"] else "")
+        + f", {plural(summary['warnings'], 'warning')}. "
+        f"Raw set checksum ``{summary['raw_checksum'][:16]}…``.",
+        "",
+        ".. list-table::",
+        "   :header-rows: 1",
+        "",
+    ]
+    for row in [header, *rows, ("All sources", "", *total)]:
+        lines.append(f"   * - {cell(row[0])}")
+        lines += [f"     - {cell(value)}" for value in row[1:]]
+    return "\n".join(lines) + "\n"

@@ -120,13 +120,18 @@ def write_report(
     raw_dir: str,
     report_out: str,
     ledger_out: str,
+    *,
+    html_out: str | None = None,
+    on_invalid: str = "fail",
 ) -> None:
-    from exosynth.report import ledger, render_markdown
+    from exosynth.report import ledger, render_html, render_markdown
 
     problems = read_problems(*problems_in)
     summary = ledger(pl.read_parquet(records_in), pl.read_parquet(studies_in), problems, raw_dir)
     write_json(summary, ledger_out)
-    Path(report_out).write_text(render_markdown(summary), encoding="utf-8")
+    Path(report_out).write_text(render_markdown(summary, on_invalid), encoding="utf-8")
+    if html_out:
+        Path(html_out).write_text(render_html(summary, on_invalid), encoding="utf-8")
     log.info(
         "records read %d, included %d, rejected %d, %s",
         summary["files_read"],
@@ -136,15 +141,20 @@ def write_report(
     )
 
 
-def render_list(problems: Sequence[Problem], limit: int = 50) -> str:
-    """Problems one per line, indented, at most ``limit`` of them and a count of the rest."""
-    shown = "\n".join(f"  {p.render()}" for p in problems[:limit])
-    more = f"\n  ... and {len(problems) - limit:,} more" if len(problems) > limit else ""
-    return shown + more
-
-
 class InvalidRecords(SystemExit):
     """Raised to stop the build when records are invalid and on_invalid is "fail"."""
+
+
+SHOWN_PROBLEMS = 50  # problems printed on the terminal; the report lists every one
+
+
+def _listed(problems: Sequence[Problem], report: str, limit: int) -> str:
+    """The first ``limit`` problems, one a line, and how many more there are and where."""
+    shown = "\n".join(f"  {p.render()}" for p in problems[:limit])
+    if len(problems) > limit:
+        rest = plural(len(problems) - limit, "more problem")
+        shown += f"\n  ... and {rest}, not shown here: every problem is in {report}"
+    return shown
 
 
 def publish_studies(
@@ -155,19 +165,28 @@ def publish_studies(
     csv_out: str,
     parquet_out: str,
     *,
-    limit: int = 50,
+    config: dict | None = None,
+    summary_out: str | None = None,
+    front_page_out: str | None = None,
+    limit: int = SHOWN_PROBLEMS,
 ) -> None:
-    """The gate: publish the normalized table, or stop the build listing every problem.
+    """The gate: publish the normalized table, or stop the build listing the problems.
 
     Warnings (a model type the vocabulary cannot place) never stop the build; they are
-    printed either way, so the terminal says what the report says.
+    printed either way, so the terminal says what the report says. With ``on_invalid:
+    exclude`` it says on the terminal which files it leaves out. Beside the table it writes
+    the build's summary (JSON, for the terminal's last line) and the HTML report's front
+    page (reST), from the config's sources.
     """
+    from exosynth.report import build_summary, summary_rst
+    from exosynth.settings import source_tables
+
     summary = json.loads(Path(ledger_in).read_text(encoding="utf-8"))
     found = [Problem(**p) for p in summary["problems"]]
     problems, cautions = errors(found), warnings(found)
     if cautions:
         message = f"exosynth: {plural(len(cautions), 'warning')} (the build goes on):\n" + (
-            render_list(cautions, limit)
+            _listed(cautions, report, limit)
         )
         log.warning(message)
         print(message, file=sys.stderr)
@@ -175,21 +194,85 @@ def publish_studies(
         message = (
             f"exosynth: {summary['rejected']} of {plural(summary['files_read'], 'raw file')} "
             f"{'is' if summary['rejected'] == 1 else 'are'} invalid "
-            f"({plural(len(problems), 'problem')}):\n{render_list(problems, limit)}\n"
+            f"({plural(len(problems), 'problem')}):\n{_listed(problems, report, limit)}\n"
             f"Every problem is listed in {report}. Fix the files, or set on_invalid: exclude "
             f"in config/config.yaml to build without them."
         )
         log.error(message)
         print(message, file=sys.stderr)
         raise InvalidRecords(1)
+    if problems:  # on_invalid: exclude, and some files are left out: say so, and which
+        message = (
+            f"exosynth: on_invalid=exclude: leaving out "
+            f"{plural(summary['rejected'], 'invalid raw file')} "
+            f"({plural(len(problems), 'problem')}):\n{_listed(problems, report, limit)}"
+        )
+        log.warning(message)
+        print(message, file=sys.stderr)
     studies = pl.read_parquet(studies_in)
     studies.write_csv(csv_out)
     studies.write_parquet(parquet_out)
+    if config is not None and (summary_out or front_page_out):
+        built = build_summary(studies, summary, source_tables(config), on_invalid)
+        if summary_out:
+            write_json(built, summary_out)
+        if front_page_out:
+            Path(front_page_out).write_text(summary_rst(built), encoding="utf-8")
     log.info(
         "published %s (%s left out)",
         plural(studies.height, "study", "studies"),
         plural(summary["rejected"], "rejected file"),
     )
+
+
+# -- the end of a build (the Snakefile's onsuccess and onerror) --------------------------
+def finished_line(summary_in: str, workbook: str, report: str) -> str:
+    """The last line of a good build, from the gate's summary (exosynth.report.summary_line)."""
+    from exosynth.report import summary_line
+
+    summary = json.loads(Path(summary_in).read_text(encoding="utf-8"))
+    built = Path(workbook)
+    if not built.exists() or built.stat().st_mtime < Path(summary_in).stat().st_mtime:
+        workbook = str(built.parent) + "/"  # a partial target: the workbook was not built
+    return summary_line(summary, workbook, report)
+
+
+def _current(output: Path, inputs: Sequence[str | Path]) -> bool:
+    """``output`` exists and is newer than every input (which all exist): Snakemake's test."""
+    if not output.exists():
+        return False
+    paths = [Path(p) for p in inputs]
+    return all(p.exists() for p in paths) and all(
+        output.stat().st_mtime >= p.stat().st_mtime for p in paths
+    )
+
+
+def clean_after_failure(
+    deliverables: Sequence[str | Path],
+    report_outputs: Sequence[str | Path],
+    report_inputs: Sequence[str | Path],
+    on_invalid: str,
+) -> str:
+    """After a failed build, leave no deliverable: none from this build, none from an earlier one.
+
+    The validation report (``report_outputs``, the Markdown report first and the JSON ledger)
+    stays when it is current, i.e. newer than every input of rule report; an older one would
+    describe other raw files and goes too. Returns the line that ends the build.
+    """
+    from exosynth.report import failure_line
+
+    report = Path(report_outputs[0])
+    keep = all(_current(Path(p), report_inputs) for p in report_outputs)
+    doomed = [Path(p) for p in deliverables] + ([] if keep else [Path(p) for p in report_outputs])
+    for path in doomed:
+        path.unlink(missing_ok=True)
+    ledger = next((Path(p) for p in report_outputs if str(p).endswith(".json")), None)
+    summary = (
+        json.loads(ledger.read_text(encoding="utf-8"))
+        if keep and ledger is not None and ledger.exists()
+        else None
+    )
+    return failure_line(summary, on_invalid, str(report))
 
 
 def compute_statistics(
@@ -200,14 +283,21 @@ def compute_statistics(
     model_types_out: str,
     gap_map_out: str,
     time_to_translation_out: str,
+    *,
+    translation_gap_html_out: str | None = None,
 ) -> None:
     from exosynth import stats
+    from exosynth.export import translation_gap_html
     from exosynth.settings import source_tables
 
     studies = pl.read_parquet(studies_in)
     tables = source_tables(config)
     gap = stats.translation_gap(studies, tables)
     gap.write_csv(translation_gap_out)
+    if translation_gap_html_out:  # for the HTML report: in words, labels, percentages
+        Path(translation_gap_html_out).write_text(
+            translation_gap_html(gap, tables), encoding="utf-8"
+        )
     stats.species_by_source(studies, tables).write_csv(species_out)
     stats.model_type_by_source(studies, tables).write_csv(model_types_out)
     stats.evidence_gap_map(studies, tables).write_csv(gap_map_out)
@@ -239,11 +329,27 @@ def _outputs_by_table(paths: Sequence[str], numbers: Sequence[int], kind: str) -
     return by_number
 
 
+def _remove_stale_tables(folder: Path, numbers: Sequence[int]) -> None:
+    """Delete ``table<N>.*`` of a table no longer configured (a source removed from the config)."""
+    import re
+
+    for path in sorted(folder.glob("table*.*")):
+        found = re.fullmatch(r"table(\d+)\.(csv|md|html)", path.name)
+        if found and int(found.group(1)) not in numbers:
+            path.unlink()
+            log.info("removed %s: table %s is no longer in the config", path, found.group(1))
+
+
 def write_tables(
-    studies_in: str, config: dict, csv_out: Sequence[str], md_out: Sequence[str]
+    studies_in: str,
+    config: dict,
+    csv_out: Sequence[str],
+    md_out: Sequence[str],
+    html_out: Sequence[str] = (),
 ) -> None:
-    """Tables 1..N as CSV (for analysts) and Markdown (for manuscripts and diffs)."""
-    from exosynth.export import table_csv, table_markdown, table_rows
+    """Tables 1..N as CSV (for analysts), Markdown (for manuscripts and diffs) and HTML (for
+    the report), the Markdown and HTML captioned with the review they come from."""
+    from exosynth.export import table_caption, table_csv, table_html, table_markdown, table_rows
     from exosynth.settings import source_tables
 
     studies = pl.read_parquet(studies_in)
@@ -251,10 +357,22 @@ def write_tables(
     numbers = [t.table for t in tables]
     csv_paths = _outputs_by_table(csv_out, numbers, "csv")
     md_paths = _outputs_by_table(md_out, numbers, "md")
+    html_paths = _outputs_by_table(html_out, numbers, "html") if html_out else {}
+    for folder in {Path(p).parent for p in [*csv_out, *md_out, *html_out]}:
+        _remove_stale_tables(folder, numbers)
     for table in tables:
         rows = table_rows(studies, table)
+        mine = studies.filter(pl.col("source") == table.key)
+        n_added = mine["review_row"].null_count() if "review_row" in mine.columns else 0
+        caption = table_caption(table, config.get("review"), rows.height - n_added, n_added)
         Path(csv_paths[table.table]).write_bytes(table_csv(rows))
-        Path(md_paths[table.table]).write_bytes(table_markdown(rows, table).encode("utf-8"))
+        Path(md_paths[table.table]).write_bytes(
+            table_markdown(rows, table, caption).encode("utf-8")
+        )
+        if table.table in html_paths:
+            Path(html_paths[table.table]).write_text(
+                table_html(rows, table, caption), encoding="utf-8"
+            )
         log.info("table %d (%s): %d studies", table.table, table.key, rows.height)
 
 
@@ -266,7 +384,7 @@ def write_workbook_file(studies_in: str, ledger_in: str, config: dict, xlsx_out:
     scale) need not wait for those rules.
     """
     from exosynth import __version__, figures
-    from exosynth.export import about_rows, table_rows, write_workbook
+    from exosynth.export import about_rows, added_by_table, table_sheet_rows, write_workbook
     from exosynth.settings import source_tables
     from exosynth.stats import evidence_gap_map, translation_gap
 
@@ -275,13 +393,13 @@ def write_workbook_file(studies_in: str, ledger_in: str, config: dict, xlsx_out:
     sources = source_tables(config)
     gap = translation_gap(studies, sources)
     picture, _ = figures.evidence_gap_map_figure(evidence_gap_map(studies, sources), sources)
-    tables = [(t, table_rows(studies, t)) for t in sources]
+    tables = [(t, table_sheet_rows(studies, t)) for t in sources]
     write_workbook(
         xlsx_out,
         tables,
         gap,
         studies,
-        about_rows(config, summary, __version__),
+        about_rows(config, summary, __version__, added=added_by_table(studies, sources)),
         gap_map_png=figures.render(picture, "png"),
     )
     log.info(

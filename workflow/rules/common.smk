@@ -1,5 +1,8 @@
 # Helpers of the Snakefile: configuration checks and the raw-file listing.
+import atexit
 import functools
+import glob
+import sys
 
 from snakemake.utils import validate
 
@@ -63,11 +66,33 @@ def statistic(path, caption):
 
 
 def evidence_table(number):
-    """Table N as CSV, held in the HTML report under Tables / Evidence tables."""
+    """Table N as HTML, shown in the HTML report under Tables / Evidence tables."""
     return report(
-        f"results/tables/table{number}.csv",
+        f"results/tables/table{number}.html",
         caption="workflow/report/evidence_table.rst",
         category="Tables",
         subcategory="Evidence tables",
         labels={"table": f"Table {number}"},
     )
+
+
+# -- the end of a build (the Snakefile's onsuccess and onerror) ---------------------------
+REPORT_MD = "results/validation_report.md"
+
+
+def deliverables():
+    """Everything a build delivers after the gate, with any table<N>.* in results/tables/
+    (also of a source no longer configured); the validation report (rule report) apart."""
+    built = {
+        str(path)
+        for rule in (rules.publish, rules.stats, rules.tables, rules.workbook, rules.figures)
+        for path in rule.output
+    }
+    built.add("results/report.html")  # written by `snakemake --report`, from the deliverables
+    built.update(glob.glob("results/tables/table*.*"))
+    return sorted(built)
+
+
+def say_last(line):
+    """Print ``line`` as the build's very last line: Snakemake logs its own after the hooks."""
+    atexit.register(print, line, file=sys.stderr, flush=True)

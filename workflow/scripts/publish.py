@@ -8,4 +8,7 @@ with logged(snakemake.log[0], snakemake.rule):
         snakemake.params.on_invalid,
         snakemake.output.csv,
         snakemake.output.parquet,
+        config={"sources": snakemake.params.sources, "review": snakemake.params.review},
+        summary_out=snakemake.output.summary,
+        front_page_out=snakemake.output.front_page,
     )

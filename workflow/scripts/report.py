@@ -8,4 +8,6 @@ with logged(snakemake.log[0], snakemake.rule):
         snakemake.params.raw_dir,
         snakemake.output.report,
         snakemake.output.ledger,
+        html_out=snakemake.output.html,
+        on_invalid=snakemake.params.on_invalid,
     )

@@ -9,4 +9,5 @@ with logged(snakemake.log[0], snakemake.rule):
         snakemake.output.model_types,
         snakemake.output.gap_map,
         snakemake.output.time_to_translation,
+        translation_gap_html_out=snakemake.output.translation_gap_html,
     )

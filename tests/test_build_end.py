@@ -1,0 +1,234 @@
+"""How a build ends, as the review author meets it: one summary line, a results/ folder that is
+never half old, a bare `snakemake` that builds, and the gate's list of problems.
+
+The end-to-end tests run the real DAG on a private copy of the project (tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import openpyxl
+import pytest
+import yaml
+
+from exosynth import export, rules
+from exosynth.problems import Problem
+
+ADDED_PAPER = """\
+id: alvarez-2021
+source: placenta
+citation:
+  first_author: Alvarez
+  year: 2021
+condition: Preeclampsia
+in_vitro: true
+in_vivo:
+- model: Preeclampsia model
+  species: Rat
+results: Lowers blood pressure
+"""
+PLACENTA = {"table": 4, "label": "Placenta", "title": "Exosomes derived from placental MSC"}
+
+
+def snakemake(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Snakemake of this interpreter in ``project``, with exactly ``args`` (no --cores added)."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
+
+
+def last_line(done: subprocess.CompletedProcess[str]) -> str:
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def raw_count(project: Path) -> int:
+    return len(list((project / "raw").rglob("*.yaml")))
+
+
+def csv_ids(project: Path) -> list[str]:
+    with (project / "results/studies.csv").open(encoding="utf-8", newline="") as handle:
+        return [row["id"] for row in csv.DictReader(handle)]
+
+
+def workbook_ids(project: Path) -> list[str]:
+    book = openpyxl.load_workbook(project / "results/exosynth.xlsx", read_only=True)
+    try:
+        rows = list(book["Studies"].iter_rows(values_only=True))
+    finally:
+        book.close()
+    assert rows[0][0] == export.COLUMNS["studies.csv"]["id"].label
+    return [row[0] for row in rows[1:]]
+
+
+def edit_config(project: Path, change) -> None:
+    path = project / "config" / "config.yaml"
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(config)
+    path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+@pytest.mark.e2e
+def test_bare_snakemake_builds_says_what_it_built_and_drops_stale_tables(
+    project: Path, repo_root: Path
+) -> None:
+    """`snakemake` alone (profiles/default) builds; the last line counts what was built; a
+    table whose source leaves the config leaves results/ too."""
+    shutil.copytree(repo_root / "profiles", project / "profiles")
+    n_files = raw_count(project)
+    done = snakemake(project)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert last_line(done) == (
+        f"exosynth: {n_files} studies (0 added since the review) in 3 tables, 0 rejected, "
+        "0 warnings -> results/exosynth.xlsx"
+    )
+
+    # A fourth source with one paper that is not in the review: Table 4, counted as added.
+    edit_config(project, lambda c: c["sources"].update(placenta=PLACENTA))
+    (project / "raw/placenta").mkdir()
+    (project / "raw/placenta/alvarez-2021.yaml").write_text(ADDED_PAPER, encoding="utf-8")
+    done = snakemake(project)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert last_line(done) == (
+        f"exosynth: {n_files + 1} studies (1 added since the review) in 4 tables, 0 rejected, "
+        "0 warnings -> results/exosynth.xlsx"
+    )
+    tables = project / "results/tables"
+    assert {p.name for p in tables.glob("table4.*")} == {"table4.csv", "table4.md", "table4.html"}
+    table4 = openpyxl.load_workbook(project / "results/exosynth.xlsx")["Table 4"]
+    assert [c.value for c in table4[3]][-1] == "yes"
+
+    # The source leaves the config (and its records raw/): its table leaves results/.
+    edit_config(project, lambda c: c["sources"].pop("placenta"))
+    shutil.rmtree(project / "raw/placenta")
+    done = snakemake(project)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert list(tables.glob("table4.*")) == []
+    assert sorted(p.name for p in tables.glob("table*.csv")) == [f"table{n}.csv" for n in (1, 2, 3)]
+
+
+@pytest.mark.e2e
+def test_a_failed_build_leaves_no_mix_and_exclude_says_what_it_left_out(
+    project: Path, run_snakemake, good_record, write_raw
+) -> None:
+    good = run_snakemake(project)
+    assert good.returncode == 0, good.stderr[-3000:]
+    results = project / "results"
+    assert csv_ids(project) == workbook_ids(project)
+
+    bad = "raw/bone_marrow/typo-2020.yaml"
+    write_raw(
+        project,
+        "bone_marrow",
+        "typo-2020",
+        good_record("typo-2020", ("condition: Liver disease", "conditon: Liver disease")),
+    )
+    failed = run_snakemake(project)
+    assert failed.returncode != 0
+    n_files = raw_count(project)
+    ledger = json.loads((results / "validation.json").read_text(encoding="utf-8"))
+    n_problems = len(ledger["problems"])
+    assert n_problems >= 1
+    assert ledger["rejected_files"] == [bad]
+    counted = f"{n_problems} problem{'s' if n_problems > 1 else ''}"
+    assert last_line(failed).startswith(
+        f"exosynth: build stopped: 1 of {n_files} raw files invalid ({counted}, 0 warnings)"
+    )
+    assert last_line(failed).endswith("-> results/validation_report.md")
+    # Neither the new nor the last good deliverables: no studies.csv beside an old workbook.
+    left = sorted(p.relative_to(results).as_posix() for p in results.rglob("*") if p.is_file())
+    delivered = [p for p in left if not p.startswith(("interim/", "logs/", "benchmarks/"))]
+    assert delivered == [
+        "validation.json",
+        "validation_report.html",
+        "validation_report.md",
+    ]
+    report = (results / "validation_report.md").read_text(encoding="utf-8")
+    assert bad in report
+    assert "The build stopped" in report
+    assert "are listed, with the file each came from, in `results/studies.csv`" not in report
+
+    excluded = run_snakemake(project, "--config", "on_invalid=exclude")
+    assert excluded.returncode == 0, excluded.stderr[-3000:]
+    output = excluded.stdout + excluded.stderr
+    assert f"exosynth: on_invalid=exclude: leaving out 1 invalid raw file ({counted}):" in output
+    assert any(line.startswith(f"  {bad}") and "[conditon]" in line for line in output.splitlines())
+    assert last_line(excluded) == (
+        f"exosynth: {n_files - 1} studies (0 added since the review) in 3 tables, 1 invalid file "
+        f"left out (on_invalid=exclude: {bad}; see results/validation_report.md), 0 warnings "
+        "-> results/exosynth.xlsx"
+    )
+    assert "typo-2020" not in csv_ids(project)
+    assert csv_ids(project) == workbook_ids(project)
+    summary = json.loads((results / "summary.json").read_text(encoding="utf-8"))
+    assert summary["rejected_files"] == [bad]
+
+
+# -- the gate's list of problems ---------------------------------------------------------
+def _ledger(tmp_path: Path, problems: list[Problem]) -> Path:
+    path = tmp_path / "validation.json"
+    path.write_text(
+        json.dumps(
+            {
+                "files_read": len(problems),
+                "included": 0,
+                "rejected": len(problems),
+                "raw_checksum": "0" * 64,
+                "by_folder": {},
+                "rejected_files": sorted({p.file for p in problems}),
+                "problems": [asdict(p) for p in problems],
+            }
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.mark.parametrize(("count", "limit"), [(7, 50), (60, 50), (3, 2)])
+def test_the_gate_prints_the_first_problems_and_says_how_many_more_and_where(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], count: int, limit: int
+) -> None:
+    problems = [
+        Problem(f"raw/bone_marrow/p{i:03d}.yaml", None, "condition", "missing", "add it")
+        for i in range(count)
+    ]
+    ledger = _ledger(tmp_path, problems)
+    with pytest.raises(rules.InvalidRecords):
+        rules.publish_studies(
+            str(tmp_path / "none.parquet"),
+            str(ledger),
+            "results/validation_report.md",
+            "fail",
+            str(tmp_path / "s.csv"),
+            str(tmp_path / "s.parquet"),
+            limit=limit,
+        )
+    printed = capsys.readouterr().err.splitlines()
+    shown = [line for line in printed if line.startswith("  raw/")]
+    assert shown == [f"  {p.render()}" for p in problems[:limit]]
+    more = [line for line in printed if "more problem" in line]
+    if count > limit:
+        rest = count - limit
+        assert more == [
+            f"  ... and {rest} more problem{'s' if rest > 1 else ''}, not shown here: every "
+            "problem is in results/validation_report.md"
+        ]
+    else:
+        assert more == []
+    assert not (tmp_path / "s.csv").exists()
