@@ -25,6 +25,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from exosynth.settings import SourceTable, source_tables
+from exosynth.trials import TRIAL_LABELS
 
 TABLE_COLUMNS = (
     "Condition",
@@ -35,6 +36,7 @@ TABLE_COLUMNS = (
 )
 TRANSLATION_GAP_SHEET = "Translation gap"
 STUDIES_SHEET = "Studies"
+TRIALS_SHEET = "Registered trials"
 ABOUT_SHEET = "About"
 
 # Data never becomes a formula, a link or a number by accident: a results text that
@@ -151,16 +153,19 @@ def table_markdown(rows: pl.DataFrame, table: SourceTable) -> str:
 
 
 # -- the workbook ------------------------------------------------------------------
-def sheet_names(tables: Sequence[SourceTable]) -> list[str]:
+def sheet_names(tables: Sequence[SourceTable], *, trials: bool = False) -> list[str]:
     """The workbook's sheets in order; the About sheet lists them from here too."""
     return [f"Table {t.table}" for t in tables] + [
         TRANSLATION_GAP_SHEET,
         STUDIES_SHEET,
+        *([TRIALS_SHEET] if trials else []),
         ABOUT_SHEET,
     ]
 
 
-def about_rows(config: dict, ledger: dict, version: str) -> list[tuple[str, str]]:
+def about_rows(
+    config: dict, ledger: dict, version: str, *, trials: bool = False
+) -> list[tuple[str, str]]:
     """What the workbook is and what it was built from, for a reader without the repository.
 
     No timestamps: the workbook must be byte-identical when its inputs are.
@@ -184,7 +189,7 @@ def about_rows(config: dict, ledger: dict, version: str) -> list[tuple[str, str]
         ("Raw files rejected", str(ledger["rejected"])),
         ("Raw set checksum (SHA-256)", str(ledger["raw_checksum"])),
         ("exosynth version", version),
-        ("Sheets", ", ".join(sheet_names(tables))),
+        ("Sheets", ", ".join(sheet_names(tables, trials=trials))),
     ]
     rows += [
         (
@@ -206,6 +211,7 @@ def about_rows(config: dict, ledger: dict, version: str) -> list[tuple[str, str]
             "The normalized study table, one row per included study, the columns "
             "of results/studies.csv",
         ),
+        *trials_about_rows(ledger if trials else None),
         (ABOUT_SHEET, "This sheet"),
     ]
     return rows
@@ -416,6 +422,7 @@ def write_workbook(
     about: Sequence[tuple[str, str]],
     *,
     gap_map_png: bytes | None = None,
+    trials: pl.DataFrame | None = None,
 ) -> None:
     """The reviewer workbook: "Table N" sheets, "Translation gap", "Studies", "About".
 
@@ -430,6 +437,7 @@ def write_workbook(
             for t, rows in tables
         ]
         + [(TRANSLATION_GAP_SHEET, 1 + translation_gap.height), (STUDIES_SHEET, 1 + studies.height)]
+        + ([(TRIALS_SHEET, 1 + trials.height)] if trials is not None else [])
     )
     with xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS) as book:
         book.set_properties(
@@ -462,4 +470,53 @@ def write_workbook(
                             "description": "Evidence gap map: studies by source and highest stage",
                         },
                     )
+        if trials is not None:
+            write_trials_sheet(book.add_worksheet(TRIALS_SHEET), trials, styles)
         _about_sheet(book.add_worksheet(ABOUT_SHEET), about, styles)
+
+
+# -- registered trials (exosynth.trials) ---------------------------------------------------
+# Human headers of the trial columns the "Translation gap" sheet gains (the lead merges these
+# into that sheet's column -> label mapping).
+TRIAL_GAP_LABELS = {
+    "n_trials": "MSC-EV trials",
+    "n_trials_phase1": "MSC-EV trials in phase 1 (incl. 1/2)",
+    "n_trials_phase2_plus": "MSC-EV trials in phase 2 or later",
+    "n_trials_phase3_plus": "MSC-EV trials in phase 3 or later",
+    "n_trials_no_phase": "MSC-EV trials without a phase",
+    "n_secretome_trials": "Secretome trials (not EV)",
+    "first_trial_year": "First MSC-EV trial registered",
+}
+
+
+def trial_sheet_rows(trials: pl.DataFrame) -> pl.DataFrame:
+    """The trial table with human headers (exosynth.trials.TRIAL_LABELS), in its row order."""
+    return trials.select(
+        pl.col(name).alias(TRIAL_LABELS.get(name, name)) for name in trials.columns
+    )
+
+
+def write_trials_sheet(sheet: Worksheet, trials: pl.DataFrame, styles: _Styles) -> None:
+    """The "Registered trials" sheet: one row per trial, written as text by the shared writer
+    (no cell becomes a formula, a link or a number), frozen header, autofilter."""
+    _write_frame(sheet, trial_sheet_rows(trials), 0, styles)
+    sheet.repeat_rows(0)
+    sheet.set_landscape()
+
+
+def trials_about_rows(ledger: dict | None) -> list[tuple[str, str]]:
+    """What the "Registered trials" sheet is, for the About sheet (nothing without it)."""
+    if ledger is None:
+        return []
+    counts = ledger.get("trials") or {}
+    read = counts.get("rows_read", 0)
+    return [
+        (
+            TRIALS_SHEET,
+            "One row per trial registered at ClinicalTrials.gov, from the registry exports in "
+            f"raw/trials/ ({counts.get('exports', 0)} exports, {read} rows read, duplicates "
+            "merged): its product class (MSC-EV, MSC secretome, other) with the rule that "
+            "gave it, its MSC source and where that comes from (registry text, product list, "
+            "or the author's decision with its reason), phase and status",
+        )
+    ]

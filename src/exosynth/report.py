@@ -85,13 +85,67 @@ def render_markdown(summary: dict[str, Any]) -> str:
         lines += [f"### `{path}`", ""]
         for p in found:
             where = f"line {p['line']}, " if p["line"] else ""
+            if p.get("row") is not None:  # a record inside a file of many (a trial row)
+                where += f"row {p['row']}" + (f" ({p['record']})" if p.get("record") else "") + ", "
             field = f"`{p['field']}`" if p["field"] else "file"
             fix = f" **Fix:** {_cell(p['hint'])}" if p["hint"] else ""
             lines.append(f"- {where}{field}: {_cell(p['message'])}.{fix} _({p['stage']})_")
         lines.append("")
+    lines += render_trials(summary)
     lines += [
         "",
         "Included studies are listed, with the file each came from, in `results/studies.csv`.",
         "",
     ]
     return "\n".join(lines)
+
+
+# -- registered trials (exosynth.trials) ---------------------------------------------------
+def add_trials(
+    summary: dict[str, Any], trial_ledger: dict[str, Any], trial_problems: list[Problem]
+) -> dict[str, Any]:
+    """The ledger with the registry exports: trial rows read = included + rejected, per file.
+
+    Trial problems join the list of problems (so the gate, rule publish, stops on an error
+    in a trial row as on one in a study file); the study counts keep their values.
+    """
+    by_file = trial_ledger.get("by_file", {})
+    lost = [path for path, c in by_file.items() if c["read"] != c["included"] + c["rejected"]]
+    if lost:  # a row neither included nor reported: a bug, never to pass silently
+        raise RuntimeError(f"trial rows neither included nor rejected in: {lost}")
+    problems = [*summary["problems"], *(asdict(p) for p in trial_problems)]
+    return {**summary, "problems": problems, "trials": trial_ledger}
+
+
+def render_trials(summary: dict[str, Any]) -> list[str]:
+    """The report's section on registry exports: rows read, included and rejected per file."""
+    trials = summary.get("trials")
+    if trials is None:
+        return []
+    lines = [
+        "## Registered trials",
+        "",
+        f"Registry exports: **{trials['exports']}** · trial rows read: **{trials['rows_read']}** · "
+        f"included: **{trials['included']}** · rejected: **{trials['rejected']}** · "
+        f"trials after merging duplicates: **{trials['trials']}**",
+        "",
+    ]
+    if trials["by_file"]:
+        lines += [
+            "| export | format | rows read | included | rejected | left out by decision |",
+            "|---|---|---:|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {_cell(path)} | {c['format']} | {c['read']} | {c['included']} | "
+            f"{c['rejected']} | {c['left_out']} |"
+            for path, c in trials["by_file"].items()
+        ]
+        lines.append("")
+    else:
+        lines += ["No registry export in the trials folder.", ""]
+    for entry in trials.get("left_out_by_decision", []):
+        lines.append(f"- {entry['trial_id']} left out by decision: {_cell(entry['reason'])}")
+    if trials.get("decisions_unused"):
+        unused = ", ".join(trials["decisions_unused"])
+        lines.append(f"- Decisions about trials no export holds (not applied): {unused}")
+    return [*lines, ""]

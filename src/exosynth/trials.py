@@ -27,13 +27,13 @@ import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from exosynth.problems import ERROR, Problem
-from exosynth.vocabulary import SourceMatch, Vocabulary, fold
+from exosynth.vocabulary import SourceMatch, Vocabulary
+
+if TYPE_CHECKING:  # polars is imported where frames are built: the Snakefile reads this module
+    import polars as pl
 
 STAGE = "trials"
 UNSPECIFIED = "unspecified"
@@ -44,33 +44,40 @@ TRIAL_ID = re.compile(r"^NCT\d{8}$")
 MULTI = "|"  # how registry multi-values (conditions, interventions, ids, files) are joined
 
 # The output contract (DESIGN.md): the issue's columns in its order, then what says why.
-TRIAL_COLUMNS: dict[str, pl.DataType] = {
-    "trial_id": pl.String(),
-    "title": pl.String(),
-    "ev_class": pl.String(),
-    "source": pl.String(),
-    "source_basis": pl.String(),
-    "phase": pl.String(),
-    "status": pl.String(),
-    "study_type": pl.String(),
-    "enrollment": pl.Int64(),
-    "start_date": pl.String(),
-    "first_posted": pl.String(),
-    "last_update": pl.String(),
-    "conditions": pl.String(),
-    "interventions": pl.String(),
-    "sponsor": pl.String(),
-    "secondary_ids": pl.String(),
-    "raw_files": pl.String(),
+TRIAL_COLUMNS: dict[str, str] = {
+    "trial_id": "String",
+    "title": "String",
+    "ev_class": "String",
+    "source": "String",
+    "source_basis": "String",
+    "phase": "String",
+    "status": "String",
+    "study_type": "String",
+    "enrollment": "Int64",
+    "start_date": "String",
+    "first_posted": "String",
+    "last_update": "String",
+    "conditions": "String",
+    "interventions": "String",
+    "sponsor": "String",
+    "secondary_ids": "String",
+    "raw_files": "String",
     # Beyond the contract's columns: dates the registry gives in some formats only, the
     # phase as the registry wrote it, and why the class and source are what they are.
-    "first_submitted": pl.String(),
-    "phase_registry": pl.String(),
-    "ev_rule": pl.String(),
-    "source_term": pl.String(),
-    "decision_reason": pl.String(),
+    "first_submitted": "String",
+    "phase_registry": "String",
+    "ev_rule": "String",
+    "source_term": "String",
+    "decision_reason": "String",
 }
-TRIAL_SCHEMA = pl.Schema(TRIAL_COLUMNS)
+
+
+def trial_schema() -> pl.Schema:
+    """The polars schema of the trial table (results/trials.parquet)."""
+    import polars as pl  # noqa: PLC0415 - here, not at the top: the Snakefile imports this module
+
+    return pl.Schema({name: getattr(pl, dtype)() for name, dtype in TRIAL_COLUMNS.items()})
+
 
 # Human headers of the workbook's "Registered trials" sheet, and of the trial columns the
 # "Translation gap" sheet gains (exosynth.export). Column codes stay in the CSV.
@@ -322,7 +329,9 @@ def read_export(path: str, data: bytes) -> tuple[str, list[RegistryRecord]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise LayoutError(f"not UTF-8 text (byte {error.start}): export it again as UTF-8") from None
+        raise LayoutError(
+            f"not UTF-8 text (byte {error.start}): export it again as UTF-8"
+        ) from None
     head = text.lstrip()[:1]
     if head in ("[", "{"):
         return _read_json(path, text)
@@ -391,7 +400,11 @@ class TrialVocabulary:
         rules = []
         for entry in raw["ev_rules"]:
             when = entry["when"]
-            for group in [*when.get("matches", []), *when.get("with", []), *when.get("without", [])]:
+            for group in [
+                *when.get("matches", []),
+                *when.get("with", []),
+                *when.get("without", []),
+            ]:
                 if group not in patterns:
                     raise ValueError(
                         f"config/trials.yaml ev_rules.{entry['name']}: no pattern list {group!r}"
@@ -446,36 +459,10 @@ def _words(spellings: Iterable[str]) -> re.Pattern[str]:
 # -- the MSC source named in free text ---------------------------------------------------------
 SourceFinder = Callable[[str], SourceMatch | None]
 
-# TEMPORARY STAND-IN, for the lead to replace with Vocabulary.find_source (branch wip-vocab,
-# the MSC source grammar): the study vocabulary's source terms found as whole words in free
-# text. Terms of three letters or fewer ("bm", "uc", "fat") and "shed" are skipped here,
-# because in a trial title they are as often words or other abbreviations (UC: ulcerative
-# colitis) as tissues; the grammar decides that properly.
-_STANDIN_SKIP = frozenset({"shed"})
-
-
-def _standin_finder(vocabulary: Vocabulary) -> SourceFinder:
-    terms = {
-        term: code
-        for term, code in vocabulary.source_terms.items()
-        if len(term) > 3 and term not in _STANDIN_SKIP
-    }
-    alternatives = sorted(terms, key=len, reverse=True)
-    pattern = re.compile(
-        rf"(?<![a-z0-9])h?({'|'.join(re.escape(t) for t in alternatives)})(?![a-z0-9])"
-    )
-
-    def find(text: str) -> SourceMatch | None:
-        found = pattern.search(fold(text))
-        return SourceMatch(terms[found.group(1)], None) if found else None
-
-    return find
-
 
 def source_finder(vocabulary: Vocabulary) -> SourceFinder:
-    """``Vocabulary.find_source`` where the vocabulary has it, else the stand-in above."""
-    method = getattr(vocabulary, "find_source", None)
-    return method if callable(method) else _standin_finder(vocabulary)
+    """The source grammar's free-text finder (``Vocabulary.find_source``): one tissue or None."""
+    return vocabulary.find_source
 
 
 # -- normalizing one record --------------------------------------------------------------------
@@ -540,6 +527,49 @@ class Classified:
     source_term: str
 
 
+def _first_rule(
+    terms: TrialVocabulary, joined: str, study_type: str, product: Product | None
+) -> tuple[str, str]:
+    """The name and class of the first rule of config/trials.yaml whose condition holds."""
+
+    def has(group: str) -> bool:
+        return bool(terms.patterns[group].search(joined))
+
+    for rule in terms.rules:
+        held = (
+            (not rule.study_type or study_type in rule.study_type)
+            and (not rule.product or product is not None)
+            and all(has(g) for g in rule.matches)
+            and (not rule.with_ or any(has(g) for g in rule.with_))
+            and not any(has(g) for g in rule.without)
+        )
+        if held:
+            return rule.name, rule.ev_class
+    return "no_rule", "other"  # the vocabulary's last rule holds always; never leave one unclassed
+
+
+# The pattern lists whose clauses may name a class's tissue: for an EV trial the clause with
+# the EVs, not a comparator arm of cells from another tissue. Other classes: any clause.
+_BEARING = {"msc_ev": ("ev",), "msc_secretome": ("secretome", "ev_enriched_cells", "ev")}
+
+
+def _source_in(
+    texts: Sequence[str], groups: Sequence[str], terms: TrialVocabulary, find_source: SourceFinder
+) -> tuple[str, str] | None:
+    """The source code and the clause naming it: the first clause that names one tissue."""
+    patterns = [terms.patterns[g] for g in groups if g in terms.patterns]
+    for clause in (c for text in texts for c in _clauses(text)):
+        if patterns and not any(p.search(clause) for p in patterns):
+            continue
+        found = find_source(clause)
+        if found is not None:
+            return found.source, clause.strip()
+        for pattern, code in terms.source_spellings:
+            if pattern.search(clause):
+                return code, clause.strip()
+    return None
+
+
 def classify(
     record: RegistryRecord,
     study_type: str,
@@ -547,59 +577,31 @@ def classify(
     find_source: SourceFinder,
     forced_class: str | None = None,
 ) -> Classified:
-    """The EV class (the first rule of config/trials.yaml that holds) and the MSC source."""
+    """The EV class (the first rule of config/trials.yaml that holds) and the MSC source.
+
+    The source: a tissue the registry text names in a clause about the class's product
+    (title and interventions first, the brief summary after the product list), else the
+    product list for a named MSC-EV product, else ``unspecified``: never a guess.
+    """
     texts = [record.title, *(_name(i) for i in record.interventions)]
     if not record.interventions and record.summary:
         texts.append(record.summary)  # an export without interventions: the summary says what
     joined = "\n".join(texts)
-
-    def has(group: str) -> bool:
-        return bool(terms.patterns[group].search(joined))
-
     product = next((p for p in terms.products if p.pattern.search(joined)), None)
-    rule_name, ev_class = "decision", forced_class
     if forced_class is None:
-        for rule in terms.rules:
-            if rule.study_type and study_type not in rule.study_type:
-                continue
-            if rule.product and product is None:
-                continue
-            if rule.matches and not all(has(g) for g in rule.matches):
-                continue
-            if rule.with_ and not any(has(g) for g in rule.with_):
-                continue
-            if rule.without and any(has(g) for g in rule.without):
-                continue
-            rule_name, ev_class = rule.name, rule.ev_class
-            break
-        else:  # the vocabulary's last rule should hold always; never leave a trial unclassed
-            rule_name, ev_class = "no_rule", "other"
-
-    # The source is looked for in the clauses that name the class's product (for an EV
-    # trial, the clause with the EVs, not a comparator arm of cells from another tissue).
-    bearing = {
-        "msc_ev": ("ev",),
-        "msc_secretome": ("secretome", "ev_enriched_cells", "ev"),
-    }.get(ev_class or "other")
-    summary = [record.summary] if record.summary and record.summary not in texts else []
-    for pool in (texts, summary):
-        clauses = [c for text in pool for c in _clauses(text)]
-        if bearing:
-            clauses = [
-                c for c in clauses if any(terms.patterns[g].search(c) for g in bearing if g in terms.patterns)
-            ]
-        for clause in clauses:
-            found = find_source(clause)
-            code, term = (found.source, clause.strip()) if found else (None, "")
-            if code is None:
-                for pattern, spelled in terms.source_spellings:
-                    if pattern.search(clause):
-                        code, term = spelled, clause.strip()
-                        break
-            if code:
-                return Classified(ev_class, rule_name, code, "registry", term)
-        if pool is texts and product is not None and ev_class == "msc_ev":
-            return Classified(ev_class, rule_name, product.source, "product", product.name)
+        rule_name, ev_class = _first_rule(terms, joined, study_type, product)
+    else:
+        rule_name, ev_class = "decision", forced_class
+    groups = _BEARING.get(ev_class, ())
+    found = _source_in(texts, groups, terms, find_source)
+    if found:
+        return Classified(ev_class, rule_name, found[0], "registry", found[1])
+    if product is not None and ev_class == "msc_ev":
+        return Classified(ev_class, rule_name, product.source, "product", product.name)
+    if record.summary and record.summary not in texts:
+        found = _source_in([record.summary], groups, terms, find_source)
+        if found:
+            return Classified(ev_class, rule_name, found[0], "registry", found[1])
     return Classified(ev_class, rule_name, UNSPECIFIED, "", "")
 
 
@@ -627,6 +629,18 @@ def _problem(record: RegistryRecord, field_name: str, message: str, hint: str) -
     )
 
 
+def _phase(record: RegistryRecord, terms: TrialVocabulary) -> str | None:
+    """The phase code: "" when the registry gives none, None when a spelling is unknown."""
+    if not record.phases:
+        return ""
+    codes = {terms.phases.get(fold_code(p)) for p in record.phases}
+    if None in codes:
+        return None
+    if len(codes) == 1:
+        return codes.pop()
+    return terms.phase_pairs.get(frozenset(codes))  # type: ignore[arg-type]
+
+
 def normalize_record(
     record: RegistryRecord, terms: TrialVocabulary
 ) -> tuple[dict[str, Any] | None, list[Problem]]:
@@ -642,28 +656,16 @@ def normalize_record(
                 "an NCT number is NCT and 8 digits (NCT01234567); fix the row or remove it",
             )
         )
-    codes = [terms.phases.get(fold_code(p)) for p in record.phases]
-    phase: str | None = None
-    if record.phases:
-        unique = set(codes)
-        if None in unique:
-            unknown = [p for p, c in zip(record.phases, codes, strict=True) if c is None]
-            phase = ""
-        elif len(unique) == 1:
-            phase = codes[0]
-        else:
-            phase = terms.phase_pairs.get(frozenset(unique))  # type: ignore[arg-type]
-            unknown = [record.phase] if phase is None else []
-        if phase in (None, ""):
-            problems.append(
-                _problem(
-                    record,
-                    "phase",
-                    f"phase {', '.join(repr(u) for u in unknown)} is no phase spelling "
-                    "config/trials.yaml knows",
-                    f"one of {', '.join(terms.phase_codes)}; add the spelling under phases",
-                )
+    phase = _phase(record, terms)
+    if phase is None:
+        problems.append(
+            _problem(
+                record,
+                "phase",
+                f"phase {record.phase!r} is no phase spelling config/trials.yaml knows",
+                f"one of {', '.join(terms.phase_codes)}; add the spelling under phases",
             )
+        )
     status = terms.statuses.get(fold_code(record.status)) if record.status else ""
     if status is None:
         problems.append(
@@ -779,10 +781,91 @@ def _source_rank(codes: Sequence[str]) -> dict[str, int]:
     return {code: i for i, code in enumerate(codes)}
 
 
+def _layout_problem(path: str, error: LayoutError) -> Problem:
+    return Problem(
+        file=path,
+        line=None,
+        field="",
+        message=f"unreadable registry export: {error}",
+        hint="export from ClinicalTrials.gov as CSV (classic or ctg-studies.csv) or JSON, "
+        "and drop the file in unchanged",
+        stage=STAGE,
+        code="trials.layout",
+    )
+
+
+def _read_rows(
+    path: str,
+    data: bytes,
+    terms: TrialVocabulary,
+    find_source: SourceFinder,
+    decisions: dict[str, Decision],
+) -> tuple[dict[str, Any], list[tuple[dict[str, Any], RegistryRecord]], list[Problem]]:
+    """One export's counts, its normalized and classified rows, and its problems."""
+    counts: dict[str, Any] = {"format": "", "read": 0, "included": 0, "rejected": 0, "left_out": 0}
+    try:
+        counts["format"], records = read_export(path, data)
+    except LayoutError as error:
+        counts["format"] = "unreadable"
+        return counts, [], [_layout_problem(path, error)]
+    rows: list[tuple[dict[str, Any], RegistryRecord]] = []
+    problems: list[Problem] = []
+    for record in records:
+        counts["read"] += 1
+        row, found = normalize_record(record, terms)
+        problems.extend(found)
+        decision = decisions.get(row["trial_id"]) if row else None
+        if row is None or (decision is not None and not decision.include):
+            counts["rejected"] += 1
+            counts["left_out"] += row is not None
+            continue
+        counts["included"] += 1
+        chosen = classify(
+            record,
+            row["study_type"] or "",
+            terms,
+            find_source,
+            forced_class=decision.ev_class if decision else None,
+        )
+        row.update(
+            ev_class=chosen.ev_class,
+            ev_rule=chosen.ev_rule,
+            source=chosen.source,
+            source_basis=chosen.source_basis or None,
+            source_term=chosen.source_term or None,
+            decision_reason=None,
+        )
+        if decision is not None:
+            if decision.source:
+                row.update(source=decision.source, source_basis="decision", source_term=None)
+            row["decision_reason"] = decision.reason
+        rows.append((row, record))
+    return counts, rows, problems
+
+
+def _merge(
+    found: Sequence[tuple[int, dict[str, Any], RegistryRecord]],
+) -> list[dict[str, Any]]:
+    """One row per trial id: the latest last update wins (among equals, the later export);
+    ``raw_files`` lists every export the trial came from."""
+    best: dict[str, tuple[tuple[str, str, int], dict[str, Any]]] = {}
+    seen: dict[str, set[str]] = {}
+    for order, row, record in found:
+        key = (row["last_update"] or "", record.file, order)
+        seen.setdefault(row["trial_id"], set()).add(record.file)
+        if row["trial_id"] not in best or key >= best[row["trial_id"]][0]:
+            best[row["trial_id"]] = (key, row)
+    return [
+        {**row, "raw_files": MULTI.join(sorted(seen[trial_id]))}
+        for trial_id, (_, row) in best.items()
+    ]
+
+
 def build_trials(
     exports: Sequence[tuple[str, bytes]],
     terms: TrialVocabulary,
     vocabulary: Vocabulary,
+    *,
     source_order: Sequence[str],
     decisions: dict[str, Decision] | None = None,
     decision_file: str = "",
@@ -791,92 +874,31 @@ def build_trials(
 
     ``exports`` are (path, bytes) pairs; ``source_order`` the configured sources in table
     order (rows are sorted by source in that order, other codes after them, unspecified
-    last). The ledger counts per file: rows read = included + rejected.
+    last, then by first posted and id). The ledger counts per file: rows read = included +
+    rejected (bad rows, and rows the author left out by decision).
     """
+    import polars as pl  # noqa: PLC0415 - here, not at the top: the Snakefile imports this module
+
     decisions = decisions or {}
     find_source = source_finder(vocabulary)
     problems: list[Problem] = []
     files: dict[str, dict[str, Any]] = {}
-    candidates: list[tuple[tuple[str, str, int], dict[str, Any], RegistryRecord]] = []
+    found: list[tuple[int, dict[str, Any], RegistryRecord]] = []
     for order, (path, data) in enumerate(exports):
-        counts = {"format": "", "read": 0, "included": 0, "rejected": 0, "left_out": 0}
+        counts, rows, bad = _read_rows(path, data, terms, find_source, decisions)
         files[path] = counts
-        try:
-            fmt, records = read_export(path, data)
-        except LayoutError as error:
-            counts["format"] = "unreadable"
-            problems.append(
-                Problem(
-                    file=path,
-                    line=None,
-                    field="",
-                    message=f"unreadable registry export: {error}",
-                    hint="export from ClinicalTrials.gov as CSV (classic or ctg-studies.csv) "
-                    "or JSON, and drop the file in unchanged",
-                    stage=STAGE,
-                    code="trials.layout",
-                )
-            )
-            continue
-        counts["format"] = fmt
-        for record in records:
-            counts["read"] += 1
-            row, found = normalize_record(record, terms)
-            problems.extend(found)
-            if row is None:
-                counts["rejected"] += 1
-                continue
-            decision = decisions.get(row["trial_id"])
-            if decision is not None and not decision.include:
-                counts["left_out"] += 1
-                counts["rejected"] += 1
-                continue
-            counts["included"] += 1
-            classified = classify(
-                record,
-                row["study_type"] or "",
-                terms,
-                find_source,
-                forced_class=decision.ev_class if decision else None,
-            )
-            row.update(
-                ev_class=classified.ev_class,
-                ev_rule=classified.ev_rule,
-                source=classified.source,
-                source_basis=classified.source_basis or None,
-                source_term=classified.source_term or None,
-                decision_reason=None,
-            )
-            if decision is not None:
-                if decision.source:
-                    row.update(
-                        source=decision.source, source_basis="decision", source_term=None
-                    )
-                row["decision_reason"] = decision.reason
-            # Latest last update wins; among equals, the file listed last.
-            candidates.append(((row["last_update"] or "", path, order), row, record))
-    by_id: dict[str, tuple[tuple[str, str, int], dict[str, Any]]] = {}
-    seen_in: dict[str, set[str]] = {}
-    for key, row, record in candidates:
-        seen_in.setdefault(row["trial_id"], set()).add(record.file)
-        held = by_id.get(row["trial_id"])
-        if held is None or key >= held[0]:
-            by_id[row["trial_id"]] = (key, row)
-    rows = []
-    for trial_id, (_, row) in by_id.items():
-        row["raw_files"] = MULTI.join(sorted(seen_in[trial_id]))
-        rows.append(row)
-    frame = pl.DataFrame(rows, schema=TRIAL_SCHEMA, orient="row") if rows else TRIAL_SCHEMA.to_frame()
-    rank = _source_rank([*source_order, *sorted(set(frame["source"]) - set(source_order) - {UNSPECIFIED}), UNSPECIFIED])
+        problems.extend(bad)
+        found.extend((order, row, record) for row, record in rows)
+    schema = trial_schema()
+    merged = _merge(found)
+    frame = pl.DataFrame(merged, schema=schema, orient="row") if merged else schema.to_frame()
+    others = sorted(set(frame["source"]) - set(source_order) - {UNSPECIFIED})
+    rank = _source_rank([*source_order, *others, UNSPECIFIED])
     frame = (
         frame.with_columns(_rank=pl.col("source").replace_strict(rank, return_dtype=pl.Int64))
         .sort(["_rank", "first_posted", "trial_id"], nulls_last=True)
         .drop("_rank")
         .select(list(TRIAL_COLUMNS))
-    )
-    used = set(by_id)
-    left_out = sorted(
-        (d.trial_id, d.reason) for d in decisions.values() if not d.include
     )
     ledger = {
         "exports": len(exports),
@@ -887,28 +909,13 @@ def build_trials(
         "by_file": dict(sorted(files.items())),
         "decisions_file": decision_file,
         "decisions": len(decisions),
-        "left_out_by_decision": [{"trial_id": t, "reason": r} for t, r in left_out],
+        "left_out_by_decision": [
+            {"trial_id": d.trial_id, "reason": d.reason}
+            for d in sorted(decisions.values(), key=lambda d: d.trial_id)
+            if not d.include
+        ],
         "decisions_unused": sorted(
-            t for t, d in decisions.items() if d.include and t not in used
+            t for t, d in decisions.items() if d.include and t not in set(frame["trial_id"])
         ),
     }
     return TrialsResult(frame, problems, ledger)
-
-
-def export_files(trials_dir: str | Path) -> list[str]:
-    """The registry exports of ``raw/trials/``: every file but decisions.yaml and READMEs.
-
-    Files are not picked by suffix: a format is told by content, and a file that is none
-    of the four becomes a problem naming it rather than being skipped silently.
-    """
-    root = Path(trials_dir)
-    if not root.is_dir():
-        return []
-    return sorted(
-        p.as_posix()
-        for p in root.rglob("*")
-        if p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(root).parts)
-        and p.name != DECISIONS_FILE
-        and not p.name.casefold().startswith("readme")
-    )

@@ -8,4 +8,6 @@ with logged(snakemake.log[0], snakemake.rule):
         snakemake.params.raw_dir,
         snakemake.output.report,
         snakemake.output.ledger,
+        trial_problems_in=snakemake.input.trial_problems,
+        trial_ledger_in=snakemake.input.trial_ledger,
     )

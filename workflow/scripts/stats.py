@@ -9,4 +9,7 @@ with logged(snakemake.log[0], snakemake.rule):
         snakemake.output.model_types,
         snakemake.output.gap_map,
         snakemake.output.time_to_translation,
+        trials_in=snakemake.input.trials,
+        time_to_trial_out=snakemake.output.time_to_trial,
+        data_cutoff=snakemake.params.data_cutoff,
     )
