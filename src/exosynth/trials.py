@@ -227,7 +227,9 @@ def _read_csv(path: str, text: str) -> tuple[str, list[RegistryRecord]]:
         record = RegistryRecord(file=path, row=number, line=start, fmt=fmt)
         for index, name in wanted:
             value = cells[index].strip() if index < len(cells) else ""
-            if name in _MULTI_FIELDS:
+            if name == "interventions":
+                record.interventions = [_intervention(i) for i in _split(value)]
+            elif name in _MULTI_FIELDS:
                 setattr(record, name, _split(value))
             elif name == "sponsor":  # classic: "Lead|Collaborator|..."; the lead comes first
                 record.sponsor = _split(value)[0] if value else ""
@@ -254,6 +256,15 @@ def _text(value: Any) -> str:
 def _type_label(code: str) -> str:
     """``DIETARY_SUPPLEMENT`` -> ``Dietary Supplement``, as the classic CSV wrote types."""
     return " ".join(word.capitalize() for word in code.split("_"))
+
+
+def _intervention(text: str) -> str:
+    """``BIOLOGICAL: name`` (modern CSV) -> ``Biological: name``, as the classic CSV and the
+    JSON's type field give it, so one trial reads the same from every format."""
+    kind, sep, name = text.partition(": ")
+    if sep and re.fullmatch(r"[A-Z_]+", kind):
+        return f"{_type_label(kind)}: {name}"
+    return text
 
 
 def _from_study(path: str, index: int, fmt: str, study: Any) -> RegistryRecord:
