@@ -149,7 +149,8 @@ def test_an_unreadable_layout_names_the_file_and_the_missing_columns(terms, voca
     result = build([path], terms, vocabulary)
     assert result.trials.height == 0
     (problem,) = result.problems
-    assert problem.code == "trials.layout" and problem.is_error
+    assert problem.code == "trials.layout"
+    assert problem.is_error
     assert problem.file == path.as_posix()
     assert "NCT Number" in problem.message
 
@@ -163,8 +164,10 @@ def test_the_same_trial_in_three_formats_is_the_same_row(terms, vocabulary) -> N
         (row,) = result.trials.drop("raw_files", "phase_registry").to_dicts()
         rows.append(row)
     assert rows[0] == rows[1] == rows[2]
-    assert rows[0]["ev_class"] == "msc_ev" and rows[0]["source"] == "adipose"
-    assert rows[0]["phase"] == "phase1_2" and rows[0]["status"] == "active_not_recruiting"
+    assert rows[0]["ev_class"] == "msc_ev"
+    assert rows[0]["source"] == "adipose"
+    assert rows[0]["phase"] == "phase1_2"
+    assert rows[0]["status"] == "active_not_recruiting"
     assert (rows[0]["start_date"], rows[0]["last_update"]) == ("2020-06-17", "2023-01")
 
 
@@ -172,7 +175,9 @@ def test_duplicates_are_one_row_the_latest_update_wins(terms, vocabulary, tmp_pa
     older = tmp_path / "older.csv"
     text = (DATA / "same_trial_classic.csv").read_text(encoding="utf-8")
     older.write_text(
-        text.replace("January 2023", "March 2, 2021").replace("Active, not recruiting", "Recruiting"),
+        text.replace("January 2023", "March 2, 2021").replace(
+            "Active, not recruiting", "Recruiting"
+        ),
         encoding="utf-8",
     )
     newer = DATA / "same_trial_api.json"
@@ -180,13 +185,12 @@ def test_duplicates_are_one_row_the_latest_update_wins(terms, vocabulary, tmp_pa
     (row,) = result.trials.to_dicts()
     assert row["status"] == "active_not_recruiting"  # from the export updated in 2023
     assert row["raw_files"].split("|") == sorted([newer.as_posix(), older.as_posix()])
-    assert result.ledger["rows_read"] == 2 and result.ledger["trials"] == 1
+    assert result.ledger["rows_read"] == 2
+    assert result.ledger["trials"] == 1
 
 
 # -- bad rows -----------------------------------------------------------------------------------
-def test_a_bad_row_is_a_problem_naming_file_and_row_and_the_others_go_in(
-    terms, vocabulary
-) -> None:
+def test_a_bad_row_is_a_problem_naming_file_and_row_and_the_others_go_in(terms, vocabulary) -> None:
     path = DATA / "broken_classic.csv"
     result = build([path], terms, vocabulary)
     (problem,) = result.problems
@@ -196,15 +200,16 @@ def test_a_bad_row_is_a_problem_naming_file_and_row_and_the_others_go_in(
     assert f"{path.as_posix()}:3 row 2 (NCT09990012) [enrollment]" in problem.render()
     assert sorted(result.trials["trial_id"]) == ["NCT09990011", "NCT09990013"]
     # a newline inside a quoted cell stays in the title and does not shift the rows
-    assert "for a\nFictional Burn" in result.trials.filter(pl.col("trial_id") == "NCT09990013")[
-        "title"
-    ].item()
+    assert (
+        "for a\nFictional Burn"
+        in result.trials.filter(pl.col("trial_id") == "NCT09990013")["title"].item()
+    )
     counts = result.ledger["by_file"][path.as_posix()]
     assert (counts["read"], counts["included"], counts["rejected"]) == (3, 2, 1)
 
 
 @pytest.mark.parametrize(
-    ("field", "old", "new"),
+    "case",
     [
         ("trial_id", '"NCT09990011"', '"NCT0999001"'),
         ("start_date", '"March 2021"', '"Smarch 2021"'),
@@ -213,7 +218,8 @@ def test_a_bad_row_is_a_problem_naming_file_and_row_and_the_others_go_in(
         ("status", '"Recruiting"', '"Sleeping"'),
     ],
 )
-def test_each_kind_of_bad_row(field, old, new, terms, vocabulary, tmp_path) -> None:
+def test_each_kind_of_bad_row(case, terms, vocabulary, tmp_path) -> None:
+    field, old, new = case
     text = (DATA / "broken_classic.csv").read_text(encoding="utf-8-sig")
     assert text.count(old) == 1
     path = tmp_path / "export.csv"
@@ -323,9 +329,10 @@ def test_naive_keywords_would_count_secretome_trials_as_ev(msc_export: pl.DataFr
     ev = msc_export.filter(pl.col("ev_class") == "msc_ev")
     # about half of the real MSC-EV records name no tissue: unspecified, never guessed
     assert 0.25 < (ev["source"] == "unspecified").mean() < 0.75
-    assert ev.filter(pl.col("source") == "unspecified")["source_term"].null_count() == (
-        ev["source"] == "unspecified"
-    ).sum()
+    assert (
+        ev.filter(pl.col("source") == "unspecified")["source_term"].null_count()
+        == (ev["source"] == "unspecified").sum()
+    )
 
 
 # -- decisions ------------------------------------------------------------------------------------
@@ -356,9 +363,7 @@ def test_shipped_decisions_pass_their_schema(vocabulary) -> None:
     raw = validate_against(
         load_yaml(path), REPO / "schemas" / "trial_decisions.schema.yaml", "decisions"
     )
-    decided, problems = trials.read_decisions(
-        raw, str(path), set(vocabulary.source_terms.values())
-    )
+    decided, problems = trials.read_decisions(raw, str(path), set(vocabulary.source_terms.values()))
     assert problems == []
     assert decided["NCT04276987"].source == "adipose"
     assert "published table" in decided["NCT04276987"].reason.casefold()
@@ -378,16 +383,15 @@ def test_raw_trials_is_not_a_study_folder(tmp_path: Path) -> None:
         (DATA / "broken_classic.csv").read_bytes()
     )
     studies = discover_raw_files(tmp_path / "raw")
-    assert studies and not any("/trials/" in p for p in studies)
+    assert studies
+    assert not any("/trials/" in p for p in studies)
     assert trial_export_files(tmp_path / "raw") == [(tmp_path / "raw/trials/export.csv").as_posix()]
 
 
 def test_translation_gap_gains_trial_columns_and_keeps_its_own(
     review_studies, tables, terms, vocabulary
 ) -> None:
-    result = build(
-        [DATA / "broken_classic.csv", DATA / "same_trial_api.json"], terms, vocabulary
-    )
+    result = build([DATA / "broken_classic.csv", DATA / "same_trial_api.json"], terms, vocabulary)
     before = stats.translation_gap(review_studies, tables)
     after = stats.translation_gap_with_trials(review_studies, tables, result.trials)
     assert after["source"].to_list() == [*(t.key for t in tables), "unspecified", "all"]
@@ -419,7 +423,7 @@ def test_registered_trials_sheet_is_text_and_has_human_headers(
     result = build([DATA / "broken_classic.csv"], terms, vocabulary)
     frame = result.trials.with_columns(
         title=pl.when(pl.col("trial_id") == "NCT09990011")
-        .then(pl.lit("=HYPERLINK(\"http://x\")"))
+        .then(pl.lit('=HYPERLINK("http://x")'))
         .otherwise(pl.col("title"))
     )
     path = tmp_path / "book.xlsx"
@@ -431,7 +435,8 @@ def test_registered_trials_sheet_is_text_and_has_human_headers(
     header = [c.value for c in sheet[1]]
     assert header[:4] == ["Trial", "Title", "Product class", "MSC source"]
     cell = sheet.cell(row=2, column=2)
-    assert cell.value == "=HYPERLINK(\"http://x\")" and cell.data_type == "s"
+    assert cell.value == '=HYPERLINK("http://x")'
+    assert cell.data_type == "s"
     assert "n_trials" in [c.value for c in book["Translation gap"][1]]
     again = tmp_path / "again.xlsx"
     export.write_workbook(again, [], gap, review_studies, [], trials=frame)
@@ -450,7 +455,8 @@ def test_build_without_exports_has_empty_trial_outputs(project, run_snakemake) -
     assert [r["source"] for r in gap][-2:] == ["unspecified", "all"]
     assert {r["n_trials"] for r in gap} == {"0"}
     ledger = json.loads((results / "validation.json").read_text(encoding="utf-8"))
-    assert ledger["trials"]["rows_read"] == 0 and ledger["trials"]["by_file"] == {}
+    assert ledger["trials"]["rows_read"] == 0
+    assert ledger["trials"]["by_file"] == {}
     assert ledger["problems"] == []
 
 
@@ -471,7 +477,8 @@ def test_a_broken_export_fails_the_build_and_exclude_builds_the_good_rows(
         for line in output.splitlines()
     ), output[-3000:]
     report = (project / "results" / "validation_report.md").read_text(encoding="utf-8")
-    assert "raw/trials/broken export.csv" in report and "row 2 (NCT09990012)" in report
+    assert "raw/trials/broken export.csv" in report
+    assert "row 2 (NCT09990012)" in report
     assert not (project / "results" / "translation_gap.csv").exists()  # the gate held
 
     done = run_snakemake(project, "--config", "on_invalid=exclude")
