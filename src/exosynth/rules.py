@@ -313,7 +313,7 @@ def draw_figures(
 
 def build_registered_trials(
     exports: Sequence[str],
-    decisions: str,
+    decisions: Sequence[str],
     decisions_schema: str,
     trial_vocabulary: str,
     trial_vocabulary_schema: str,
@@ -329,6 +329,7 @@ def build_registered_trials(
 
     The rows that could be read are written; the bad rows are problems (the report lists
     them and the gate, rule publish, stops the build on them unless on_invalid is exclude).
+    ``decisions`` is raw/trials/decisions.yaml, or nothing when there is no such file.
     """
     from exosynth import trials
     from exosynth.settings import load_yaml, source_tables, validate_against
@@ -342,15 +343,16 @@ def build_registered_trials(
     )
     chosen: dict = {}
     problems: list[Problem] = []
-    if Path(decisions).is_file():
+    decision_file = decisions[0] if decisions else ""
+    if decision_file:
         from exosynth.settings import ConfigError
 
         try:
-            raw = validate_against(load_yaml(decisions) or {}, decisions_schema, decisions)
+            raw = validate_against(load_yaml(decision_file) or {}, decisions_schema, decision_file)
         except ConfigError as error:  # a decision file the schema rejects: a problem, not a crash
             problems.append(
                 Problem(
-                    file=decisions,
+                    file=decision_file,
                     line=None,
                     field="decisions",
                     message=str(error).replace("\n", " "),
@@ -360,7 +362,7 @@ def build_registered_trials(
                 )
             )
             raw = {}
-        chosen, found = trials.read_decisions(raw, decisions, set(words.source_terms.values()))
+        chosen, found = trials.read_decisions(raw, decision_file, set(words.source_terms.values()))
         problems.extend(found)
     result = trials.build_trials(
         [(path, Path(path).read_bytes()) for path in exports],
@@ -368,7 +370,7 @@ def build_registered_trials(
         words,
         source_order=[t.key for t in source_tables(config)],
         decisions=chosen,
-        decision_file=decisions if Path(decisions).is_file() else "",
+        decision_file=decision_file,
     )
     problems.extend(result.problems)
     result.trials.write_csv(csv_out)

@@ -40,7 +40,6 @@ rule trials:
         problems="results/interim/trials.problems.json",
         ledger="results/interim/trials.ledger.json",
     params:
-        decisions=TRIAL_DECISIONS_FILE,
         sources=config["sources"],
     log:
         "results/logs/trials.log",

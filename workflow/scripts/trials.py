@@ -3,7 +3,7 @@ from exosynth.rules import build_registered_trials, logged
 with logged(snakemake.log[0], snakemake.rule):
     build_registered_trials(
         exports=list(snakemake.input.exports),
-        decisions=snakemake.params.decisions,
+        decisions=list(snakemake.input.decisions),
         decisions_schema=snakemake.input.decisions_schema,
         trial_vocabulary=snakemake.input.trial_vocabulary,
         trial_vocabulary_schema=snakemake.input.trial_vocabulary_schema,
