@@ -15,7 +15,7 @@ import openpyxl
 import polars as pl
 import pytest
 
-from exosynth import export, stats, trials
+from exosynth import export, rules, stats, trials
 from exosynth.corpus import discover_raw_files, trial_export_files
 from exosynth.settings import load_yaml, validate_against
 from exosynth.trials import TrialVocabulary, build_trials, parse_date, read_export
@@ -500,3 +500,27 @@ def test_a_broken_export_fails_the_build_and_exclude_builds_the_good_rows(
     assert book[export.TRIALS_SHEET].max_row == 1 + len(rows)
     drawn = csv_rows(project / "results" / "figures" / "trial_timeline.csv")
     assert sum(int(r["n_trials"]) for r in drawn if r["source"] == "all") == 2
+
+
+def test_a_decision_file_the_schema_rejects_is_a_problem_not_a_crash(tmp_path) -> None:
+    bad = tmp_path / "decisions.yaml"
+    bad.write_text("decisions:\n  NCT04276987:\n    source: adipose\n", encoding="utf-8")
+    out = {name: str(tmp_path / name) for name in ("t.csv", "t.parquet", "p.json", "l.json")}
+    rules.build_registered_trials(
+        exports=[str(DATA / "same_trial_api.json")],
+        decisions=[str(bad)],
+        decisions_schema=str(REPO / "schemas" / "trial_decisions.schema.yaml"),
+        trial_vocabulary=str(REPO / "config" / "trials.yaml"),
+        trial_vocabulary_schema=str(REPO / "schemas" / "trials.schema.yaml"),
+        vocabulary=str(REPO / "config" / "vocabulary.yaml"),
+        vocabulary_schema=str(REPO / "schemas" / "vocabulary.schema.yaml"),
+        config={"sources": {s: {"table": i + 1, "title": s} for i, s in enumerate(SOURCES)}},
+        csv_out=out["t.csv"],
+        parquet_out=out["t.parquet"],
+        problems_out=out["p.json"],
+        ledger_out=out["l.json"],
+    )
+    (problem,) = json.loads(Path(out["p.json"]).read_text(encoding="utf-8"))
+    assert (problem["file"], problem["code"]) == (str(bad), "trials.decisions")
+    assert "reason" in problem["message"]
+    assert pl.read_parquet(out["t.parquet"])["trial_id"].to_list() == ["NCT09990001"]
