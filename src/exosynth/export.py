@@ -24,6 +24,7 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from exosynth.problems import plural
 from exosynth.settings import SourceTable, source_tables
 from exosynth.trials import TRIAL_LABELS
 
@@ -509,12 +510,13 @@ def trials_about_rows(ledger: dict | None) -> list[tuple[str, str]]:
     if ledger is None:
         return []
     counts = ledger.get("trials") or {}
-    read = counts.get("rows_read", 0)
+    exports = plural(counts.get("exports", 0), "export")
+    rows = plural(counts.get("rows_read", 0), "row")
     return [
         (
             TRIALS_SHEET,
             "One row per trial registered at ClinicalTrials.gov, from the registry exports in "
-            f"raw/trials/ ({counts.get('exports', 0)} exports, {read} rows read, duplicates "
+            f"raw/trials/ ({exports}, {rows} read, duplicates "
             "merged): its product class (MSC-EV, MSC secretome, other) with the rule that "
             "gave it, its MSC source and where that comes from (registry text, product list, "
             "or the author's decision with its reason), phase and status",
