@@ -37,9 +37,6 @@ if TYPE_CHECKING:  # polars is imported where frames are built: the Snakefile re
 
 STAGE = "trials"
 UNSPECIFIED = "unspecified"
-EV_CLASSES = ("msc_ev", "msc_secretome", "other")
-SOURCE_BASES = ("registry", "decision", "product")
-DECISIONS_FILE = "decisions.yaml"
 TRIAL_ID = re.compile(r"^NCT\d{8}$")
 MULTI = "|"  # how registry multi-values (conditions, interventions, ids, files) are joined
 
