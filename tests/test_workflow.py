@@ -202,7 +202,7 @@ def test_bad_config_or_vocabulary_stops_before_any_rule_runs(project, run_snakem
     text = vocabulary.read_text(encoding="utf-8")
     # "adsc" already means adipose: listing it under bone marrow too is ambiguous
     vocabulary.write_text(
-        text.replace("terms: [bone marrow, bm,", "terms: [bone marrow, adsc, bm,")
+        text.replace("abbreviations: [bm]", "abbreviations: [adsc, bm]")
     )
     clash = run_snakemake(project, "--dry-run")
     assert clash.returncode != 0

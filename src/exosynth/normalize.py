@@ -15,7 +15,14 @@ import polars as pl
 
 from exosynth.problems import Problem
 from exosynth.settings import SourceTable
-from exosynth.vocabulary import STAGES, SourceMatch, SpeciesMatch, UnknownTerm, Vocabulary
+from exosynth.vocabulary import (
+    STAGES,
+    UNCLASSIFIED,
+    SourceMatch,
+    SpeciesMatch,
+    UnknownTerm,
+    Vocabulary,
+)
 
 STUDY_COLUMNS = (
     "id",
@@ -76,17 +83,17 @@ def _map_terms(
 
 
 def model_type_expr(vocabulary: Vocabulary) -> pl.Expr:
-    """First model type whose keyword occurs in the model text, as a polars expression."""
-    text = pl.col("model")
-    expr: pl.Expr = pl.lit(None, dtype=pl.String)
-    for code, keywords in reversed(vocabulary.model_types):
-        if keywords:
-            expr = (
-                pl.when(text.str.contains_any(list(keywords), ascii_case_insensitive=True))
-                .then(pl.lit(code))
-                .otherwise(expr)
-            )
-    return expr
+    """The model type of the model text (null where the vocabulary cannot place it), by
+    :meth:`Vocabulary.classify_model`, each distinct text classified once."""
+
+    def classify(models: pl.Series) -> pl.Series:
+        types = {}
+        for model in models.drop_nulls().unique().to_list():
+            found = vocabulary.classify_model(model).model_type
+            types[model] = None if found == UNCLASSIFIED else found
+        return models.replace_strict(types, default=None, return_dtype=pl.String)
+
+    return pl.col("model").map_batches(classify, return_dtype=pl.String)
 
 
 def _joined(column: str) -> pl.Expr:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _SPACE = re.compile(r"\s+")
 
@@ -31,6 +31,18 @@ class SpeciesMatch:
 class SourceMatch:
     source: str
     donor_species: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelClass:
+    """What an animal model is: its type, and how it was induced where the text says so."""
+
+    model_type: str  # a model type code, or "unclassified"
+    induction: str | None  # an induction code, or None: the text does not say
+
+
+UNCLASSIFIED = "unclassified"
+DISEASE_MODEL = "disease_model"  # what a named induction makes a model, unless typed before
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +75,15 @@ class Vocabulary:
     strain_terms: dict[str, dict[str, str]]
     model_types: list[tuple[str, tuple[str, ...]]]
     source_grammar: SourceGrammar | None = None
+    # (code, whole-word pattern) in priority order; built from model_types and inductions.
+    model_patterns: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    induction_patterns: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    induction_order: tuple[str, ...] = ()
+    # species code -> (label, plural): "Rat", "rats"
+    species_names: dict[str, tuple[str, str]] = field(default_factory=dict)
+    species_descriptors: re.Pattern[str] | None = None
+    # Distinct model texts are classified once: a corpus repeats a few hundred of them.
+    _model_classes: dict[str, ModelClass] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_mapping(cls, raw: dict) -> Vocabulary:
@@ -92,6 +113,23 @@ class Vocabulary:
                 (m["code"], tuple(fold(k) for k in m["keywords"])) for m in raw["model_types"]
             ],
             source_grammar=grammar,
+            model_patterns=tuple(
+                (m["code"], _keyword_pattern(m["keywords"]))
+                for m in raw["model_types"]
+                if m["keywords"]
+            ),
+            induction_patterns=tuple(
+                (i["code"], _keyword_pattern(i["keywords"])) for i in raw.get("inductions", [])
+            ),
+            induction_order=tuple(i["code"] for i in raw.get("inductions", [])),
+            species_names={
+                code: (
+                    entry.get("label", code.replace("_", " ").capitalize()),
+                    entry.get("plural", code.replace("_", " ") + "s"),
+                )
+                for code, entry in raw["species"].items()
+            },
+            species_descriptors=_words_pattern(raw.get("species_descriptors", [])),
         )
 
     # -- sources -----------------------------------------------------------------
@@ -130,8 +168,13 @@ class Vocabulary:
 
     # -- species -----------------------------------------------------------------
     def match_species(self, term: str) -> SpeciesMatch | UnknownTerm:
-        """``"SD rats"`` -> rat, Sprague-Dawley; ``"Nude mice"`` -> mouse, nude."""
-        folded = fold(term)
+        """``"SD rats"`` -> rat, Sprague-Dawley; ``"Nude mice"`` -> mouse, nude.
+
+        Sex, age and life-stage words are dropped first (``species_descriptors``):
+        ``"6-8 weeks old female C57BL/6 J mice"`` -> mouse, C57BL/6; ``"Wistar rat pups"``
+        -> rat, Wistar; ``"Newborn rats"`` -> rat.
+        """
+        folded = self._without_descriptors(fold(term))
         if folded in self.species_terms:
             return SpeciesMatch(self.species_terms[folded], None)
         for word in sorted(self.species_terms, key=len, reverse=True):
@@ -145,9 +188,112 @@ class Vocabulary:
                 return UnknownTerm(term, tuple(difflib.get_close_matches(folded, known, 3, 0.5)))
         return UnknownTerm(term, _closest(folded, self.species_terms))
 
+    def _without_descriptors(self, folded: str) -> str:
+        text = _AGE.sub(" ", re.sub(f"[{_DASHES[1:]}]", "-", folded))
+        if self.species_descriptors:
+            text = self.species_descriptors.sub(" ", text)
+        return _SPACE.sub(" ", text).strip(" ,;-")
+
+    def species_label(self, species: str, strain: str | None) -> str:
+        """How tables print an animal model's species, in the review's style: the common
+        name in the singular ("Rat", "Mouse"), or after a strain in the plural ("Nude mice",
+        "Sprague-Dawley rats", "C57BL/6 mice"); a strain that names the animal stands alone
+        ("Minipigs")."""
+        label, plural = self.species_names.get(
+            species, (species.replace("_", " ").capitalize(), species.replace("_", " ") + "s")
+        )
+        if not strain:
+            return label
+        last = fold(strain).split(" ")[-1]
+        if any(last.endswith(word) for word, code in self.species_terms.items() if code == species):
+            return _capitalized(strain if strain.endswith("s") else strain + "s")
+        return _capitalized(f"{strain} {plural}")
+
     # -- model types -------------------------------------------------------------
     def model_type_codes(self) -> set[str]:
+        """The model type codes of the vocabulary (``unclassified`` is not one of them)."""
         return {code for code, _ in self.model_types}
+
+    def induction_codes(self) -> set[str]:
+        return set(self.induction_order)
+
+    def classify_model(self, text: str) -> ModelClass:
+        """The model type and induction of an animal model's text.
+
+        ``"Transient MCAO"`` -> disease_model, surgical; ``"E. coli (5x10^9 CFUs), IT"`` ->
+        disease_model, infection; ``"Calvarial defect"`` -> bone_defect, no induction. The
+        type is the first of ``model_types`` (in their order) with a keyword in the text,
+        except that a named induction makes it disease_model unless a type listed before
+        disease_model matched; ``unclassified`` when nothing matches.
+        """
+        known = self._model_classes.get(text)
+        if known is None:
+            folded = fold_model(text)
+            induction = next(
+                (code for code, pattern in self.induction_patterns if pattern.search(folded)),
+                None,
+            )
+            model_type = next(
+                (
+                    code
+                    for code, pattern in self.model_patterns
+                    if (code == DISEASE_MODEL and induction is not None) or pattern.search(folded)
+                ),
+                UNCLASSIFIED,
+            )
+            known = self._model_classes[text] = ModelClass(model_type, induction)
+        return known
+
+
+# Ages written before a species: "6-week-old", "6-8 weeks old", "8 weeks of age", "aged 8 weeks".
+_AGE = re.compile(
+    r"(?<![\w/])(?:aged\s+)?\d+(?:\.\d+)?(?:\s*(?:-|to)\s*\d+(?:\.\d+)?)?[\s-]*"
+    r"(?:weeks?|wks?|days?|months?|mo|years?|yrs?|d|w)\b(?:[\s-]*(?:old|of\s+age))?"
+)
+
+
+def _words_pattern(words: list[str]) -> re.Pattern[str] | None:
+    """Whole words or phrases, separated by spaces or hyphens, as one pattern."""
+    if not words:
+        return None
+    phrases = sorted({fold(w) for w in words}, key=lambda w: (-len(w), w))
+    body = "|".join("[ -]".join(re.escape(p) for p in re.split("[ -]", w)) for w in phrases)
+    return re.compile(rf"(?<![\w/])(?:{body})(?![\w/])")
+
+
+def _capitalized(text: str) -> str:
+    """The first letter upper case, the rest as written (BALB/c stays BALB/c)."""
+    return text[:1].upper() + text[1:]
+
+
+# -- model texts --------------------------------------------------------------------
+_NOT_WORD = re.compile(r"[^a-z0-9*]+")
+
+
+def fold_model(text: str) -> str:
+    """The form model texts and keywords are compared in: lower case, every run of other
+    characters one space, "-/-" (a knockout) the word "knockout"."""
+    text = text.casefold().replace("-/-", " knockout ").replace("\u2212/\u2212", " knockout ")
+    return " " + _NOT_WORD.sub(" ", text).strip() + " "
+
+
+def _keyword_pattern(keywords: list[str]) -> re.Pattern[str]:
+    """One whole-word pattern for keywords; the last word may be plural, "*" is a wildcard
+    at a word's start or end ("*itis", "infect*")."""
+    parts = []
+    for keyword in sorted({fold_model(k).strip() for k in keywords}, key=lambda k: (-len(k), k)):
+        words = keyword.split(" ")
+        *head, last = words
+        if last.startswith("*"):
+            last_pattern = "[a-z0-9]*" + re.escape(last[1:]) + "(?:e?s)?"
+        elif last.endswith("*"):
+            last_pattern = re.escape(last[:-1]) + "[a-z0-9]*"
+        elif last.endswith("y") and len(last) > 2:
+            last_pattern = re.escape(last[:-1]) + "(?:y|ies)"
+        else:
+            last_pattern = re.escape(last) + "(?:e?s)?"
+        parts.append(" ".join([*(re.escape(w) for w in head), last_pattern]))
+    return re.compile(r"(?<=[ ])(?:" + "|".join(parts) + r")(?=[ ])")
 
 
 # -- the source grammar -----------------------------------------------------------
@@ -165,9 +311,10 @@ _LINE = r"[a-z]*\d[a-z0-9.]*"  # a cell line named between the parts: "ESC-deriv
 _LETTER_CELL = "msc"  # what a one-letter abbreviation must be written onto: AMSC, hpMSC
 
 
-def fold_source(term: str) -> str:
-    """The form source spellings are parsed in (see the comment above)."""
-    text = _APOSTROPHES.sub("", term.casefold()).strip().rstrip(".")
+def fold_source(term: str, *, keep_case: bool = False) -> str:
+    """The form source spellings are parsed in (see the comment above); ``keep_case`` for
+    running text, where the case of an abbreviation tells SHED from "shed"."""
+    text = _APOSTROPHES.sub("", term if keep_case else term.casefold()).strip().rstrip(".")
 
     def one(run: re.Match[str]) -> str:
         return "-" if all(c in _DASHES for c in run.group()) else " "
@@ -202,6 +349,7 @@ class SourceGrammar:
     labels: dict[str, str]  # source code -> label
     whole: re.Pattern[str]
     inside: re.Pattern[str]
+    inside_after: re.Pattern[str]
     donor_words: frozenset[str]
     dropped_words: frozenset[str]  # cell, product, descriptor words: not the tissue
     endings: tuple[str, ...]  # cell words written onto a compact spelling: msc, mscs, sc, scs
@@ -247,6 +395,7 @@ class SourceGrammar:
         products = grammar.get("products", [])
         modifier_words = grammar.get("modifiers", [])
         descriptors = grammar.get("descriptors", [])
+        _refuse_ambiguous(sources, tissues, set(donors), [_key(c) for c in cells])
 
         cell = _alternation(cells, plural=True)
         product = _alternation(products, plural=True)
@@ -277,7 +426,17 @@ class SourceGrammar:
             rf"^(?:{modifier}{_SEP})*{core}(?P<tail>{line_tail})$"
             + (f"|^(?P<term>{_alternation(terms)})$" if terms else "")
         )
-        inside = re.compile(rf"(?<![a-z0-9]){core}{tail}(?![a-z0-9+\u00b1])")
+        inside = re.compile(rf"(?<![a-z0-9]){core}{tail}(?![a-z0-9+\u00b1])", re.IGNORECASE)
+        # Running text also names the tissue after the cells: "Mesenchymal Stem Cells Derived
+        # From the Umbilical Cord", "exosomes from human adipose tissue" (full words only;
+        # "umbilical cord blood" is cord blood, not the cord).
+        inside_after = re.compile(
+            rf"(?<![a-z0-9])(?:{cell}|{product})"
+            rf"(?:[ -]+(?:derived|isolated|obtained|harvested|prepared|expanded))?"
+            rf"[ -]+(?:from|of)[ -]+(?:the[ -]+)?{descriptor}{donor}{descriptor}"
+            rf"(?P<tissue_word>(?>{_alternation(words)}))(?![ -]?blood)(?![a-z0-9])",
+            re.IGNORECASE,
+        )
         dropped = {
             w
             for group in (cells, products, descriptors, modifier_words)
@@ -292,6 +451,7 @@ class SourceGrammar:
             labels={code: entry["label"] for code, entry in sources.items()},
             whole=whole,
             inside=inside,
+            inside_after=inside_after,
             donor_words=frozenset(fold_source(w) for w in donor_words),
             dropped_words=frozenset(dropped),
             endings=tuple(e for c in cells if " " not in fold_source(c) for e in (c, c + "s")),
@@ -308,7 +468,7 @@ class SourceGrammar:
             for g in ("tissue_word", "tissue_abbreviation", "tissue_letter", "tissue_cell")
             if found.groupdict().get(g)
         )
-        donor = found["donor_word"] or found["donor_prefix"]
+        donor = found.groupdict().get("donor_word") or found.groupdict().get("donor_prefix")
         return SourceMatch(self.tissues[_key(tissue)], self.donors[_key(donor)] if donor else None)
 
     def match(self, term: str) -> SourceMatch | UnknownTerm:
@@ -319,9 +479,13 @@ class SourceGrammar:
         return self._unknown(term, folded)
 
     def find(self, text: str) -> tuple[SourceMatch, ...]:
-        folded = fold_source(text)
+        folded = fold_source(text, keep_case=True)
         found: dict[str, set[str | None]] = {}
-        for mention in self.inside.finditer(folded):
+        for mention in self._mentions(folded):
+            if mention.re is self.inside_after:
+                match = self._parsed(mention)
+                found.setdefault(match.source, set()).add(match.donor_species)
+                continue
             if not mention["tail"].strip(" -") and not mention["tissue_cell"]:
                 continue  # "bone marrow failure", "UC" alone: a tissue, not a source
             abbreviation = mention["tissue_abbreviation"]
@@ -329,11 +493,21 @@ class SourceGrammar:
                 # "at MSC", "AD mice and MSC": in running text an abbreviation counts only
                 # written onto what follows (AD-MSC, ADSC), never across a space.
                 continue
+            together = mention["tissue_cell"]
+            if together and sum(c.isupper() for c in together) < 2:
+                continue  # "exosomes shed by MSCs", "Shed" in a title: not SHED, ASC, iPSC
             match = self._parsed(mention)
             found.setdefault(match.source, set()).add(match.donor_species)
         return tuple(
             SourceMatch(source, donors.pop() if len(donors) == 1 else None)
             for source, donors in found.items()
+        )
+
+    def _mentions(self, folded: str) -> list[re.Match[str]]:
+        """The mentions of a tissue in running text, in the order they are written."""
+        both = [*self.inside.finditer(folded), *self.inside_after.finditer(folded)]
+        return sorted(
+            both, key=lambda m: m.start("tissue_word") if m.re is self.inside_after else m.start()
         )
 
     def _bare(self, word: str) -> str:
@@ -383,6 +557,34 @@ class SourceGrammar:
             key=lambda s: (-s[0], s[1]),
         )
         return UnknownTerm(term, tuple(spelling for _, spelling in ranked[:3]))
+
+
+def _refuse_ambiguous(
+    sources: dict, tissues: dict[str, str], prefixes: set[str], cells: list[str]
+) -> None:
+    """A compact spelling listed for one source must not also read as another source's
+    abbreviation plus a cell word ("adsc" under bone marrow would also be AD + SC), nor as a
+    donor prefix plus another source's abbreviation: the grammar could not tell which."""
+    compact_cells = [c for c in cells if c] + [c + "s" for c in cells if c]
+    for code, entry in sources.items():
+        for spelling in [*entry.get("abbreviations", []), *entry.get("cell_abbreviations", [])]:
+            key = _key(spelling)
+            readings = [
+                (key[: -len(cell)], f"{key[: -len(cell)]} + {cell}")
+                for cell in compact_cells
+                if key.endswith(cell) and len(key) > len(cell)
+            ] + [
+                (key[len(prefix) :], f"{prefix} + {key[len(prefix) :]}")
+                for prefix in prefixes
+                if key.startswith(prefix) and len(key) > len(prefix)
+            ]
+            for rest, reading in readings:
+                other = tissues.get(rest)
+                if other is not None and other != code and len(rest) > 1:
+                    raise ValueError(
+                        f"config/vocabulary.yaml sources: term {key!r} is listed for both "
+                        f"{code!r} and {other!r} (read as {reading})"
+                    )
 
 
 def _claim(table: dict[str, str], term: str, code: str, where: str) -> None:
