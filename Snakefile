@@ -8,6 +8,7 @@ configfile: "config/config.yaml"
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/trials.smk"
 
 
 # `snakemake --report results/report.html`: this text, then every output marked report().
@@ -28,6 +29,8 @@ rule all:
         "results/summary.rst",
         "results/translation_gap.csv",
         "results/translation_gap.html",
+        "results/trials.csv",
+        "results/trials.parquet",
         expand("results/tables/table{n}.{ext}", n=TABLES, ext=["csv", "md", "html"]),
         "results/exosynth.xlsx",
         expand("results/figures/{name}.{ext}", name=FIGURES, ext=["png", "svg", "csv"]),
@@ -107,6 +110,8 @@ rule report:
             "results/interim/validate.problems.json",
             "results/interim/normalize.problems.json",
         ],
+        trial_problems="results/interim/trials.problems.json",
+        trial_ledger="results/interim/trials.ledger.json",
     output:
         report="results/validation_report.md",
         ledger="results/validation.json",
@@ -162,6 +167,7 @@ rule stats:
     """Translation-gap statistics per source, species and model mix, the evidence gap map."""
     input:
         studies="results/studies.parquet",
+        trials="results/trials.parquet",
     output:
         translation_gap="results/translation_gap.csv",
         translation_gap_html=statistic("results/translation_gap.html", "translation_gap"),
@@ -171,8 +177,10 @@ rule stats:
         time_to_translation=statistic(
             "results/stats/time_to_translation.csv", "time_to_translation"
         ),
+        time_to_trial=statistic("results/stats/time_to_trial.csv", "time_to_trial"),
     params:
         sources=config["sources"],
+        data_cutoff=config["review"]["data_cutoff"],
     log:
         "results/logs/stats.log",
     benchmark:
@@ -213,6 +221,7 @@ rule workbook:
     input:
         studies="results/studies.parquet",
         ledger="results/validation.json",
+        trials="results/trials.parquet",
     output:
         xlsx="results/exosynth.xlsx",
     params:
@@ -233,6 +242,7 @@ rule figures:
     """Figures of the evidence from the statistics and the study table; the numbers drawn as CSV."""
     input:
         studies="results/studies.parquet",
+        trials="results/trials.parquet",
     output:
         **{
             f"{name}_{ext}": figure_file(name, ext)

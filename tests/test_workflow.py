@@ -34,7 +34,12 @@ def ledger_of(report: str) -> tuple[int, int, int]:
 
 
 def raw_files(project: Path) -> list[str]:
-    return sorted(p.relative_to(project).as_posix() for p in (project / "raw").rglob("*.yaml"))
+    """The study records: raw/trials/ holds registry exports and decisions.yaml instead."""
+    return sorted(
+        p.relative_to(project).as_posix()
+        for p in (project / "raw").rglob("*.yaml")
+        if p.relative_to(project / "raw").parts[0] != "trials"
+    )
 
 
 def read_studies(project: Path) -> tuple[list[str], list[dict[str, str]]]:

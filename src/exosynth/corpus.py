@@ -13,23 +13,30 @@ from collections.abc import Iterable
 from pathlib import Path
 
 RAW_SUFFIXES = (".yaml", ".yml")
+# raw/trials/ holds registry exports and decisions.yaml (exosynth.trials), not study records.
+TRIALS_FOLDER = "trials"
+TRIAL_DECISIONS = "decisions.yaml"
 
 
 def scan_raw_files(raw_dir: str | Path) -> list[tuple[str, int, int]]:
     """Every ``*.yaml``/``*.yml`` below ``raw_dir`` with its size and modification time (ns).
 
-    Sorted POSIX paths; hidden files and folders are skipped. One ``os.scandir`` pass:
+    Sorted POSIX paths; hidden files and folders are skipped, and so is ``raw_dir/trials/``
+    (registry exports and the decisions about them, read by rule trials). One ``os.scandir`` pass:
     at 100,000 files, pathlib objects per file cost more than the listing itself.
     """
     found: list[tuple[str, int, int]] = []
-    pending = [Path(raw_dir).as_posix()]
+    root = Path(raw_dir).as_posix()
+    pending = [root]
+    skipped = f"{root}/{TRIALS_FOLDER}"
     while pending:
         with os.scandir(pending.pop()) as entries:
             for entry in entries:
                 if entry.name.startswith("."):
                     continue
                 if entry.is_dir():
-                    pending.append(entry.path)
+                    if entry.path != skipped:
+                        pending.append(entry.path)
                 elif entry.name.endswith(RAW_SUFFIXES) and entry.is_file():
                     stat = entry.stat()
                     found.append((entry.path, stat.st_size, stat.st_mtime_ns))
@@ -63,3 +70,22 @@ def fingerprint(files: Iterable[tuple[str, int, int]]) -> str:
     for path, size, mtime_ns in files:
         digest.update(f"{path}\0{size}\0{mtime_ns}\n".encode())
     return digest.hexdigest()
+
+
+def trial_export_files(raw_dir: str | Path) -> list[str]:
+    """The registry exports in ``raw_dir/trials/``: every file but decisions.yaml and READMEs.
+
+    Not picked by suffix: an export's format is told by its content (exosynth.trials), and a
+    file that is none of the known layouts becomes a problem naming it, not a file skipped.
+    """
+    root = Path(raw_dir) / TRIALS_FOLDER
+    if not root.is_dir():
+        return []
+    return sorted(
+        p.as_posix()
+        for p in root.rglob("*")
+        if p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+        and p.name != TRIAL_DECISIONS
+        and not p.name.casefold().startswith("readme")
+    )

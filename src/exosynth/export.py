@@ -27,6 +27,7 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from exosynth.problems import plural
 from exosynth.settings import SourceTable, source_tables
 
 TABLE_COLUMNS = (
@@ -38,6 +39,7 @@ TABLE_COLUMNS = (
 )
 TRANSLATION_GAP_SHEET = "Translation gap"
 STUDIES_SHEET = "Studies"
+TRIALS_SHEET = "Registered trials"
 ABOUT_SHEET = "About"
 ADDED_COLUMN = "Added since the review"  # the table sheets' mark of papers not in the review
 ALL_SOURCES = "All sources"  # the label of the translation gap's "all" row
@@ -79,6 +81,49 @@ COLUMNS: dict[str, dict[str, Column]] = {
         "n_in_vitro_nr": Column(
             "In vitro NR", "studies whose in vitro work is not reported (never counted as none)"
         ),
+        "n_trials": Column("MSC-EV trials", "registered trials of MSC-EV products"),
+        "n_trials_phase1": Column(
+            "MSC-EV trials in phase 1", "MSC-EV trials in early phase 1, phase 1 or phase 1/2"
+        ),
+        "n_trials_phase2_plus": Column(
+            "MSC-EV trials in phase 2 or later", "MSC-EV trials in phase 2, 2/3, 3 or 4"
+        ),
+        "n_trials_phase3_plus": Column(
+            "MSC-EV trials in phase 3 or later", "MSC-EV trials in phase 3 or 4"
+        ),
+        "n_trials_no_phase": Column(
+            "MSC-EV trials without a phase", "MSC-EV trials with no phase or not applicable"
+        ),
+        "n_secretome_trials": Column(
+            "Secretome trials (not EV)", "trials of conditioned medium, secretome or lysate"
+        ),
+        "first_trial_year": Column(
+            "First MSC-EV trial registered", "year the source's first MSC-EV trial was posted"
+        ),
+    },
+    "trials.csv": {
+        "trial_id": Column("Trial", "ClinicalTrials.gov id, NCT followed by 8 digits"),
+        "title": Column("Title", "the trial's title as registered"),
+        "ev_class": Column("Product class", "msc_ev, msc_secretome or other (ev_rule says why)"),
+        "source": Column("MSC source", "source code, or unspecified where no tissue is named"),
+        "source_basis": Column("Source from", "registry text, product list or decision"),
+        "phase": Column("Phase", "phase code (phase1, phase1_2, ...); empty where none given"),
+        "status": Column("Status", "the registry's status in lower snake case"),
+        "study_type": Column("Study type", "interventional, observational, ..."),
+        "enrollment": Column("Enrollment", "participants, as registered"),
+        "start_date": Column("Start", "start date, as precise as registered (YYYY-MM or date)"),
+        "first_posted": Column("First posted", "date first posted"),
+        "last_update": Column("Last update", "date of the last update posted"),
+        "conditions": Column("Conditions", "conditions, '|'-joined"),
+        "interventions": Column("Interventions", "interventions, '|'-joined"),
+        "sponsor": Column("Sponsor", "the lead sponsor"),
+        "secondary_ids": Column("Other ids", "secondary ids, '|'-joined"),
+        "raw_files": Column("Exports", "every export file the trial was found in"),
+        "first_submitted": Column("First submitted", "date first submitted, where given"),
+        "phase_registry": Column("Phase as registered", "the phase as the export wrote it"),
+        "ev_rule": Column("Class rule", "the config/trials.yaml rule that set the class"),
+        "source_term": Column("Source named as", "the words that named the source"),
+        "decision_reason": Column("Author's decision", "the reason of a decision, if any"),
     },
     "studies.csv": {
         "id": Column("Study id", "the record's id, its file name under raw/<source>/"),
@@ -403,11 +448,12 @@ def translation_gap_html(gap: pl.DataFrame, tables: Sequence[SourceTable]) -> st
 
 
 # -- the workbook ------------------------------------------------------------------
-def sheet_names(tables: Sequence[SourceTable]) -> list[str]:
+def sheet_names(tables: Sequence[SourceTable], *, trials: bool = False) -> list[str]:
     """The workbook's sheets in order; the About sheet lists them from here too."""
     return [f"Table {t.table}" for t in tables] + [
         TRANSLATION_GAP_SHEET,
         STUDIES_SHEET,
+        *([TRIALS_SHEET] if trials else []),
         ABOUT_SHEET,
     ]
 
@@ -453,7 +499,10 @@ def _dictionary_rows() -> list[tuple[str, str]]:
 
 
 def about_rows(
-    config: dict, ledger: dict, version: str, *, added: Mapping[int, int] | None = None
+    config: dict, ledger: dict, version: str,
+    *,
+    added: Mapping[int, int] | None = None,
+    trials: bool = False,
 ) -> list[tuple[str, str]]:
     """What the workbook is and what it was built from, for a reader without the repository.
 
@@ -486,7 +535,7 @@ def about_rows(
         ("Raw files rejected", str(ledger["rejected"])),
         ("Raw set checksum (SHA-256)", str(ledger["raw_checksum"])),
         ("exosynth version", version),
-        ("Sheets", ", ".join(sheet_names(tables))),
+        ("Sheets", ", ".join(sheet_names(tables, trials=trials))),
     ]
     rows += [
         (
@@ -511,6 +560,7 @@ def about_rows(
             "The normalized study table, one row per included study: the columns of "
             f"results/studies.csv, headed in words (below); true/false shown as {YES}/{NO}",
         ),
+        *trials_about_rows(ledger if trials else None),
         (ABOUT_SHEET, "This sheet"),
     ]
     return rows + _dictionary_rows()
@@ -846,6 +896,7 @@ def write_workbook(
     about: Sequence[tuple[str, str]],
     *,
     gap_map_png: bytes | None = None,
+    trials: pl.DataFrame | None = None,
 ) -> None:
     """The reviewer workbook: "Table N" sheets, "Translation gap", "Studies", "About".
 
@@ -861,6 +912,7 @@ def write_workbook(
             for t, rows in tables
         ]
         + [(TRANSLATION_GAP_SHEET, 1 + translation_gap.height), (STUDIES_SHEET, 1 + studies.height)]
+        + ([(TRIALS_SHEET, 1 + trials.height)] if trials is not None else [])
     )
     labels = {**{t.key: t.label for t, _ in tables}, "all": ALL_SOURCES}
     with xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS) as book:
@@ -903,4 +955,35 @@ def write_workbook(
         sheet.repeat_rows(0)
         sheet.repeat_columns(0)  # printed over several pages wide: each page names the study
         sheet.set_landscape()
+        if trials is not None:
+            write_trials_sheet(book.add_worksheet(TRIALS_SHEET), trials, styles)
         _about_sheet(book.add_worksheet(ABOUT_SHEET), about, styles)
+
+
+# -- registered trials (exosynth.trials) ---------------------------------------------------
+def write_trials_sheet(sheet: Worksheet, trials: pl.DataFrame, styles: _Styles) -> None:
+    """The "Registered trials" sheet: one row per trial, written as text by the shared writer
+    (no cell becomes a formula, a link or a number), frozen header, autofilter."""
+    listed, formats = _in_words(trials, COLUMNS["trials.csv"])
+    _write_frame(sheet, listed, 0, styles, formats=formats)
+    sheet.repeat_rows(0)
+    sheet.set_landscape()
+
+
+def trials_about_rows(ledger: dict | None) -> list[tuple[str, str]]:
+    """What the "Registered trials" sheet is, for the About sheet (nothing without it)."""
+    if ledger is None:
+        return []
+    counts = ledger.get("trials") or {}
+    exports = plural(counts.get("exports", 0), "export")
+    rows = plural(counts.get("rows_read", 0), "row")
+    return [
+        (
+            TRIALS_SHEET,
+            "One row per trial registered at ClinicalTrials.gov, from the registry exports in "
+            f"raw/trials/ ({exports}, {rows} read, duplicates "
+            "merged): its product class (MSC-EV, MSC secretome, other) with the rule that "
+            "gave it, its MSC source and where that comes from (registry text, product list, "
+            "or the author's decision with its reason), phase and status",
+        )
+    ]

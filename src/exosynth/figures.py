@@ -598,6 +598,7 @@ def draw_all(
     studies: pl.DataFrame,
     tables: list[SourceTable],
     top_conditions: int = DEFAULT_TOP_CONDITIONS,
+    trials: pl.DataFrame | None = None,
 ) -> dict[str, tuple[Figure, pl.DataFrame]]:
     """Every figure by name (:data:`FIGURE_NAMES`), with the frame of the numbers drawn.
 
@@ -608,13 +609,16 @@ def draw_all(
     gap_map = stats.evidence_gap_map(studies, tables)
     species_by_source = stats.species_by_source(studies, tables)
     model_type_by_source = stats.model_type_by_source(studies, tables)
-    return {
+    drawn = {
         "evidence_gap_map": evidence_gap_map_figure(gap_map, tables),
         "condition_map": condition_map_figure(studies, tables, top_conditions),
         "translation_funnel": translation_funnel_figure(translation_gap, tables),
         "species_mix": mix_figure(species_by_source, "species", gap_map, tables),
         "model_mix": mix_figure(model_type_by_source, "model_type", gap_map, tables),
     }
+    if trials is not None:  # the registered trials beside the studies (rule trials)
+        drawn[TRIAL_TIMELINE] = trial_timeline_figure(studies, trials, tables)
+    return drawn
 
 
 def render(fig: Figure, fmt: str) -> bytes:
@@ -629,3 +633,90 @@ def render(fig: Figure, fmt: str) -> bytes:
 def save(fig: Figure, png: str | Path, svg: str | Path) -> None:
     Path(png).write_bytes(render(fig, "png"))
     Path(svg).write_bytes(render(fig, "svg"))
+
+
+# --- registered trials: studies and trial registrations per year ------------------------
+TRIAL_TIMELINE = "trial_timeline"
+STUDY_BAR = ("#56B4E9", "")  # Okabe-Ito sky blue, plain
+TRIAL_BAR = ("#D55E00", "///")  # Okabe-Ito vermilion, hatched
+UNSPECIFIED_LABEL = "Source not named (trials)"
+
+
+def trial_timeline_frame(
+    studies: pl.DataFrame, trials: pl.DataFrame, tables: list[SourceTable]
+) -> pl.DataFrame:
+    """Per source and year: studies published and MSC-EV trials registered (first posted).
+
+    Rows for the configured sources, ``unspecified`` (trials whose registry text names no
+    tissue) and ``all``; only years with a study or a trial.
+    """
+    order = [t.key for t in tables] + [stats.UNSPECIFIED, ALL]
+    ev = trials.filter(pl.col("ev_class") == stats.MSC_EV).select(
+        "source", year=stats._trial_year()
+    )
+    ev = pl.concat([ev, ev.with_columns(source=pl.lit(ALL))]).drop_nulls("year")
+    papers = studies.select("source", year=pl.col("year").cast(pl.Int64))
+    papers = pl.concat([papers, papers.with_columns(source=pl.lit(ALL))]).drop_nulls("year")
+    counted = (
+        papers.group_by("source", "year")
+        .agg(n_studies=pl.len().cast(pl.Int64))
+        .join(
+            ev.group_by("source", "year").agg(n_trials=pl.len().cast(pl.Int64)),
+            on=["source", "year"],
+            how="full",
+            coalesce=True,
+        )
+        .filter(pl.col("source").is_in(order))
+        .with_columns(pl.col("n_studies", "n_trials").fill_null(0))
+    )
+    rank = {code: i for i, code in enumerate(order)}
+    return (
+        counted.with_columns(_rank=pl.col("source").replace_strict(rank, return_dtype=pl.Int64))
+        .sort("_rank", "year")
+        .drop("_rank")
+        .select("source", "year", "n_studies", "n_trials")
+    )
+
+
+def trial_timeline_figure(
+    studies: pl.DataFrame, trials: pl.DataFrame, tables: list[SourceTable]
+) -> tuple[Figure, pl.DataFrame]:
+    """Small multiples, one panel per source: studies per year beside MSC-EV trials registered
+    per year, counts printed on the bars (so it reads in black and white)."""
+    drawn = trial_timeline_frame(studies, trials, tables)
+    labels = {**_labels(tables), stats.UNSPECIFIED: UNSPECIFIED_LABEL}
+    panels = [t.key for t in tables] + [stats.UNSPECIFIED, ALL]
+    years = drawn["year"].to_list()
+    first, last = (min(years), max(years)) if years else (2000, 2001)
+    width = 0.4
+    with style():
+        fig = _new_figure(max(7.0, 0.32 * (last - first + 1) + 2.5), 1.3 + 1.35 * len(panels))
+        axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0]
+        for ax, source in zip(axes, panels, strict=True):
+            rows = drawn.filter(pl.col("source") == source)
+            for offset, column, (colour, hatch), label in (
+                (-width / 2, "n_studies", STUDY_BAR, "Studies published"),
+                (width / 2, "n_trials", TRIAL_BAR, "MSC-EV trials registered"),
+            ):
+                xs = [y + offset for y in rows["year"].to_list()]
+                counts = rows[column].to_list()
+                ax.bar(xs, counts, width=width * 0.95, color=colour, hatch=hatch,
+                       edgecolor="black", linewidth=0.5, label=label)  # fmt: skip
+                for x, count in zip(xs, counts, strict=True):
+                    if count:
+                        ax.text(x, count, f"{count}", ha="center", va="bottom", fontsize=7)
+            top = max([*rows["n_studies"].to_list(), *rows["n_trials"].to_list(), 1])
+            ax.set_ylim(0, top * 1.3 + 0.5)
+            ax.set_ylabel(labels.get(source, source), rotation=0, ha="right", va="center")
+            ax.set_yticks([])
+            ax.grid(axis="x", color="#EEEEEE", linewidth=0.6)
+            ax.set_axisbelow(True)
+        axes[-1].set_xlim(first - 0.7, last + 0.7)
+        axes[-1].set_xlabel(
+            "Year (studies: publication; trials: first posted at ClinicalTrials.gov)"
+        )
+        axes[0].legend(loc="upper left", frameon=True, framealpha=1.0, edgecolor="none", fontsize=8)
+        fig.suptitle(
+            "Studies and registered MSC-EV trials per year and MSC source", x=0.0, ha="left"
+        )
+    return _freeze(fig), drawn

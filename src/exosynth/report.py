@@ -64,6 +64,15 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _where(problem: dict[str, Any]) -> str:
+    """``line 3, `` of a study file; ``row 2 (NCT01234567), `` of a record in a file of many."""
+    where = f"line {problem['line']}, " if problem["line"] else ""
+    if problem.get("row") is not None:
+        record = f" ({problem['record']})" if problem.get("record") else ""
+        where += f"row {problem['row']}{record}, "
+    return where
+
+
 def _by_file(problems: list[dict[str, Any]]) -> list[str]:
     """One section per file, one line per problem: line, field, message, fix and code."""
     lines: list[str] = []
@@ -73,7 +82,7 @@ def _by_file(problems: list[dict[str, Any]]) -> list[str]:
     for path, found in by_file.items():
         lines += [f"### `{path}`", ""]
         for p in found:
-            where = f"line {p['line']}, " if p["line"] else ""
+            where = _where(p)
             field = f"`{p['field']}`" if p["field"] else "file"
             fix = f" **Fix:** {_cell(p['hint'])}" if p["hint"] else ""
             code = p.get("code") or p["stage"]
@@ -150,6 +159,7 @@ def render_markdown(summary: dict[str, Any], on_invalid: str = "fail") -> str:
             "",
             *_by_file(cautions),
         ]
+    lines += render_trials(summary)
     built = not summary["rejected"] or on_invalid == "exclude"
     lines += [
         "",
@@ -193,7 +203,7 @@ def render_html(summary: dict[str, Any], on_invalid: str = "fail") -> str:
     for path, found in by_file.items():
         body.append(f"<h3><code>{escape(path)}</code></h3>\n<ul>")
         for p in found:
-            where = f"line {p['line']}, " if p["line"] else ""
+            where = escape(_where(p))
             field = f"<code>{escape(p['field'])}</code>" if p["field"] else "file"
             level = "warning: " if p.get("severity") == WARNING else ""
             fix = f" <b>Fix:</b> {escape(p['hint'])}" if p["hint"] else ""
@@ -320,3 +330,54 @@ def summary_rst(summary: dict[str, Any], review: str = "") -> str:
         lines.append(f"   * - {cell(row[0])}")
         lines += [f"     - {cell(value)}" for value in row[1:]]
     return "\n".join(lines) + "\n"
+
+
+# -- registered trials (exosynth.trials) ---------------------------------------------------
+def add_trials(
+    summary: dict[str, Any], trial_ledger: dict[str, Any], trial_problems: list[Problem]
+) -> dict[str, Any]:
+    """The ledger with the registry exports: trial rows read = included + rejected, per file.
+
+    Trial problems join the list of problems (so the gate, rule publish, stops on an error
+    in a trial row as on one in a study file); the study counts keep their values.
+    """
+    by_file = trial_ledger.get("by_file", {})
+    lost = [path for path, c in by_file.items() if c["read"] != c["included"] + c["rejected"]]
+    if lost:  # a row neither included nor reported: a bug, never to pass silently
+        raise RuntimeError(f"trial rows neither included nor rejected in: {lost}")
+    problems = [*summary["problems"], *(asdict(p) for p in trial_problems)]
+    return {**summary, "problems": problems, "trials": trial_ledger}
+
+
+def render_trials(summary: dict[str, Any]) -> list[str]:
+    """The report's section on registry exports: rows read, included and rejected per file."""
+    trials = summary.get("trials")
+    if trials is None:
+        return []
+    lines = [
+        "## Registered trials",
+        "",
+        f"Registry exports: **{trials['exports']}** · trial rows read: **{trials['rows_read']}** · "
+        f"included: **{trials['included']}** · rejected: **{trials['rejected']}** · "
+        f"trials after merging duplicates: **{trials['trials']}**",
+        "",
+    ]
+    if trials["by_file"]:
+        lines += [
+            "| export | format | rows read | included | rejected | left out by decision |",
+            "|---|---|---:|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {_cell(path)} | {c['format']} | {c['read']} | {c['included']} | "
+            f"{c['rejected']} | {c['left_out']} |"
+            for path, c in trials["by_file"].items()
+        ]
+        lines.append("")
+    else:
+        lines += ["No registry export in the trials folder.", ""]
+    for entry in trials.get("left_out_by_decision", []):
+        lines.append(f"- {entry['trial_id']} left out by decision: {_cell(entry['reason'])}")
+    if trials.get("decisions_unused"):
+        unused = ", ".join(trials["decisions_unused"])
+        lines.append(f"- Decisions about trials no export holds (not applied): {unused}")
+    return [*lines, ""]

@@ -123,11 +123,16 @@ def write_report(
     *,
     html_out: str | None = None,
     on_invalid: str = "fail",
+    trial_problems_in: str | None = None,
+    trial_ledger_in: str | None = None,
 ) -> None:
-    from exosynth.report import ledger, render_html, render_markdown
+    from exosynth.report import add_trials, ledger, render_html, render_markdown
 
     problems = read_problems(*problems_in)
     summary = ledger(pl.read_parquet(records_in), pl.read_parquet(studies_in), problems, raw_dir)
+    if trial_ledger_in is not None and trial_problems_in is not None:
+        trial_ledger = json.loads(Path(trial_ledger_in).read_text(encoding="utf-8"))
+        summary = add_trials(summary, trial_ledger, read_problems(trial_problems_in))
     write_json(summary, ledger_out)
     Path(report_out).write_text(render_markdown(summary, on_invalid), encoding="utf-8")
     if html_out:
@@ -285,6 +290,9 @@ def compute_statistics(
     time_to_translation_out: str,
     *,
     translation_gap_html_out: str | None = None,
+    trials_in: str | None = None,
+    time_to_trial_out: str | None = None,
+    data_cutoff: str = "",
 ) -> None:
     from exosynth import stats
     from exosynth.export import translation_gap_html
@@ -293,6 +301,11 @@ def compute_statistics(
     studies = pl.read_parquet(studies_in)
     tables = source_tables(config)
     gap = stats.translation_gap(studies, tables)
+    if trials_in is not None:  # the registered trials beside the studies (rule trials)
+        trials = pl.read_parquet(trials_in)
+        gap = stats.translation_gap_with_trials(studies, tables, trials)
+        if time_to_trial_out is not None:
+            stats.time_to_trial(studies, trials, tables, data_cutoff).write_csv(time_to_trial_out)
     gap.write_csv(translation_gap_out)
     if translation_gap_html_out:  # for the HTML report: in words, labels, percentages
         Path(translation_gap_html_out).write_text(
@@ -376,7 +389,9 @@ def write_tables(
         log.info("table %d (%s): %d studies", table.table, table.key, rows.height)
 
 
-def write_workbook_file(studies_in: str, ledger_in: str, config: dict, xlsx_out: str) -> None:
+def write_workbook_file(
+    studies_in: str, ledger_in: str, config: dict, xlsx_out: str, trials_in: str | None = None
+) -> None:
     """The reviewer workbook, with an About sheet saying what it was built from.
 
     The translation gap and the evidence gap map are computed from the study table by
@@ -392,6 +407,11 @@ def write_workbook_file(studies_in: str, ledger_in: str, config: dict, xlsx_out:
     summary = json.loads(Path(ledger_in).read_text(encoding="utf-8"))
     sources = source_tables(config)
     gap = translation_gap(studies, sources)
+    trials = pl.read_parquet(trials_in) if trials_in is not None else None
+    if trials is not None:  # the trial columns and the unspecified row (exosynth.stats)
+        from exosynth.stats import translation_gap_with_trials
+
+        gap = translation_gap_with_trials(studies, sources, trials)
     picture, _ = figures.evidence_gap_map_figure(evidence_gap_map(studies, sources), sources)
     tables = [(t, table_sheet_rows(studies, t)) for t in sources]
     write_workbook(
@@ -399,8 +419,15 @@ def write_workbook_file(studies_in: str, ledger_in: str, config: dict, xlsx_out:
         tables,
         gap,
         studies,
-        about_rows(config, summary, __version__, added=added_by_table(studies, sources)),
+        about_rows(
+            config,
+            summary,
+            __version__,
+            added=added_by_table(studies, sources),
+            trials=trials is not None,
+        ),
         gap_map_png=figures.render(picture, "png"),
+        trials=trials,
     )
     log.info(
         "workbook %s: %d table sheets, %d studies, %d translation-gap rows",
@@ -412,7 +439,11 @@ def write_workbook_file(studies_in: str, ledger_in: str, config: dict, xlsx_out:
 
 
 def draw_figures(
-    studies_in: str, config: dict, top_conditions: int, outputs: dict[str, str]
+    studies_in: str,
+    config: dict,
+    top_conditions: int,
+    outputs: dict[str, str],
+    trials_in: str | None = None,
 ) -> None:
     """Each figure as PNG and SVG, with the numbers it drew as CSV next to it.
 
@@ -422,8 +453,88 @@ def draw_figures(
     from exosynth import figures
     from exosynth.settings import source_tables
 
-    drawn = figures.draw_all(pl.read_parquet(studies_in), source_tables(config), top_conditions)
+    trials = pl.read_parquet(trials_in) if trials_in is not None else None
+    drawn = figures.draw_all(
+        pl.read_parquet(studies_in), source_tables(config), top_conditions, trials=trials
+    )
     for name, (fig, frame) in drawn.items():
         figures.save(fig, outputs[f"{name}_png"], outputs[f"{name}_svg"])
         frame.write_csv(outputs[f"{name}_csv"])
         log.info("figure %s: %d rows of numbers drawn", name, frame.height)
+
+
+def build_registered_trials(
+    exports: Sequence[str],
+    decisions: Sequence[str],
+    decisions_schema: str,
+    trial_vocabulary: str,
+    trial_vocabulary_schema: str,
+    vocabulary: str,
+    vocabulary_schema: str,
+    config: dict,
+    csv_out: str,
+    parquet_out: str,
+    problems_out: str,
+    ledger_out: str,
+) -> None:
+    """Rule trials: every registry export of raw/trials/ into one row per trial.
+
+    The rows that could be read are written; the bad rows are problems (the report lists
+    them and the gate, rule publish, stops the build on them unless on_invalid is exclude).
+    ``decisions`` is raw/trials/decisions.yaml, or nothing when there is no such file.
+    """
+    from exosynth import trials
+    from exosynth.settings import load_yaml, source_tables, validate_against
+    from exosynth.vocabulary import Vocabulary
+
+    terms = trials.TrialVocabulary.from_mapping(
+        validate_against(load_yaml(trial_vocabulary), trial_vocabulary_schema, trial_vocabulary)
+    )
+    words = Vocabulary.from_mapping(
+        validate_against(load_yaml(vocabulary), vocabulary_schema, vocabulary)
+    )
+    chosen: dict = {}
+    problems: list[Problem] = []
+    decision_file = decisions[0] if decisions else ""
+    if decision_file:
+        from exosynth.settings import ConfigError
+
+        try:
+            raw = validate_against(load_yaml(decision_file) or {}, decisions_schema, decision_file)
+        except ConfigError as error:  # a decision file the schema rejects: a problem, not a crash
+            problems.append(
+                Problem(
+                    file=decision_file,
+                    line=None,
+                    field="decisions",
+                    message=str(error).replace("\n", " "),
+                    hint=f"see {decisions_schema}",
+                    stage=trials.STAGE,
+                    code="trials.decisions",
+                )
+            )
+            raw = {}
+        chosen, found = trials.read_decisions(raw, decision_file, set(words.source_terms.values()))
+        problems.extend(found)
+    result = trials.build_trials(
+        [(path, Path(path).read_bytes()) for path in exports],
+        terms,
+        words,
+        source_order=[t.key for t in source_tables(config)],
+        decisions=chosen,
+        decision_file=decision_file,
+    )
+    problems.extend(result.problems)
+    result.trials.write_csv(csv_out)
+    result.trials.write_parquet(parquet_out)
+    write_problems(problems, problems_out)
+    write_json(result.ledger, ledger_out)
+    log.info(
+        "trials: %d exports, %d rows read, %d included, %d rejected, %d trials, %d problems",
+        result.ledger["exports"],
+        result.ledger["rows_read"],
+        result.ledger["included"],
+        result.ledger["rejected"],
+        result.trials.height,
+        len(problems),
+    )

@@ -168,3 +168,138 @@ def time_to_translation(studies: pl.DataFrame) -> pl.DataFrame:
             "years_animal_to_clinical",
         )
     )
+
+
+# -- registered trials (exosynth.trials) ---------------------------------------------------
+UNSPECIFIED = "unspecified"
+MSC_EV = "msc_ev"
+# Phase groups of the trial counts. A phase 1/2 trial is counted with phase 1: it has not
+# yet reached a phase 2 of its own.
+PHASE_GROUPS = {
+    "n_trials_phase1": ("early_phase1", "phase1", "phase1_2"),
+    "n_trials_phase2_plus": ("phase2", "phase2_3", "phase3", "phase4"),
+    "n_trials_phase3_plus": ("phase3", "phase4"),
+}
+TRIAL_GAP_COLUMNS = (
+    "n_trials",
+    *PHASE_GROUPS,
+    "n_trials_no_phase",
+    "n_secretome_trials",
+    "first_trial_year",
+)
+
+
+def _trial_year() -> pl.Expr:
+    """The year a trial was registered: first posted, else first submitted (some exports
+    carry only one of them). Dates are ISO text at their own precision, so the year leads."""
+    return (
+        pl.coalesce(pl.col("first_posted"), pl.col("first_submitted"))
+        .str.slice(0, 4)
+        .cast(pl.Int64, strict=False)
+    )
+
+
+def _trial_source_order(tables: list[SourceTable]) -> pl.DataFrame:
+    """The configured sources in table order, then ``unspecified``, then ``all``."""
+    keys = [t.key for t in tables] + [UNSPECIFIED, ALL]
+    return pl.DataFrame(
+        {"source": keys, "order": list(range(len(keys)))},
+        schema={"source": pl.String, "order": pl.Int64},
+    )
+
+
+def trial_counts(trials: pl.DataFrame, tables: list[SourceTable]) -> pl.DataFrame:
+    """Per source, ``unspecified`` and ``all``: MSC-EV trials by phase, secretome trials apart,
+    and the year of the first registered MSC-EV trial.
+
+    ``all`` counts every MSC-EV trial, those whose registry text names no tissue and those
+    of sources without a table of their own included.
+    """
+    both = pl.concat([trials, trials.with_columns(source=pl.lit(ALL))])
+    ev = pl.col("ev_class") == MSC_EV
+    phase = pl.col("phase")
+    counts = both.group_by("source").agg(
+        n_trials=ev.sum(),
+        **{name: (ev & phase.is_in(list(codes))).sum() for name, codes in PHASE_GROUPS.items()},
+        n_trials_no_phase=(ev & (phase.is_null() | (phase == "not_applicable"))).sum(),
+        n_secretome_trials=(pl.col("ev_class") == "msc_secretome").sum(),
+        first_trial_year=_trial_year().filter(ev).min(),
+    )
+    return (
+        _trial_source_order(tables)
+        .join(counts, on="source", how="left")
+        .sort("order")
+        .drop("order")
+        .with_columns(pl.col("^n_.*$").fill_null(0).cast(pl.Int64))
+        .with_columns(pl.col("first_trial_year").cast(pl.Int64))
+    )
+
+
+def translation_gap_with_trials(
+    studies: pl.DataFrame, tables: list[SourceTable], trials: pl.DataFrame
+) -> pl.DataFrame:
+    """:func:`translation_gap` with the trial columns; a row ``unspecified`` before ``all``.
+
+    The study columns keep their values; the ``unspecified`` row has no studies (a study
+    record always names its source), so its shares are empty.
+    """
+    gap = translation_gap(studies, tables)
+    empty = gap.clear(1).with_columns(
+        source=pl.lit(UNSPECIFIED),
+        **{c: pl.lit(0, pl.Int64) for c in gap.columns if c.startswith("n_")},
+    )
+    gap = pl.concat(
+        [gap.filter(pl.col("source") != ALL), empty, gap.filter(pl.col("source") == ALL)]
+    )
+    return gap.join(trial_counts(trials, tables), on="source", how="left", maintain_order="left")
+
+
+def _cutoff_year(data_cutoff: str) -> int | None:
+    """The year of the data cut-off ("2019", "2022-10-09"), or None when none is configured."""
+    text = (data_cutoff or "").strip()[:4]
+    return int(text) if text.isdigit() else None
+
+
+def time_to_trial(
+    studies: pl.DataFrame,
+    trials: pl.DataFrame,
+    tables: list[SourceTable],
+    data_cutoff: str,
+) -> pl.DataFrame:
+    """Per source: years from its first animal study to its first registered MSC-EV trial.
+
+    A source with no MSC-EV trial is censored at the data cut-off (``censored`` true,
+    ``years`` counted to the cut-off year), as time-to-event data are: it has not reached a
+    trial yet, which is not the same as never. Empty years where the source has no animal
+    study, or (censored) where no cut-off is configured.
+    """
+    cutoff = _cutoff_year(data_cutoff)
+    animal = (
+        _by_source_and_all(studies)
+        .filter(pl.col("in_vivo").is_not_null())
+        .group_by("source")
+        .agg(first_animal_year=pl.col("year").min().cast(pl.Int64))
+    )
+    first_trial = trial_counts(trials, tables).select("source", "n_trials", "first_trial_year")
+    order = _source_order(tables)
+    frame = (
+        order.join(animal, on="source", how="left")
+        .join(first_trial, on="source", how="left")
+        .sort("order")
+        .drop("order")
+    )
+    censored = pl.col("first_trial_year").is_null()
+    end = pl.when(censored).then(pl.lit(cutoff, pl.Int64)).otherwise(pl.col("first_trial_year"))
+    return frame.with_columns(
+        censored=censored,
+        followed_to_year=end,
+        years_animal_to_trial=end - pl.col("first_animal_year"),
+    ).select(
+        "source",
+        "first_animal_year",
+        "n_trials",
+        "first_trial_year",
+        "censored",
+        "followed_to_year",
+        "years_animal_to_trial",
+    )

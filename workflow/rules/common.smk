@@ -42,6 +42,7 @@ def shard_fingerprint(wildcards):
 
 # The figures of rule figures (exosynth.figures), each as PNG, SVG and the numbers drawn as CSV.
 FIGURES = ["evidence_gap_map", "condition_map", "translation_funnel", "species_mix", "model_mix"]
+FIGURES.append("trial_timeline")  # registered trials (workflow/rules/trials.smk)
 
 
 def figure_file(name, ext):

@@ -6,4 +6,5 @@ with logged(snakemake.log[0], snakemake.rule):
         {"sources": snakemake.params.sources},
         snakemake.params.top_conditions,
         dict(snakemake.output.items()),
+        trials_in=snakemake.input.trials,
     )

@@ -10,4 +10,6 @@ with logged(snakemake.log[0], snakemake.rule):
         snakemake.output.ledger,
         html_out=snakemake.output.html,
         on_invalid=snakemake.params.on_invalid,
+        trial_problems_in=snakemake.input.trial_problems,
+        trial_ledger_in=snakemake.input.trial_ledger,
     )

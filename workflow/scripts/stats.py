@@ -10,4 +10,7 @@ with logged(snakemake.log[0], snakemake.rule):
         snakemake.output.gap_map,
         snakemake.output.time_to_translation,
         translation_gap_html_out=snakemake.output.translation_gap_html,
+        trials_in=snakemake.input.trials,
+        time_to_trial_out=snakemake.output.time_to_trial,
+        data_cutoff=snakemake.params.data_cutoff,
     )

@@ -6,4 +6,5 @@ with logged(snakemake.log[0], snakemake.rule):
         snakemake.input.ledger,
         {"sources": snakemake.params.sources, "review": snakemake.params.review},
         snakemake.output.xlsx,
+        trials_in=snakemake.input.trials,
     )
