@@ -31,7 +31,9 @@ _YAML_BREAKS = "\x85\u2028\u2029"
 
 
 def _text(max_size: int = 30) -> st.SearchStrategy[str]:
-    return st.text(st.characters(exclude_characters=_YAML_BREAKS), min_size=1, max_size=max_size)
+    return st.text(
+        st.characters(codec="utf-8", exclude_characters=_YAML_BREAKS), min_size=1, max_size=max_size
+    )
 
 
 def _records() -> st.SearchStrategy[dict]:
