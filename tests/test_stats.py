@@ -171,3 +171,26 @@ def test_time_to_translation_measures_years_from_animal_to_clinical() -> None:
     assert result["GvHD"]["sources"] == "bone_marrow;umbilical_cord"
     assert result["Colitis"]["first_clinical_year"] is None
     assert list(result) == ["GvHD", "Colitis"]  # highest stage first
+
+
+def test_a_source_with_one_study_has_a_share(tables: list) -> None:
+    """1 of 1 and 0 of 1 are shares (1.0 and 0.0) with intervals, not empty."""
+    one = pl.DataFrame(
+        {
+            "source": ["bone_marrow", "adipose"],
+            "in_vitro": [True, True],
+            "in_vivo": [None, "Model (Rat)"],
+            "clinical_patients": [3, None],
+        }
+    )
+    rows = {r["source"]: r for r in stats.translation_gap(one, tables).iter_rows(named=True)}
+    assert (rows["bone_marrow"]["clinical_share"], rows["bone_marrow"]["translation_gap"]) == (
+        1.0,
+        0.0,
+    )
+    assert rows["bone_marrow"]["clinical_share_ci_high"] == 1.0
+    assert (rows["adipose"]["clinical_share"], rows["adipose"]["clinical_share_ci_low"]) == (
+        0.0,
+        0.0,
+    )
+    assert rows["all"]["clinical_share"] == 0.5
