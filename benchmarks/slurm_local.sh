@@ -198,14 +198,15 @@ install() {
   apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null
 }
 
+RUN_DIR=""  # global: the EXIT trap runs after run() has returned
 run() {
   [[ ${1:-} == -- ]] && shift
   (($# > 0)) || usage
-  local dir status=0
-  dir=$(up | tail -n 1)
-  trap 'down "$dir"' EXIT
+  local status=0
+  RUN_DIR=$(up | tail -n 1)
+  trap 'down "$RUN_DIR"' EXIT
   trap 'exit 130' INT TERM
-  SLURM_CONF=$dir/etc/slurm.conf "$@" || status=$?
+  SLURM_CONF=$RUN_DIR/etc/slurm.conf "$@" || status=$?
   return "$status"
 }
 
