@@ -23,6 +23,8 @@
 # variable but a few before its `srun`, SLURM_CONF among them, so a job's srun reads
 # /etc/slurm/slurm.conf whatever SLURM_CONF says. Outside that namespace /etc/slurm is untouched.
 set -euo pipefail
+# Debian installs the daemons (munged, slurmctld, slurmd) in /usr/sbin, off a user's PATH.
+export PATH=$PATH:/usr/sbin:/sbin
 
 usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 die() { echo "slurm_local: $*" >&2; exit 1; }
