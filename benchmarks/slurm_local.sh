@@ -9,8 +9,9 @@
 # e.g. benchmarks/slurm_local.sh run -- .venv/bin/snakemake --profile profiles/slurm
 #
 # What it starts: munged, slurmctld and slurmd, each with its own key, socket, ports, state,
-# spool, pid and log files under one temporary folder (nothing under /etc, /run or /var is
-# read or written, a SLURM or munge already running here is left alone). The node has the
+# spool, pid and log files under one temporary folder (the system's /etc/slurm, /etc/munge,
+# /run and /var are neither read nor written; a SLURM or munge running here is left alone,
+# on ports of their own). The node has the
 # machine's CPUs (nproc) and memory (free -m), in one partition named `main`, the partition
 # profiles/slurm asks for. Accounting is off (no slurmdbd, no MariaDB): the executor plugin
 # reads job states with squeue (profiles/slurm sets `slurm-status-command: squeue`), which
@@ -142,7 +143,7 @@ EOF
     --pid-file="$dir/munged.pid" --seed-file="$dir/munge/munged.seed" \
     --log-file="$dir/log/munged.log" \
     || { show_logs "$dir"; die "munged did not start"; }
-  wait_for_file "$dir/munged.pid" 10 || { show_logs "$dir"; die "munged wrote no pid file"; }
+  wait_for_file "$dir/munged.pid" 10 || { show_logs "$dir"; down "$dir" keep; die "munged wrote no pid file"; }
 
   export SLURM_CONF=$dir/etc/slurm.conf
   slurmctld -f "$SLURM_CONF" -i || { show_logs "$dir"; down "$dir" keep; die "slurmctld did not start"; }
