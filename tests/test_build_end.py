@@ -59,7 +59,11 @@ def last_line(done: subprocess.CompletedProcess[str]) -> str:
 
 
 def raw_count(project: Path) -> int:
-    return len(list((project / "raw").rglob("*.yaml")))
+    """Study records only: raw/trials/ holds registry exports and decisions.yaml."""
+    return sum(
+        p.relative_to(project / "raw").parts[0] != "trials"
+        for p in (project / "raw").rglob("*.yaml")
+    )
 
 
 def csv_ids(project: Path) -> list[str]:
@@ -137,7 +141,12 @@ def test_a_failed_build_leaves_no_mix_and_exclude_says_what_it_left_out(
         project,
         "bone_marrow",
         "typo-2020",
-        good_record("typo-2020", ("condition: Liver disease", "conditon: Liver disease")),
+        good_record(
+            "typo-2020",
+            ("review_row: 1\n", ""),  # an added paper: no review row, no reference number,
+            ("  ref: 23\n", ""),  # so only this file is rejected
+            ("condition: Liver disease", "conditon: Liver disease"),
+        ),
     )
     failed = run_snakemake(project)
     assert failed.returncode != 0

@@ -270,10 +270,9 @@ def table_rows(studies: pl.DataFrame, table: SourceTable) -> pl.DataFrame:
 
 def footnote(rows: pl.DataFrame, table: SourceTable) -> str:
     """The table's abbreviations, and what NR means where a cell says it."""
-    has_nr = rows.height > 0 and bool(
-        rows.select(
-            pl.any_horizontal(pl.col(TABLE_COLUMNS[1], TABLE_COLUMNS[3]) == NOT_REPORTED).any()
-        ).item()
+    columns = [c for c in (TABLE_COLUMNS[1], TABLE_COLUMNS[3]) if c in rows.columns]
+    has_nr = rows.height > 0 and bool(columns) and bool(
+        rows.select(pl.any_horizontal(pl.col(columns) == NOT_REPORTED).any()).item()
     )
     return " ".join(part for part in (table.footnote_text, NR_FOOTNOTE if has_nr else "") if part)
 

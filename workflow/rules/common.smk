@@ -89,6 +89,8 @@ def deliverables():
         for rule in (rules.publish, rules.stats, rules.tables, rules.workbook, rules.figures)
         for path in rule.output
     }
+    # The trial table is a deliverable too, though rule trials writes it before the gate.
+    built.update((rules.trials.output.csv, rules.trials.output.parquet))
     built.add("results/report.html")  # written by `snakemake --report`, from the deliverables
     built.update(glob.glob("results/tables/table*.*"))
     return sorted(built)
