@@ -175,8 +175,9 @@ def project(tmp_path: Path) -> Path:
     return copy_project(tmp_path / "project")
 
 
-def run_snakemake_in(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run Snakemake of this interpreter (the venv, where exosynth is pip-installed) in ``project``.
+def snakemake_bare(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run Snakemake of this interpreter (the venv, where exosynth is pip-installed) in
+    ``project`` with exactly ``args`` (no --cores: a bare `snakemake` reads profiles/default).
 
     The copy has no ``src/``: the Snakefile and the rule scripts must import the installed
     package, as they do on a fresh clone after ``pip install -e .``.
@@ -184,7 +185,7 @@ def run_snakemake_in(project: Path, *args: str) -> subprocess.CompletedProcess[s
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     return subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "2", *args],
+        [sys.executable, "-m", "snakemake", *args],
         cwd=project,
         capture_output=True,
         text=True,
@@ -192,6 +193,11 @@ def run_snakemake_in(project: Path, *args: str) -> subprocess.CompletedProcess[s
         env=env,
         check=False,
     )
+
+
+def run_snakemake_in(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run Snakemake in ``project`` on both cores (:func:`snakemake_bare`)."""
+    return snakemake_bare(project, "--cores", "2", *args)
 
 
 @pytest.fixture(scope="session")

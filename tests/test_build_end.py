@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
 import subprocess
-import sys
 from dataclasses import asdict
 from pathlib import Path
 
 import openpyxl
 import pytest
 import yaml
+from conftest import snakemake_bare
 
 from exosynth import export, rules
 from exosynth.problems import Problem
@@ -36,21 +35,6 @@ in_vivo:
 results: Lowers blood pressure
 """
 PLACENTA = {"table": 4, "label": "Placenta", "title": "Exosomes derived from placental MSC"}
-
-
-def snakemake(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Snakemake of this interpreter in ``project``, with exactly ``args`` (no --cores added)."""
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    return subprocess.run(
-        [sys.executable, "-m", "snakemake", *args],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-        check=False,
-    )
 
 
 def last_line(done: subprocess.CompletedProcess[str]) -> str:
@@ -96,7 +80,7 @@ def test_bare_snakemake_builds_says_what_it_built_and_drops_stale_tables(
     table whose source leaves the config leaves results/ too."""
     shutil.copytree(repo_root / "profiles", project / "profiles")
     n_files = raw_count(project)
-    done = snakemake(project)
+    done = snakemake_bare(project)
     assert done.returncode == 0, done.stderr[-3000:]
     assert last_line(done) == (
         f"exosynth: {n_files} studies (0 added since the review) in 3 tables, 0 rejected, "
@@ -107,7 +91,7 @@ def test_bare_snakemake_builds_says_what_it_built_and_drops_stale_tables(
     edit_config(project, lambda c: c["sources"].update(placenta=PLACENTA))
     (project / "raw/placenta").mkdir()
     (project / "raw/placenta/alvarez-2021.yaml").write_text(ADDED_PAPER, encoding="utf-8")
-    done = snakemake(project)
+    done = snakemake_bare(project)
     assert done.returncode == 0, done.stderr[-3000:]
     assert last_line(done) == (
         f"exosynth: {n_files + 1} studies (1 added since the review) in 4 tables, 0 rejected, "
@@ -121,7 +105,7 @@ def test_bare_snakemake_builds_says_what_it_built_and_drops_stale_tables(
     # The source leaves the config (and its records raw/): its table leaves results/.
     edit_config(project, lambda c: c["sources"].pop("placenta"))
     shutil.rmtree(project / "raw/placenta")
-    done = snakemake(project)
+    done = snakemake_bare(project)
     assert done.returncode == 0, done.stderr[-3000:]
     assert list(tables.glob("table4.*")) == []
     assert sorted(p.name for p in tables.glob("table*.csv")) == [f"table{n}.csv" for n in (1, 2, 3)]
