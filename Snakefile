@@ -48,6 +48,10 @@ rule ingest:
         shards=len(SHARDS),
         # The raw files enter as one digest per shard, not as 100,000 inputs (README).
         raw_files=shard_fingerprint,
+        # Each file's row as last parsed: only the files whose bytes changed are parsed again.
+        # Not an output (Snakemake removes a job's outputs before it runs); deleting it only
+        # costs the time of a full parse.
+        cache=f"{PARSE_CACHE}/shard-{{shard}}.parquet",
     log:
         "results/logs/ingest/shard-{shard}.log",
     benchmark:
@@ -60,12 +64,36 @@ rule ingest:
 
 
 rule validate:
-    """Check the records against each other: unique ids, DOIs and PMIDs, evidence rules."""
+    """Check the records against each other, map them to codes (one row per study), and write
+    the ledger of files read, included and rejected, with every problem, by file.
+
+    One job for the stages validate, normalize and report (a rule is a unit of caching, not
+    of logic: each stage stays a module of its own). It succeeds with invalid records too,
+    so the report survives a failed build; the gate is rule publish.
+    """
     input:
         shards=expand("results/interim/ingest/shard-{shard}.parquet", shard=SHARDS),
+        problems=expand("results/interim/ingest/shard-{shard}.problems.json", shard=SHARDS),
+        vocabulary=VOCABULARY,
+        vocabulary_schema="schemas/vocabulary.schema.yaml",
+        trial_problems="results/interim/trials.problems.json",
+        trial_ledger="results/interim/trials.ledger.json",
     output:
-        records="results/interim/validated.parquet",
-        problems="results/interim/validate.problems.json",
+        # The report first: the end of a failed build keeps these three (onerror below).
+        report="results/validation_report.md",
+        ledger="results/validation.json",
+        # Snakemake's report shows an HTML output in the page (a Markdown one only as a download).
+        html=report(
+            "results/validation_report.html",
+            caption="workflow/report/validation_report.rst",
+            category="Validation",
+        ),
+        studies=STUDY_TABLE,
+    params:
+        raw_dir=RAW_DIR,
+        sources=config["sources"],
+        # The report says whether the build stops or leaves the rejected files out.
+        on_invalid=config["on_invalid"],
     log:
         "results/logs/validate.log",
     benchmark:
@@ -77,69 +105,14 @@ rule validate:
         "workflow/scripts/validate.py"
 
 
-rule normalize:
-    """Map source, species and model type to codes; one row per study."""
-    input:
-        records="results/interim/validated.parquet",
-        vocabulary=VOCABULARY,
-        vocabulary_schema="schemas/vocabulary.schema.yaml",
-    output:
-        studies="results/interim/studies.parquet",
-        problems="results/interim/normalize.problems.json",
-    params:
-        raw_dir=RAW_DIR,
-        sources=config["sources"],
-    log:
-        "results/logs/normalize.log",
-    benchmark:
-        "results/benchmarks/normalize.tsv"
-    threads: 2
-    resources:
-        mem_mb=2000,
-    script:
-        "workflow/scripts/normalize.py"
-
-
-rule report:
-    """The ledger of files read, included and rejected, and every problem, by file."""
-    input:
-        records="results/interim/validated.parquet",
-        studies="results/interim/studies.parquet",
-        problems=[
-            *expand("results/interim/ingest/shard-{shard}.problems.json", shard=SHARDS),
-            "results/interim/validate.problems.json",
-            "results/interim/normalize.problems.json",
-        ],
-        trial_problems="results/interim/trials.problems.json",
-        trial_ledger="results/interim/trials.ledger.json",
-    output:
-        report="results/validation_report.md",
-        ledger="results/validation.json",
-        # Snakemake's report shows an HTML output in the page (a Markdown one only as a download).
-        html=report(
-            "results/validation_report.html",
-            caption="workflow/report/validation_report.rst",
-            category="Validation",
-        ),
-    params:
-        raw_dir=RAW_DIR,
-        # The report says whether the build stops or leaves the rejected files out.
-        on_invalid=config["on_invalid"],
-    log:
-        "results/logs/report.log",
-    benchmark:
-        "results/benchmarks/report.tsv"
-    threads: 1
-    resources:
-        mem_mb=1000,
-    script:
-        "workflow/scripts/report.py"
-
-
 rule publish:
-    """The gate: publish the study table and the build's summary, or stop the build."""
+    """The gate: publish the study table and the build's summary, or stop the build.
+
+    The rules after it read the study table beside it, not after it (so an added paper waits
+    for one job start less); when the gate stops a build, onerror removes all they wrote.
+    """
     input:
-        studies="results/interim/studies.parquet",
+        studies=STUDY_TABLE,
         ledger="results/validation.json",
         report="results/validation_report.md",
     output:
@@ -154,6 +127,8 @@ rule publish:
         review=config["review"],
     log:
         "results/logs/publish.log",
+    # Started first of the jobs it runs beside, so that a failing gate stops the build early.
+    priority: 10
     benchmark:
         "results/benchmarks/publish.tsv"
     threads: 1
@@ -166,7 +141,7 @@ rule publish:
 rule stats:
     """Translation-gap statistics per source, species and model mix, the evidence gap map."""
     input:
-        studies="results/studies.parquet",
+        studies=STUDY_TABLE,
         trials="results/trials.parquet",
     output:
         translation_gap="results/translation_gap.csv",
@@ -195,7 +170,7 @@ rule stats:
 rule tables:
     """Tables 1..N with the review's columns, as CSV for analysts and Markdown for manuscripts."""
     input:
-        studies="results/studies.parquet",
+        studies=STUDY_TABLE,
     output:
         csv=expand("results/tables/table{n}.csv", n=TABLES),
         md=expand("results/tables/table{n}.md", n=TABLES),
@@ -219,7 +194,7 @@ rule tables:
 rule workbook:
     """The reviewer workbook: a sheet per table, the translation gap, the studies, About."""
     input:
-        studies="results/studies.parquet",
+        studies=STUDY_TABLE,
         ledger="results/validation.json",
         trials="results/trials.parquet",
     output:
@@ -241,7 +216,7 @@ rule workbook:
 rule figures:
     """Figures of the evidence from the statistics and the study table; the numbers drawn as CSV."""
     input:
-        studies="results/studies.parquet",
+        studies=STUDY_TABLE,
         trials="results/trials.parquet",
     output:
         **{
@@ -268,6 +243,7 @@ onsuccess:
     from exosynth.rules import finished_line
 
     say_last(finished_line("results/summary.json", "results/exosynth.xlsx", REPORT_MD))
+    cancel_rate_timers()
 
 
 onerror:
@@ -278,8 +254,9 @@ onerror:
     say_last(
         clean_after_failure(
             deliverables(),
-            [str(p) for p in rules.report.output],
-            [str(p) for p in rules.report.input],
+            [str(p) for p in REPORT_OUTPUTS],
+            [str(p) for p in rules.validate.input],
             config["on_invalid"],
         )
     )
+    cancel_rate_timers()

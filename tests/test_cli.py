@@ -119,6 +119,57 @@ def test_check_names_a_duplicate_against_the_rest_of_raw(in_project, good_record
     assert "raw/adipose/old-2019.yaml" in problems[0].message
 
 
+def _warm_parse_cache(project: Path) -> None:
+    """The parse cache as a build leaves it (rule ingest's function, both shards)."""
+    from exosynth.corpus import PARSE_CACHE  # noqa: PLC0415
+    from exosynth.rules import ingest_shard  # noqa: PLC0415
+
+    for shard in (0, 1):
+        ingest_shard(
+            "raw",
+            shard,
+            2,
+            "schemas/study.schema.json",
+            str(project / f"shard-{shard}.parquet"),
+            str(project / f"shard-{shard}.json"),
+            cache_file=f"{PARSE_CACHE}/shard-{shard}.parquet",
+        )
+
+
+def test_check_parses_only_the_named_file_when_the_build_cached_the_rest(
+    in_project, good_record, write_raw, monkeypatch
+):
+    from exosynth import ingest  # noqa: PLC0415
+
+    write_raw(in_project, "adipose", "new-2021", good_record("new-2021", ("review_row: 1\n", "")))
+    _warm_parse_cache(in_project)
+    parsed: list[str] = []
+    real = ingest.parse_study
+    monkeypatch.setattr(
+        ingest, "parse_study", lambda path, *a: parsed.append(path) or real(path, *a)
+    )
+    cold, _ = cli.check(["raw/adipose/new-2021.yaml"])
+    assert parsed == ["raw/adipose/new-2021.yaml"]
+    # A file edited after the build is parsed again, not taken from the stale cache: its new
+    # DOI is the named file's, which check must now see.
+    write_raw(
+        in_project,
+        "adipose",
+        "old-2019",
+        good_record("old-2019", ("review_row: 1\n", ""), ("  ref: 23", "  doi: 10.1000/xyz")),
+    )
+    named = in_project / "raw/adipose/new-2021.yaml"
+    named.write_text(
+        named.read_text(encoding="utf-8").replace("  ref: 23", "  doi: 10.1000/xyz"),
+        encoding="utf-8",
+    )
+    parsed.clear()
+    problems, _ = cli.check(["raw/adipose/new-2021.yaml"])
+    assert sorted(parsed) == ["raw/adipose/new-2021.yaml", "raw/adipose/old-2019.yaml"]
+    assert "validate.unique_doi" in {p.code for p in problems}
+    assert "validate.unique_doi" not in {p.code for p in cold}
+
+
 def test_check_of_a_missing_file_is_a_usage_error(project):
     done = run_cli(project, "check", "raw/bone_marrow/nobody-2020.yaml")
     assert done.returncode == 2

@@ -17,20 +17,25 @@ import jsonschema_rs
 import pytest
 import yaml
 
+from exosynth.corpus import scan_raw_files
 from exosynth.ingest import (
     MAX_NESTING,
     MAX_RECORD_BYTES,
     StudyValidator,
     _structure_problem,
     discover_raw_files,
+    empty_cache,
     ingest,
+    ingest_cached,
+    parser_key,
+    read_cache,
     read_raw,
     read_study,
     schema_problems,
     shard_of,
     study_validator,
 )
-from exosynth.problems import Problem
+from exosynth.problems import Problem, sorted_problems
 
 PATH = "raw/bone_marrow/smith-2020.yaml"
 
@@ -627,6 +632,7 @@ def test_each_of_the_four_ways_identifies_a_paper(validator, citation):
     assert problems == []
     assert record is not None
 
+
 # -- the two schema validators agree ---------------------------------------------------
 @pytest.mark.parametrize(
     ("edit", "field"),
@@ -756,3 +762,98 @@ def test_event_scan_refuses_nesting_past_the_limit(depth):
 def test_event_scan_allows_nesting_up_to_the_limit():
     depth = MAX_NESTING - 1  # plus the top-level mapping
     assert _structure_problem(PATH, "a: " + "[" * depth + "]" * depth + "\n") is None
+
+
+# -- the parse cache ---------------------------------------------------------------
+def _write_corpus(root: Path, good_record) -> dict[str, bytes]:
+    """A small raw/ with a good record, a rejected one, an empty file and a YAML error."""
+    corpus = {
+        "raw/bone_marrow/zeta-2020.yaml": good_record("zeta-2020").encode(),
+        "raw/adipose/alpha-2020.yaml": good_record(
+            "alpha-2020", ("in_vitro: true", "in_vitro: maybe")
+        ).encode(),
+        "raw/adipose/beta-2020.yaml": good_record("beta-2020").encode(),
+        "raw/bone_marrow/empty-2020.yaml": b"",
+        "raw/bone_marrow/broken-2020.yaml": b"id: broken-2020\nsource: [unclosed\n",
+    }
+    for name, data in corpus.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+    return corpus
+
+
+def _listing(root: Path) -> list[tuple[str, int, int]]:
+    """(path relative to root, size, mtime_ns) as the build's scan gives them."""
+    return [
+        (Path(path).relative_to(root).as_posix(), size, mtime)
+        for path, size, mtime in scan_raw_files(root / "raw")
+    ]
+
+
+def _plain(root: Path, validator) -> tuple:
+    listing = _listing(root)
+    files = [(path, (root / path).read_bytes()) for path, _, _ in listing]
+    return ingest(files, validator)
+
+
+def test_cached_ingest_gives_what_a_clean_parse_gives(
+    tmp_path, good_record, validator, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    _write_corpus(tmp_path, good_record)
+    first = ingest_cached(_listing(tmp_path), validator, empty_cache())
+    records, problems = _plain(tmp_path, validator)
+    assert first.parsed == 5
+    assert first.records.equals(records)
+    assert sorted_problems(first.problems) == sorted_problems(problems)
+
+    again = ingest_cached(_listing(tmp_path), validator, first.cache)
+    assert again.parsed == 0, "nothing changed: nothing is parsed"
+    assert again.records.equals(records)
+    assert sorted_problems(again.problems) == sorted_problems(problems)
+    assert {p.file for p in again.problems} == {
+        "raw/adipose/alpha-2020.yaml",
+        "raw/bone_marrow/empty-2020.yaml",
+        "raw/bone_marrow/broken-2020.yaml",
+    }
+    assert again.cache.equals(first.cache)
+
+
+def test_cache_reparses_only_files_whose_bytes_changed(
+    tmp_path, good_record, validator, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    _write_corpus(tmp_path, good_record)
+    cache = ingest_cached(_listing(tmp_path), validator, empty_cache()).cache
+    touched = tmp_path / "raw/adipose/beta-2020.yaml"
+    os.utime(touched, ns=(time.time_ns(), time.time_ns() + 10**9))
+    after_touch = ingest_cached(_listing(tmp_path), validator, cache)
+    assert after_touch.parsed == 0, "a new time with the same bytes is the cached row"
+    edited = tmp_path / "raw/adipose/alpha-2020.yaml"
+    edited.write_bytes(good_record("alpha-2020").encode())  # the error fixed
+    (tmp_path / "raw/adipose/new-2021.yaml").write_bytes(good_record("new-2021").encode())
+    (tmp_path / "raw/bone_marrow/zeta-2020.yaml").unlink()
+    after_edit = ingest_cached(_listing(tmp_path), validator, after_touch.cache)
+    assert after_edit.parsed == 2, "the edited file and the new one"
+    records, problems = _plain(tmp_path, validator)
+    assert after_edit.records.equals(records)
+    assert sorted_problems(after_edit.problems) == sorted_problems(problems)
+    assert "raw/adipose/alpha-2020.yaml" not in {p.file for p in after_edit.problems}
+    assert "raw/bone_marrow/zeta-2020.yaml" not in after_edit.cache["raw_file"].to_list()
+
+
+def test_cache_of_another_parser_is_not_used(tmp_path, good_record, repo_root, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _write_corpus(tmp_path, good_record)
+    schema = repo_root / "schemas" / "study.schema.json"
+    last_year = study_validator(schema, today=dt.date(2025, 6, 1))
+    this_year = study_validator(schema, today=dt.date(2026, 6, 1))
+    assert parser_key(last_year) != parser_key(this_year)
+    cache = ingest_cached(_listing(tmp_path), last_year, empty_cache()).cache
+    assert ingest_cached(_listing(tmp_path), this_year, cache).parsed == 5
+
+
+def test_a_torn_cache_file_means_parsing_again(tmp_path):
+    torn = tmp_path / "shard-0.parquet"
+    torn.write_bytes(b"PAR1 not really")
+    assert read_cache(torn, tmp_path / "missing.parquet").height == 0

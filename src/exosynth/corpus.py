@@ -16,6 +16,10 @@ RAW_SUFFIXES = (".yaml", ".yml")
 # raw/trials/ holds registry exports and decisions.yaml (exosynth.trials), not study records.
 TRIALS_FOLDER = "trials"
 TRIAL_DECISIONS = "decisions.yaml"
+# Each raw file's row as the last build parsed it (exosynth.ingest.ingest_cached), one file per
+# shard: rule ingest keeps it, ``exosynth check`` reads it. Not a deliverable; removing it only
+# costs the time of a full parse.
+PARSE_CACHE = "results/interim/cache/ingest"
 
 
 def scan_raw_files(raw_dir: str | Path) -> list[tuple[str, int, int]]:

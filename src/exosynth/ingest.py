@@ -16,9 +16,9 @@ import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import jsonschema
 import jsonschema_rs
@@ -548,9 +548,7 @@ def schema_problems(
     return _problems_of(path, text, list(validator.iter_errors(document)))
 
 
-def _problems_of(
-    path: str, text: str, errors: list[jsonschema.ValidationError]
-) -> list[Problem]:
+def _problems_of(path: str, text: str, errors: list[jsonschema.ValidationError]) -> list[Problem]:
     problems: list[Problem] = []
     for error in errors:
         parts = tuple(error.absolute_path)
@@ -790,17 +788,142 @@ def read_raw(paths: Iterable[str]) -> Iterator[tuple[str, bytes]]:
             yield path, handle.read()
 
 
+def _parse_files(
+    files: Iterable[tuple[str, bytes]], validator: StudyValidator
+) -> Iterator[tuple[dict[str, Any], list[Problem]]]:
+    """Each file's row of :data:`RECORD_SCHEMA` and its problems."""
+    for path, data in files:
+        parsed = parse_study(path, data, validator)
+        row = to_row(path, hashlib.sha256(data).hexdigest(), parsed.document, parsed.invalid)
+        row["accepted"] = parsed.accepted
+        yield row, parsed.problems
+
+
 def ingest(
     files: Iterable[tuple[str, bytes]], validator: StudyValidator
 ) -> tuple[pl.DataFrame, list[Problem]]:
     """A row for every file (accepted or not, with every field that parsed) and the problems."""
     rows: list[dict[str, Any]] = []
     problems: list[Problem] = []
-    for path, data in files:
-        parsed = parse_study(path, data, validator)
-        row = to_row(path, hashlib.sha256(data).hexdigest(), parsed.document, parsed.invalid)
-        row["accepted"] = parsed.accepted
+    for row, found in _parse_files(files, validator):
         rows.append(row)
-        problems.extend(parsed.problems)
+        problems.extend(found)
     frame = pl.DataFrame(rows, schema=RECORD_SCHEMA)
     return frame.sort("raw_file"), problems
+
+
+# -- the parse cache -------------------------------------------------------------
+# Each file's row and problems as the last build parsed them, with the file's size and time and
+# what the parse depended on besides the bytes (the parser key). A file whose size and time are
+# unchanged, or whose bytes hash to the same digest, is not parsed again.
+CACHE_SCHEMA: dict[str, pl.DataType] = {
+    **RECORD_SCHEMA,
+    "size": pl.Int64(),
+    "mtime_ns": pl.Int64(),
+    "problems": pl.String(),  # the file's problems as JSON; null when it has none
+    "parser": pl.String(),
+}
+
+
+def parser_key(validator: StudyValidator) -> str:
+    """A digest of what a file's parse depends on besides its bytes.
+
+    The schema as checked (with this year as the latest year a paper may have), the code
+    that parses and checks a record, and the versions of the parsers: a change of any of
+    them parses every file again, so a cached row is always the row a clean build gives.
+    """
+    from importlib.metadata import version  # noqa: PLC0415 (only here)
+
+    from exosynth import corpus, problems, settings  # noqa: PLC0415 (cycle-free, light)
+
+    digest = hashlib.sha256(json.dumps(validator.schema, sort_keys=True).encode("utf-8"))
+    for module in (__file__, problems.__file__, settings.__file__, corpus.__file__):
+        digest.update(Path(module).read_bytes())
+    for package in ("pyyaml", "jsonschema", "jsonschema-rs", "polars"):
+        digest.update(f"{package}={version(package)};".encode())
+    return digest.hexdigest()
+
+
+def empty_cache() -> pl.DataFrame:
+    return pl.DataFrame(schema=CACHE_SCHEMA)
+
+
+def read_cache(*paths: str | Path) -> pl.DataFrame:
+    """The cached rows of the files given (missing or unreadable ones count as empty)."""
+    frames = []
+    for path in paths:
+        try:
+            frames.append(pl.read_parquet(path).cast(CACHE_SCHEMA))  # type: ignore[arg-type]
+        except (OSError, pl.exceptions.PolarsError):  # no cache yet, or a torn one: parse again
+            continue
+    return pl.concat(frames) if frames else empty_cache()
+
+
+class Ingested(NamedTuple):
+    records: pl.DataFrame
+    problems: list[Problem]
+    cache: pl.DataFrame
+    parsed: int  # files read and parsed; the others came from the cache
+
+
+def ingest_cached(
+    files: Sequence[tuple[str, int, int]], validator: StudyValidator, cache: pl.DataFrame
+) -> Ingested:
+    """:func:`ingest` of ``files`` (path, size, mtime_ns), parsing only what the cache lacks.
+
+    Returns the records and problems (the same as :func:`ingest` of the files' bytes) and
+    the new cache. A file is taken from the cache when its size and time are those cached,
+    or else when its bytes have the cached digest (a touched file); every other file is
+    read and parsed. Rows of another parser key are never used.
+    """
+    key = parser_key(validator)
+    listing = pl.DataFrame(
+        [(path, size, mtime) for path, size, mtime in files],
+        schema={"raw_file": pl.String(), "size": pl.Int64(), "mtime_ns": pl.Int64()},
+        orient="row",
+    )
+    cached = cache.filter(pl.col("parser") == key).unique("raw_file", keep="last")
+    joined = listing.join(
+        cached.select("raw_file", "size", "mtime_ns", "sha256"),
+        on="raw_file",
+        how="left",
+        suffix="_cached",
+    )
+    same = (pl.col("size") == pl.col("size_cached")) & (
+        pl.col("mtime_ns") == pl.col("mtime_ns_cached")
+    )
+    unchanged = set(joined.filter(same.fill_null(False))["raw_file"].to_list())
+    digests = dict(zip(cached["raw_file"].to_list(), cached["sha256"].to_list(), strict=True))
+    fresh: list[tuple[str, bytes]] = []
+    for path, data in read_raw(p for p, _, _ in files if p not in unchanged):
+        if digests.get(path) == hashlib.sha256(data).hexdigest():
+            unchanged.add(path)  # same bytes, new time: the cached row, with the new time
+        else:
+            fresh.append((path, data))
+    rows, problems, problem_texts = [], [], []
+    for row, found in _parse_files(fresh, validator):
+        rows.append(row)
+        problems.extend(found)
+        problem_texts.append(json.dumps([asdict(p) for p in found]) if found else None)
+    parsed = pl.DataFrame(rows, schema=RECORD_SCHEMA).with_columns(
+        pl.Series("problems", problem_texts, dtype=pl.String())
+    )
+    reused = cached.filter(pl.col("raw_file").is_in(list(unchanged)))
+    for text in reused["problems"].drop_nulls().to_list():
+        problems.extend(Problem(**p) for p in json.loads(text))
+    records = pl.concat(
+        [reused.select(list(RECORD_SCHEMA)), parsed.select(list(RECORD_SCHEMA))]
+    ).sort("raw_file")
+    new_cache = (
+        pl.concat(
+            [
+                reused.select([*RECORD_SCHEMA, "problems"]),
+                parsed.select([*RECORD_SCHEMA, "problems"]),
+            ]
+        )
+        .join(listing, on="raw_file", how="left")
+        .with_columns(pl.lit(key).alias("parser"))
+        .select(list(CACHE_SCHEMA))
+        .sort("raw_file")
+    )
+    return Ingested(records, problems, new_cache, len(fresh))

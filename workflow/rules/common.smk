@@ -3,10 +3,11 @@ import atexit
 import functools
 import glob
 import sys
+import threading
 
 from snakemake.utils import validate
 
-from exosynth.corpus import fingerprint, scan_raw_files, shard_of
+from exosynth.corpus import PARSE_CACHE, fingerprint, scan_raw_files, shard_of
 from exosynth.settings import load_yaml, source_tables
 from exosynth.vocabulary import Vocabulary
 
@@ -77,13 +78,21 @@ def evidence_table(number):
     )
 
 
+# The study table as rule validate writes it. The statistics, tables, workbook and figures read
+# it beside the gate (rule publish), not after it; when the gate stops a build, the end of the
+# build (onerror) removes everything they wrote.
+STUDY_TABLE = "results/interim/studies.parquet"
+
+
 # -- the end of a build (the Snakefile's onsuccess and onerror) ---------------------------
 REPORT_MD = "results/validation_report.md"
+# What a failed build keeps when current: the Markdown report first, the ledger, the HTML page.
+REPORT_OUTPUTS = [REPORT_MD, "results/validation.json", "results/validation_report.html"]
 
 
 def deliverables():
     """Everything a build delivers after the gate, with any table<N>.* in results/tables/
-    (also of a source no longer configured); the validation report (rule report) apart."""
+    (also of a source no longer configured); the validation report (rule validate) apart."""
     built = {
         str(path)
         for rule in (rules.publish, rules.stats, rules.tables, rules.workbook, rules.figures)
@@ -99,3 +108,18 @@ def deliverables():
 def say_last(line):
     """Print ``line`` as the build's very last line: Snakemake logs its own after the hooks."""
     atexit.register(print, line, file=sys.stderr, flush=True)
+
+
+def cancel_rate_timers():
+    """Let the build exit as soon as it is done, not a second later.
+
+    Snakemake's job rate limit (--max-jobs-per-timespan, 100/1s by default) starts a
+    non-daemon threading.Timer of one second after each round of scheduling, and the
+    interpreter waits for the last one before it exits: about 1.1 s at the end of every
+    build that runs a job (measured; a value in ms is read as minutes, so no setting of the
+    option removes it). When the onsuccess or onerror hook runs the scheduler is finished and
+    the timer has nothing left to wake, so cancelling it only removes the wait.
+    """
+    for thread in threading.enumerate():
+        if isinstance(thread, threading.Timer):
+            thread.cancel()

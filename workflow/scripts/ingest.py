@@ -8,4 +8,5 @@ with logged(snakemake.log[0], snakemake.rule):
         snakemake.input.schema,
         snakemake.output.records,
         snakemake.output.problems,
+        cache_file=snakemake.params.cache,
     )

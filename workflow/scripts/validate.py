@@ -1,4 +1,18 @@
-from exosynth.rules import logged, validate_shards
+from exosynth.rules import check_records, logged
 
 with logged(snakemake.log[0], snakemake.rule):
-    validate_shards(snakemake.input.shards, snakemake.output.records, snakemake.output.problems)
+    check_records(
+        snakemake.input.shards,
+        snakemake.input.problems,
+        snakemake.input.vocabulary,
+        snakemake.input.vocabulary_schema,
+        {"sources": snakemake.params.sources},
+        snakemake.params.raw_dir,
+        snakemake.output.studies,
+        snakemake.output.report,
+        snakemake.output.ledger,
+        html_out=snakemake.output.html,
+        on_invalid=snakemake.params.on_invalid,
+        trial_problems_in=snakemake.input.trial_problems,
+        trial_ledger_in=snakemake.input.trial_ledger,
+    )
