@@ -221,3 +221,67 @@ def test_every_rule_has_a_code_of_the_validate_stage():
     codes = [rule.code for rule in RULES]
     assert len(set(codes)) == len(codes)
     assert all(code.startswith("validate.") for code in codes)
+
+
+def cited_in(where: str, ref: int) -> tuple[str, str]:
+    """An edit for ``good_record``: known only from another review's table, ``where``, ref N."""
+    return ("  ref: 23", f"  cited_in:\n    {where}\n    ref: {ref}")
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "shown"),
+    [
+        # A DOI however it is written (case, resolver, "doi:" prefix) is one review ...
+        (
+            "doi: https://doi.org/10.1186/S13287-017-0576-4",
+            "doi: 'doi: 10.1186/s13287-017-0576-4'",
+            {"doi:10.1186/S13287-017-0576-4", "doi:10.1186/s13287-017-0576-4"},
+        ),
+        # ... and a review known only by its URL is that URL.
+        (
+            "url: https://example.org/review/table1",
+            "url: https://example.org/review/table1",
+            {"https://example.org/review/table1"},
+        ),
+    ],
+    ids=["doi", "url"],
+)
+def test_one_reference_of_a_citing_review_in_two_files(
+    records_of, good_record, first, second, shown
+):
+    a, b, c = (f"raw/bone_marrow/{n}.yaml" for n in ("smith-2020", "jones-2021", "lee-2019"))
+    records = records_of(
+        {
+            a: good_record("smith-2020", cited_in(first, 19)),
+            b: good_record("jones-2021", cited_in(second, 19)),
+            c: good_record("lee-2019", cited_in(second, 20)),  # another ref of that review
+        }
+    )
+    checked, problems = validate_records(records)
+    assert accepted(checked) == {a: False, b: False, c: True}
+    assert sorted(p.file for p in problems) == sorted([a, b])
+    assert {p.code for p in problems} == {"validate.unique_cited_in"}
+    assert {p.field for p in problems} == {"citation.cited_in"}
+    # The message names the reference and the review as cited (the bare DOI, case kept).
+    documents = {p.message.split(" of ", 1)[1].split(" is entered")[0] for p in problems}
+    assert documents == shown
+    assert all(p.message.startswith("ref 19 of ") for p in problems)
+    assert all(("also " + (b if p.file == a else a)) in p.message for p in problems)
+
+
+def test_the_same_ref_of_two_citing_reviews_is_two_papers(records_of, good_record):
+    records = records_of(
+        {
+            "raw/bone_marrow/smith-2020.yaml": good_record(
+                "smith-2020", cited_in("doi: 10.1186/s13287-017-0576-4", 19)
+            ),
+            "raw/bone_marrow/jones-2021.yaml": good_record(
+                # ref 9 of ...-41: the key must not run review and ref together ("...-419")
+                "jones-2021", cited_in("doi: 10.1186/s13287-017-0576-41", 9)
+            ),
+            "raw/bone_marrow/lee-2019.yaml": good_record(
+                "lee-2019", cited_in("url: https://example.org/review", 19)
+            ),
+        }
+    )
+    assert validate_records(records)[1] == []

@@ -70,10 +70,6 @@ def doi_key(doi: pl.Expr) -> pl.Expr:
     )
 
 
-def pmid_key(pmid: pl.Expr) -> pl.Expr:
-    return pmid.str.strip_chars().str.replace(r"^0+", "")
-
-
 def cited_document() -> pl.Expr:
     """The citing review as cited: ``doi:10.1186/...`` (bare, case kept) or its URL."""
     bare = pl.col("cited_in_doi").str.strip_chars()
@@ -95,7 +91,8 @@ def checked_frame(records: pl.DataFrame) -> pl.DataFrame:
     )
     frame = records.with_columns(
         doi_key=doi_key(pl.col("doi")),
-        pmid_key=pmid_key(pl.col("pmid")),
+        # The schema admits digits only, without leading zeros: a PMID is compared as written.
+        pmid_key=pl.col("pmid"),
         cited_key=cited_key,
         cited_doc=cited_doc,
         in_vitro_text=pl.col("in_vitro").cast(pl.String).fill_null("not reported"),
