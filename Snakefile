@@ -242,7 +242,11 @@ rule figures:
 onsuccess:
     from exosynth.rules import finished_line
 
-    say_last(finished_line("results/summary.json", "results/exosynth.xlsx", REPORT_MD))
+    say_last(
+        finished_line(
+            rules.publish.output.summary, rules.workbook.output.xlsx, rules.validate.output.report
+        )
+    )
     cancel_rate_timers()
 
 
@@ -254,7 +258,7 @@ onerror:
     say_last(
         clean_after_failure(
             deliverables(),
-            [str(p) for p in REPORT_OUTPUTS],
+            [str(p) for p in validation_report()],
             [str(p) for p in rules.validate.input],
             config["on_invalid"],
         )

@@ -85,9 +85,10 @@ STUDY_TABLE = "results/interim/studies.parquet"
 
 
 # -- the end of a build (the Snakefile's onsuccess and onerror) ---------------------------
-REPORT_MD = "results/validation_report.md"
-# What a failed build keeps when current: the Markdown report first, the ledger, the HTML page.
-REPORT_OUTPUTS = [REPORT_MD, "results/validation.json", "results/validation_report.html"]
+def validation_report():
+    """What a failed build keeps when it is current: the Markdown report (first), the JSON
+    ledger and the HTML page, all written by rule validate."""
+    return [rules.validate.output.report, rules.validate.output.ledger, rules.validate.output.html]
 
 
 def deliverables():
