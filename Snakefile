@@ -113,8 +113,8 @@ rule publish:
     """
     input:
         studies=STUDY_TABLE,
-        ledger="results/validation.json",
-        report="results/validation_report.md",
+        ledger=rules.validate.output.ledger,
+        report=rules.validate.output.report,
     output:
         csv="results/studies.csv",
         parquet="results/studies.parquet",
@@ -127,7 +127,8 @@ rule publish:
         review=config["review"],
     log:
         "results/logs/publish.log",
-    # Started first of the jobs it runs beside, so that a failing gate stops the build early.
+    # Started first of the jobs it runs beside: a failing gate stops the build at once (and the
+    # rules beside it stop at their start, rules.after_the_gate).
     priority: 10
     benchmark:
         "results/benchmarks/publish.tsv"
@@ -142,6 +143,8 @@ rule stats:
     """Translation-gap statistics per source, species and model mix, the evidence gap map."""
     input:
         studies=STUDY_TABLE,
+        ledger=rules.validate.output.ledger,
+        report=rules.validate.output.report,
         trials="results/trials.parquet",
     output:
         translation_gap="results/translation_gap.csv",
@@ -154,6 +157,7 @@ rule stats:
         ),
         time_to_trial=statistic("results/stats/time_to_trial.csv", "time_to_trial"),
     params:
+        on_invalid=config["on_invalid"],
         sources=config["sources"],
         data_cutoff=config["review"]["data_cutoff"],
     log:
@@ -171,11 +175,14 @@ rule tables:
     """Tables 1..N with the review's columns, as CSV for analysts and Markdown for manuscripts."""
     input:
         studies=STUDY_TABLE,
+        ledger=rules.validate.output.ledger,
+        report=rules.validate.output.report,
     output:
         csv=expand("results/tables/table{n}.csv", n=TABLES),
         md=expand("results/tables/table{n}.md", n=TABLES),
         html=[evidence_table(n) for n in TABLES],
     params:
+        on_invalid=config["on_invalid"],
         # Titles, footnotes and the review as params: editing them in the config rebuilds
         # the tables (and removes those of a source no longer configured).
         sources=config["sources"],
@@ -195,11 +202,13 @@ rule workbook:
     """The reviewer workbook: a sheet per table, the translation gap, the studies, About."""
     input:
         studies=STUDY_TABLE,
-        ledger="results/validation.json",
+        ledger=rules.validate.output.ledger,
+        report=rules.validate.output.report,
         trials="results/trials.parquet",
     output:
         xlsx="results/exosynth.xlsx",
     params:
+        on_invalid=config["on_invalid"],
         sources=config["sources"],
         review=config["review"],
     log:
@@ -217,6 +226,8 @@ rule figures:
     """Figures of the evidence from the statistics and the study table; the numbers drawn as CSV."""
     input:
         studies=STUDY_TABLE,
+        ledger=rules.validate.output.ledger,
+        report=rules.validate.output.report,
         trials="results/trials.parquet",
     output:
         **{
@@ -225,10 +236,13 @@ rule figures:
             for ext in ("png", "svg", "csv")
         },
     params:
+        on_invalid=config["on_invalid"],
         sources=config["sources"],
         top_conditions=config["figures"]["top_conditions"],
     log:
         "results/logs/figures.log",
+    # The longest job beside the gate at a small corpus (matplotlib): started first after it.
+    priority: 5
     benchmark:
         "results/benchmarks/figures.tsv"
     threads: 1

@@ -155,6 +155,11 @@ def test_a_failed_build_leaves_no_mix_and_exclude_says_what_it_left_out(
     report = (results / "validation_report.md").read_text(encoding="utf-8")
     assert bad in report
     assert "The build stopped" in report
+    # The rules beside the gate keep it too: a partial target builds nothing of invalid records.
+    partial = run_snakemake(project, "results/exosynth.xlsx")
+    assert partial.returncode != 0
+    assert "exosynth: not built: 1 raw file is invalid" in partial.stderr
+    assert not (results / "exosynth.xlsx").exists()
     assert "are listed, with the file each came from, in `results/studies.csv`" not in report
 
     excluded = run_snakemake(project, "--config", "on_invalid=exclude")
@@ -225,3 +230,19 @@ def test_the_gate_prints_the_first_problems_and_says_how_many_more_and_where(
     else:
         assert more == []
     assert not (tmp_path / "s.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("severity", "on_invalid", "stops"),
+    [("error", "fail", True), ("error", "exclude", False), ("warning", "fail", False)],
+)
+def test_rules_beside_the_gate_stop_when_it_stops(tmp_path, capsys, severity, on_invalid, stops):
+    problem = Problem("raw/adipose/a-2020.yaml", 3, "in_vitro", "bad", "fix", severity=severity)
+    ledger = _ledger(tmp_path, [problem])
+    if stops:
+        with pytest.raises(rules.InvalidRecords):
+            rules.after_the_gate(str(ledger), on_invalid, "results/validation_report.md")
+        assert "results/validation_report.md" in capsys.readouterr().err
+    else:
+        rules.after_the_gate(str(ledger), on_invalid, "results/validation_report.md")
+        assert capsys.readouterr().err == ""

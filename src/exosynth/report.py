@@ -338,15 +338,22 @@ def add_trials(
 ) -> dict[str, Any]:
     """The ledger with the registry exports: trial rows read = included + rejected, per file.
 
-    Trial problems join the list of problems (so the gate, rule publish, stops on an error
-    in a trial row as on one in a study file); the study counts keep their values.
+    Trial problems join the list of problems and its counts of errors and warnings (so the
+    gate, rule publish, stops on an error in a trial row as on one in a study file); the
+    counts of files read, included and rejected stay those of the study files.
     """
     by_file = trial_ledger.get("by_file", {})
     lost = [path for path, c in by_file.items() if c["read"] != c["included"] + c["rejected"]]
     if lost:  # a row neither included nor reported: a bug, never to pass silently
         raise RuntimeError(f"trial rows neither included nor rejected in: {lost}")
     problems = [*summary["problems"], *(asdict(p) for p in trial_problems)]
-    return {**summary, "problems": problems, "trials": trial_ledger}
+    return {
+        **summary,
+        "errors": summary["errors"] + sum(p.is_error for p in trial_problems),
+        "warnings": summary["warnings"] + sum(not p.is_error for p in trial_problems),
+        "problems": problems,
+        "trials": trial_ledger,
+    }
 
 
 def render_trials(summary: dict[str, Any]) -> list[str]:

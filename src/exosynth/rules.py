@@ -168,6 +168,26 @@ class InvalidRecords(SystemExit):
 SHOWN_PROBLEMS = 50  # problems printed on the terminal; the report lists every one
 
 
+def build_stops(summary: dict, on_invalid: str) -> bool:
+    """Whether the gate stops this build: an error in the ledger, and on_invalid is "fail"."""
+    return on_invalid == "fail" and any(p["severity"] == "error" for p in summary["problems"])
+
+
+def after_the_gate(ledger_in: str, on_invalid: str, report: str) -> None:
+    """Stop a rule that runs beside the gate (stats, tables, workbook, figures) at once when
+    the gate stops the build: no work is wasted, the build stops without waiting for it, and
+    a partial target (``snakemake results/exosynth.xlsx``) cannot skip the gate."""
+    summary = json.loads(Path(ledger_in).read_text(encoding="utf-8"))
+    if build_stops(summary, on_invalid):
+        message = (
+            f"exosynth: not built: {plural(summary['rejected'], 'raw file')} "
+            f"{'is' if summary['rejected'] == 1 else 'are'} invalid; every problem is in {report}"
+        )
+        log.error(message)
+        print(message, file=sys.stderr)
+        raise InvalidRecords(1)
+
+
 def _listed(problems: Sequence[Problem], report: str, limit: int) -> str:
     """The first ``limit`` problems, one a line, and how many more there are and where."""
     shown = "\n".join(f"  {p.render()}" for p in problems[:limit])
@@ -211,7 +231,7 @@ def publish_studies(
         )
         log.warning(message)
         print(message, file=sys.stderr)
-    if problems and on_invalid == "fail":
+    if build_stops(summary, on_invalid):
         message = (
             f"exosynth: {summary['rejected']} of {plural(summary['files_read'], 'raw file')} "
             f"{'is' if summary['rejected'] == 1 else 'are'} invalid "

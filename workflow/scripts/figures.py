@@ -1,6 +1,7 @@
-from exosynth.rules import draw_figures, logged
+from exosynth.rules import after_the_gate, draw_figures, logged
 
 with logged(snakemake.log[0], snakemake.rule):
+    after_the_gate(snakemake.input.ledger, snakemake.params.on_invalid, snakemake.input.report)
     draw_figures(
         snakemake.input.studies,
         {"sources": snakemake.params.sources},

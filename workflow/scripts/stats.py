@@ -1,6 +1,7 @@
-from exosynth.rules import compute_statistics, logged
+from exosynth.rules import after_the_gate, compute_statistics, logged
 
 with logged(snakemake.log[0], snakemake.rule):
+    after_the_gate(snakemake.input.ledger, snakemake.params.on_invalid, snakemake.input.report)
     compute_statistics(
         snakemake.input.studies,
         {"sources": snakemake.params.sources},

@@ -1,6 +1,7 @@
-from exosynth.rules import logged, write_tables
+from exosynth.rules import after_the_gate, logged, write_tables
 
 with logged(snakemake.log[0], snakemake.rule):
+    after_the_gate(snakemake.input.ledger, snakemake.params.on_invalid, snakemake.input.report)
     write_tables(
         snakemake.input.studies,
         {"sources": snakemake.params.sources, "review": snakemake.params.review},
