@@ -20,6 +20,8 @@ from exosynth.vocabulary import (
     SpeciesMatch,
     UnknownTerm,
     Vocabulary,
+    fold,
+    fold_model,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -491,3 +493,49 @@ def test_a_spelling_the_grammar_could_read_two_ways_is_refused(
     raw["sources"]["bone_marrow"]["abbreviations"] = abbreviations
     with pytest.raises(ValueError, match=re.escape(message)):
         Vocabulary.from_mapping(raw)
+
+
+# -- folding and matching at the edges (each found by a mutant that survived) ------------
+def test_fold_drops_a_trailing_dot_and_reads_a_curly_apostrophe_as_straight():
+    assert fold("  Sprague   Dawley Rats. ") == "sprague dawley rats"
+    assert fold("Crohn\u2019s disease") == fold("Crohn's disease") == "crohn's disease"
+    assert fold("Strain X") == "strain x"  # only a dot is stripped from the end
+
+
+@pytest.mark.parametrize("text", ["Nrf2-/- mice", "Nrf2\u2212/\u2212 mice"])
+def test_a_knockout_written_minus_slash_minus_is_the_word_knockout(vocabulary, text):
+    assert " knockout " in fold_model(text)
+    assert vocabulary.classify_model(f"Colitis in {text}").induction == "genetic"
+
+
+@pytest.mark.parametrize("term", ["BM-MSCs.", "BM-MSCs -", "bone marrow MSCs."])
+def test_a_source_with_a_trailing_dot_or_dash_is_still_that_source(vocabulary, term):
+    assert vocabulary.match_source(term) == SourceMatch("bone_marrow", None)
+
+
+def test_a_species_term_that_ends_in_another_is_matched_whole(repo_root):
+    raw = yaml.safe_load((repo_root / "config" / "vocabulary.yaml").read_text(encoding="utf-8"))
+    raw["species"]["guinea_pig"]["strains"] = {"Hartley": ["hartley"]}
+    terms = Vocabulary.from_mapping(raw)
+    # "guinea pigs" is tried before "pigs": a Hartley guinea pig is not a pig of strain
+    # "hartley guinea"
+    assert terms.match_species("Hartley guinea pigs") == SpeciesMatch("guinea_pig", "Hartley")
+
+
+def test_an_unknown_strain_of_a_known_species_suggests_that_species_strains(vocabulary):
+    found = vocabulary.match_species("Wister rats")
+    assert isinstance(found, UnknownTerm)
+    assert found.term == "Wister rats"
+    # the three closest strains of rats, the closest first
+    assert found.suggestions == ("wistar rats", "fischer rats", "lewis rats")
+    unknown = vocabulary.match_species("Hamsterz")
+    assert isinstance(unknown, UnknownTerm)
+    assert unknown.term == "Hamsterz"
+    assert "hamster" in unknown.suggestions
+
+
+def test_a_strain_that_names_the_animal_is_printed_alone_in_the_plural(vocabulary):
+    assert vocabulary.species_label("pig", "minipig") == "Minipigs"
+    assert vocabulary.species_label("pig", "Minipigs") == "Minipigs"
+    assert vocabulary.species_label("pig", "Yorkshire") == "Yorkshire pigs"
+    assert vocabulary.species_label("mouse", "C57BL/6") == "C57BL/6 mice"
