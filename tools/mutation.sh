@@ -26,7 +26,7 @@ children="${MUTATION_CHILDREN:-2}"
 # The unit tests of each stage module (a module's own test file, plus the files that test it
 # through its functions on small frames).
 declare -A TESTS=(
-  [stats]="tests/test_stats.py"
+  [stats]="tests/test_stats.py tests/test_trials.py"  # the trial counts are tested with the trials
   [normalize]="tests/test_normalize.py"
   [validate]="tests/test_validate.py"
   [vocabulary]="tests/test_normalize.py tests/test_vocabulary.py"

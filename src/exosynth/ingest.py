@@ -877,10 +877,10 @@ def ingest_cached(
     read and parsed. Rows of another parser key are never used.
     """
     key = parser_key(validator)
+    paths, sizes, mtimes = zip(*files, strict=True) if files else ((), (), ())
     listing = pl.DataFrame(
-        [(path, size, mtime) for path, size, mtime in files],
+        {"raw_file": paths, "size": sizes, "mtime_ns": mtimes},
         schema={"raw_file": pl.String(), "size": pl.Int64(), "mtime_ns": pl.Int64()},
-        orient="row",
     )
     cached = cache.filter(pl.col("parser") == key).unique("raw_file", keep="last")
     joined = listing.join(
