@@ -7,7 +7,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from exosynth.ingest import discover_raw_files, ingest, read_raw
-from exosynth.validate import RULES, validate_records
+from exosynth.validate import RULES, sharing_a_key, validate_records
 
 
 def add_citation(key: str, value: str) -> tuple[str, str]:
@@ -285,3 +285,32 @@ def test_the_same_ref_of_two_citing_reviews_is_two_papers(records_of, good_recor
         }
     )
     assert validate_records(records)[1] == []
+
+
+def test_sharing_a_key_keeps_what_can_share_a_problem_with_the_named_files(
+    records_of, good_record
+):
+    named = "raw/bone_marrow/new-2021.yaml"
+    files = {
+        named: good_record("new-2021", add_citation("doi", "10.1000/Abc")),
+        # the same DOI written another way, and the named file's review row and ref
+        "raw/adipose/doi-2019.yaml": good_record(
+            "doi-2019", ("review_row: 1\n", ""), ("  ref: 23", "  doi: https://doi.org/10.1000/abc")
+        ),
+        "raw/umbilical_cord/row-2019.yaml": good_record("row-2019", ("  ref: 23", "  ref: 7")),
+        "raw/adipose/ref-2019.yaml": good_record(
+            "ref-2019", ("review_row: 1\n", "review_row: 9\n")
+        ),
+        # nothing in common with it
+        "raw/adipose/other-2019.yaml": good_record(
+            "other-2019", ("review_row: 1\n", "review_row: 2\n"), ("  ref: 23", "  ref: 8")
+        ),
+    }
+    kept = sharing_a_key(records_of(files), [named])
+    assert sorted(kept["raw_file"]) == sorted(set(files) - {"raw/adipose/other-2019.yaml"})
+    # and the named file's problems are the same as against every record
+    _, against_all = validate_records(records_of(files))
+    _, against_kept = validate_records(kept)
+    mine = [p for p in against_all if p.file == named]
+    assert [p.code for p in mine] == ["validate.unique_doi"]
+    assert [p for p in against_kept if p.file == named] == mine

@@ -9,6 +9,8 @@ and cross-record problems come out of one build.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import polars as pl
 
 from exosynth.checks import Rule, run_rules, with_others
@@ -79,9 +81,8 @@ def cited_document() -> pl.Expr:
     return pl.coalesce(pl.concat_str([pl.lit("doi:"), bare]), pl.col("cited_in_url"))
 
 
-def checked_frame(records: pl.DataFrame) -> pl.DataFrame:
-    """The records with the comparison keys and, per key, the other files that share it."""
-    cited_doc = cited_document()
+def with_keys(records: pl.DataFrame) -> pl.DataFrame:
+    """The records with the keys they are compared by: a paper entered twice shares one."""
     cited_key = pl.concat_str(
         [
             pl.coalesce(doi_key(pl.col("cited_in_doi")), pl.col("cited_in_url").str.strip_chars()),
@@ -89,12 +90,39 @@ def checked_frame(records: pl.DataFrame) -> pl.DataFrame:
         ],
         separator=" ref ",
     )
-    frame = records.with_columns(
+    return records.with_columns(
         doi_key=doi_key(pl.col("doi")),
         # The schema admits digits only, without leading zeros: a PMID is compared as written.
         pmid_key=pl.col("pmid"),
         cited_key=cited_key,
-        cited_doc=cited_doc,
+    )
+
+
+# What two records share when one record's cross-record problem names the other: the keys
+# of RULES here, and the review row and reference number that normalize compares per table.
+SHARED_KEYS = ("id", "doi_key", "pmid_key", "cited_key", "review_row", "ref")
+
+
+def sharing_a_key(records: pl.DataFrame, files: Sequence[str]) -> pl.DataFrame:
+    """The records of ``files`` and every record that shares a key with one of them.
+
+    A cross-record problem of a named file (here or in exosynth.normalize) involves only
+    records that share one of :data:`SHARED_KEYS` with it, so checking the named files
+    against these finds every problem checking them against all records would.
+    """
+    frame = with_keys(records)
+    named = pl.col("raw_file").is_in(list(files))
+    mine = frame.filter(named)
+    keep = named
+    for key in SHARED_KEYS:
+        keep = keep | pl.col(key).is_in(mine[key].drop_nulls().unique().implode())
+    return records.filter(frame.select(keep.alias("keep"))["keep"])
+
+
+def checked_frame(records: pl.DataFrame) -> pl.DataFrame:
+    """The records with the comparison keys and, per key, the other files that share it."""
+    frame = with_keys(records).with_columns(
+        cited_doc=cited_document(),
         in_vitro_text=pl.col("in_vitro").cast(pl.String).fill_null("not reported"),
     )
     for key in ("id", "doi_key", "pmid_key", "cited_key"):
