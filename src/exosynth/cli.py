@@ -128,7 +128,10 @@ def check(files: Sequence[str], config_path: str = CONFIG) -> tuple[list, int]:
     # where the files are unchanged (at 100,000 papers, parsing them all took 40 s).
     mine, problems = ingest(read_raw(named), validator)
     cache = read_cache(*sorted(Path(PARSE_CACHE).glob("shard-*.parquet")))
-    rest = ingest_cached([f for f in listing if f[0] not in set(named)], validator, cache)
+    skipped = set(named)
+    rest = ingest_cached(
+        [f for f in listing if f[0] not in skipped], validator, cache, keep_cache=False
+    )
     # Only the records that share a key with a named one can share a problem with it: the
     # rest is not checked against the others or the vocabulary again (the build does that).
     related = sharing_a_key(pl.concat([mine, rest.records]).sort("raw_file"), named)

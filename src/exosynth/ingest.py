@@ -867,14 +867,19 @@ class Ingested(NamedTuple):
 
 
 def ingest_cached(
-    files: Sequence[tuple[str, int, int]], validator: StudyValidator, cache: pl.DataFrame
+    files: Sequence[tuple[str, int, int]],
+    validator: StudyValidator,
+    cache: pl.DataFrame,
+    *,
+    keep_cache: bool = True,
 ) -> Ingested:
     """:func:`ingest` of ``files`` (path, size, mtime_ns), parsing only what the cache lacks.
 
     Returns the records and problems (the same as :func:`ingest` of the files' bytes) and
     the new cache. A file is taken from the cache when its size and time are those cached,
     or else when its bytes have the cached digest (a touched file); every other file is
-    read and parsed. Rows of another parser key are never used.
+    read and parsed. Rows of another parser key are never used. ``keep_cache=False`` (a
+    reader that writes no cache) returns an empty one.
     """
     key = parser_key(validator)
     paths, sizes, mtimes = zip(*files, strict=True) if files else ((), (), ())
@@ -892,12 +897,15 @@ def ingest_cached(
     same = (pl.col("size") == pl.col("size_cached")) & (
         pl.col("mtime_ns") == pl.col("mtime_ns_cached")
     )
-    unchanged = set(joined.filter(same.fill_null(False))["raw_file"].to_list())
-    digests = dict(zip(cached["raw_file"].to_list(), cached["sha256"].to_list(), strict=True))
+    same = same.fill_null(False)
+    unchanged = joined.filter(same)["raw_file"]
+    changed = joined.filter(~same)
+    digests = dict(zip(changed["raw_file"].to_list(), changed["sha256"].to_list(), strict=True))
+    touched: list[str] = []  # same bytes, new time: the cached row, with the new time
     fresh: list[tuple[str, bytes]] = []
-    for path, data in read_raw(p for p, _, _ in files if p not in unchanged):
-        if digests.get(path) == hashlib.sha256(data).hexdigest():
-            unchanged.add(path)  # same bytes, new time: the cached row, with the new time
+    for path, data in read_raw(digests):
+        if digests[path] == hashlib.sha256(data).hexdigest():
+            touched.append(path)
         else:
             fresh.append((path, data))
     rows, problems, problem_texts = [], [], []
@@ -908,12 +916,15 @@ def ingest_cached(
     parsed = pl.DataFrame(rows, schema=RECORD_SCHEMA).with_columns(
         pl.Series("problems", problem_texts, dtype=pl.String())
     )
-    reused = cached.filter(pl.col("raw_file").is_in(list(unchanged)))
+    kept = pl.concat([unchanged, pl.Series("raw_file", touched, dtype=pl.String())])
+    reused = cached.join(kept.to_frame(), on="raw_file", how="semi")
     for text in reused["problems"].drop_nulls().to_list():
         problems.extend(Problem(**p) for p in json.loads(text))
     records = pl.concat(
         [reused.select(list(RECORD_SCHEMA)), parsed.select(list(RECORD_SCHEMA))]
     ).sort("raw_file")
+    if not keep_cache:
+        return Ingested(records, problems, empty_cache(), len(fresh))
     new_cache = (
         pl.concat(
             [
