@@ -394,3 +394,33 @@ def test_shipped_model_types_prefer_the_specific_over_disease_model(vocabulary):
         "wound",
         "disease_model",
     ]
+
+
+def test_model_type_induction_and_strain_columns_of_the_study_table(normalized, good_record):
+    """The model columns, as the README's study table describes them: codes sorted and joined
+    by ";", "clinical" added for use in people, and null (never "") where there is none."""
+    studies, problems = normalized(
+        {
+            "bone_marrow/smith-2020": record_text(
+                "smith-2020",
+                in_vivo=(("LPS-induced acute lung injury", "SD rats"), ("Skin wound", "Rat")),
+            ),
+            "bone_marrow/jones-2020": record_text("jones-2020"),
+            "bone_marrow/lee-2020": record_text(
+                "lee-2020", in_vivo=(("Transient MCAO", "Mouse"),), clinical=10
+            ),
+            # a review paper (review row 1): its row comes before every added paper's
+            "bone_marrow/damania-2018": good_record("damania-2018"),
+        }
+    )
+    assert problems == []
+    columns = ("model_type", "model_induction", "strain", "species", "stage")
+    added = {row["id"]: tuple(row[c] for c in columns) for row in studies.to_dicts()}
+    del added["damania-2018"]
+    assert added == {
+        "smith-2020": ("disease_model;wound", "chemical", "Sprague-Dawley", "rat", "animal"),
+        "jones-2020": (None, None, None, None, "in_vitro"),
+        "lee-2020": ("clinical;disease_model", "surgical", None, "human;mouse", "clinical"),
+    }
+    # the review's row first, then the added papers (no review row) by year, author, id
+    assert studies["id"].to_list() == ["damania-2018", "jones-2020", "lee-2020", "smith-2020"]
