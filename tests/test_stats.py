@@ -194,3 +194,75 @@ def test_a_source_with_one_study_has_a_share(tables: list) -> None:
         0.0,
     )
     assert rows["all"]["clinical_share"] == 0.5
+
+
+def test_counts_by_source_follow_the_tables_then_count_then_code(tables: list) -> None:
+    """Sources in the config's table order, then "all"; in a source the most studied code
+    first, ties by code; a study without the column's value is not counted."""
+    frame = pl.DataFrame(
+        {
+            "source": ["umbilical_cord", "bone_marrow", "bone_marrow", "bone_marrow", "adipose"],
+            "species": ["rat", "rabbit;rat", "mouse;rat", None, "rat"],
+        }
+    )
+    rows = [tuple(r) for r in stats.species_by_source(frame, tables).iter_rows()]
+    assert rows == [
+        ("bone_marrow", "rat", 2),
+        ("bone_marrow", "mouse", 1),
+        ("bone_marrow", "rabbit", 1),
+        ("adipose", "rat", 1),
+        ("umbilical_cord", "rat", 1),
+        ("all", "rat", 4),
+        ("all", "mouse", 1),
+        ("all", "rabbit", 1),
+    ]
+    models = frame.rename({"species": "model_type"})
+    assert [tuple(r) for r in stats.model_type_by_source(models, tables).iter_rows()] == rows
+
+
+def test_evidence_gap_map_keeps_a_configured_source_without_studies(studies, tables) -> None:
+    placenta = settings.SourceTable("placenta", 4, "Placenta", "Exosomes from placenta MSC", ())
+    gap_map = stats.evidence_gap_map(studies, [*tables, placenta])
+    order = ["bone_marrow", "adipose", "umbilical_cord", "placenta", "all"]
+    assert gap_map["source"].to_list() == order
+    zeros = {"source": "placenta", "in_vitro": 0, "animal": 0, "clinical": 0, "total": 0}
+    assert gap_map.row(3, named=True) == zeros
+    assert gap_map.schema["total"] == pl.Int64
+
+
+def test_time_to_translation_rows_in_full() -> None:
+    frame = pl.DataFrame(
+        {
+            "condition": ["GvHD", "GvHD", "Stroke", "Stroke", "Colitis", "Sepsis"],
+            "source": ["bone_marrow", "adipose", "adipose", "adipose", "adipose", "bone_marrow"],
+            "stage": ["animal", "clinical", "animal", "animal", "animal", "in_vitro"],
+            "year": [2012, 2019, 2016, 2014, 2015, 2011],
+            "in_vivo": ["GvHD model (Mouse)", "x", "MCAO (Rat)", "MCAO (Rat)", "DSS (Mouse)", None],
+            "clinical_patients": [None, 3, None, None, None, None],
+        }
+    )
+    rows = stats.time_to_translation(frame).to_dicts()
+    assert rows == [
+        {
+            "condition": "GvHD", "n_studies": 2, "sources": "adipose;bone_marrow",
+            "highest_stage": "clinical", "first_year": 2012, "first_animal_year": 2012,
+            "first_clinical_year": 2019, "years_animal_to_clinical": 7,
+        },
+        # at one stage, the condition with more studies first, then by name
+        {
+            "condition": "Stroke", "n_studies": 2, "sources": "adipose",
+            "highest_stage": "animal", "first_year": 2014, "first_animal_year": 2014,
+            "first_clinical_year": None, "years_animal_to_clinical": None,
+        },
+        {
+            "condition": "Colitis", "n_studies": 1, "sources": "adipose",
+            "highest_stage": "animal", "first_year": 2015, "first_animal_year": 2015,
+            "first_clinical_year": None, "years_animal_to_clinical": None,
+        },
+        {
+            "condition": "Sepsis", "n_studies": 1, "sources": "bone_marrow",
+            "highest_stage": "in_vitro", "first_year": 2011, "first_animal_year": None,
+            "first_clinical_year": None, "years_animal_to_clinical": None,
+        },
+    ]
+    assert stats.time_to_translation(frame).schema["highest_stage"] == pl.String
