@@ -8,7 +8,8 @@ For each N: copy the project (Snakefile, config, schemas, workflow, raw with the
   one fresh process;
 - the full ``snakemake --cores C``: wall seconds, peak memory, records per second;
 - per rule: the ``benchmark:`` files of Snakemake (results/benchmarks/*.tsv) where the
-  Snakefile has them, and each job's wall time as Snakemake's own output shows it;
+  Snakefile has them, and each job's wall time as Snakemake's own output shows it, for the
+  full build and for the add-one re-run;
 - a no-op re-run; a re-run after touching one raw file (new mtime, same content: the
   shard's digest of paths, sizes and times changes, so that shard is parsed again); a
   re-run after editing that file (a comment appended); a re-run after adding one new
@@ -475,6 +476,11 @@ def print_details(result: Result) -> None:
         print("  per rule, in-script s from results/logs (\"rule X done in Y s\"):")
         for rule, seconds in result.rule_logs.items():
             print(f"    {rule:<30}{_f(seconds, 2):>9}")
+    if result.add and result.add.jobs:  # where the author's loop spends its time
+        print("  add-one re-run, per job, wall s from Snakemake's output (includes start-up):")
+        for job in result.add.jobs:
+            print(f"    {job.name:<30}{_f(job.seconds, 2):>9}")
+        print(f"    {'first job started at':<30}{_f(result.add.first_job_s, 2):>9}")
 
 
 COLUMNS = ("papers", "files", "floor s", "build s", "build/floor", "records/s",

@@ -250,6 +250,24 @@ def test_markdown_escapes_what_would_break_the_table(studies: pl.DataFrame, conf
     assert csv_rows(export.table_csv(export.table_rows(frame, table)))[1][3] == text
 
 
+@pytest.mark.parametrize(("in_vitro", "cell"), [(True, "+"), (False, "-"), (None, "NR")])
+def test_in_vitro_cell_and_the_nr_footnote(studies, config, in_vitro, cell) -> None:
+    frame = pl.DataFrame([_study(in_vitro=in_vitro)], schema=studies.schema)
+    table = settings.source_tables(config)[0]
+    rows = export.table_rows(frame, table)
+    assert rows[export.TABLE_COLUMNS[1]].to_list() == [cell]
+    markdown = export.table_markdown(rows, table)
+    assert (export.NR_FOOTNOTE in markdown) == (in_vitro is None)
+
+
+def test_markdown_caption_is_escaped_italics(studies, config) -> None:
+    table = settings.source_tables(config)[0]
+    rows = export.table_rows(studies, table)
+    caption = r"From *Stem Cells* 2020_12, see a\b"
+    markdown = export.table_markdown(rows, table, caption)
+    assert markdown.endswith("\n\n*From \\*Stem Cells\\* 2020\\_12, see a\\\\b*\n")
+
+
 def test_a_source_without_studies_gives_a_header_only_table(
     studies: pl.DataFrame, config: dict
 ) -> None:

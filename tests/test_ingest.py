@@ -397,6 +397,7 @@ def test_id_must_match_the_file_name(good_record, validator):
         assert name in problem.message
         assert name in problem.hint
     assert problem.line == line_of(text, "id:")
+    assert problem.code == "file.id_mismatch"
 
 
 def test_duplicate_key_is_a_problem_not_a_silent_overwrite(good_record, validator):
@@ -631,6 +632,34 @@ def test_each_of_the_four_ways_identifies_a_paper(validator, citation):
     record, problems = read_study(PATH, text.encode("utf-8"), validator)
     assert problems == []
     assert record is not None
+
+
+@pytest.mark.parametrize(
+    ("citation", "what"),
+    [
+        ("citation:\n  title: A paper\n", "nothing identifies the paper"),
+        ("citation:\n  first_author: Smith\n", "only citation.first_author is given"),
+        ("citation:\n  year: 2020\n", "only citation.year is given"),
+        ("", "nothing identifies the paper"),
+    ],
+    ids=["title-only", "author-only", "year-only", "no-citation"],
+)
+def test_a_record_that_does_not_say_which_paper_it_is(validator, citation, what):
+    text = (
+        f"id: smith-2020\nsource: bone marrow\n{citation}"
+        "condition: Liver disease\nin_vitro: true\n"
+    )
+    record, problems = read_study(PATH, text.encode("utf-8"), validator)
+    assert record is None
+    unidentified = [p for p in problems if p.code == "citation.unidentified"]
+    assert len(unidentified) == 1, problems
+    problem = unidentified[0]
+    assert (problem.file, problem.field) == (PATH, "citation")
+    assert what in problem.message
+    # the line of citation: where there is one, and the four ways in the fix
+    assert problem.line == (line_of(text, "citation:") if citation else None)
+    for way in ("first_author", "citation.doi", "citation.pmid", "cited_in"):
+        assert way in problem.hint
 
 
 # -- the two schema validators agree ---------------------------------------------------

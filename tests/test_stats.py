@@ -266,3 +266,23 @@ def test_time_to_translation_rows_in_full() -> None:
         },
     ]
     assert stats.time_to_translation(frame).schema["highest_stage"] == pl.String
+
+
+def test_translation_gap_counts_studies_whose_in_vitro_work_is_not_reported(tables) -> None:
+    frame = pl.DataFrame(
+        {
+            "source": ["bone_marrow", "bone_marrow", "bone_marrow", "adipose"],
+            "stage": ["in_vitro", "animal", "animal", "in_vitro"],
+            "in_vitro": [True, None, False, None],
+            "in_vivo": [None, "x (Rat)", "y (Mouse)", None],
+            "clinical_patients": [None, None, None, None],
+            "species": [None, "rat", "mouse", None],
+            "model_type": [None, "disease_model", "disease_model", None],
+        },
+        schema_overrides={"clinical_patients": pl.Int64},
+    )
+    gap = {r["source"]: r for r in stats.translation_gap(frame, tables).iter_rows(named=True)}
+    assert gap["bone_marrow"]["n_in_vitro_nr"] == 1
+    assert gap["adipose"]["n_in_vitro_nr"] == 1
+    assert gap["umbilical_cord"]["n_in_vitro_nr"] == 0
+    assert gap["all"]["n_in_vitro_nr"] == 2
