@@ -92,3 +92,50 @@ def test_markdown_escapes_pipes_and_newlines_of_problem_text():
     assert "- line 2, `title`: a \\| b c. **Fix:** write x \\| y _(ingest)_" in markdown
     assert "Files read: **5** · included: **4** · rejected: **1**" in markdown
     assert f"`{report.raw_checksum(_records(FILES))}`" in markdown
+
+
+def test_build_summary_counts_per_source_in_table_order_with_added_papers_apart(tables):
+    studies = pl.DataFrame(
+        {
+            "source": ["adipose", "bone_marrow", "bone_marrow", "bone_marrow"],
+            "review_row": [1, 1, None, None],
+            "in_vitro": [True, None, False, True],
+            "in_vivo": [None, "x (Rat)", "y (Mouse)", None],
+            "clinical_patients": [None, None, 4, None],
+        },
+        schema_overrides={"review_row": pl.Int64, "clinical_patients": pl.Int64},
+    )
+    problems = [
+        {"file": "raw/adipose/w-2020.yaml", "severity": WARNING},
+        {"file": "raw/adipose/z-2020.yaml", "severity": "error"},
+    ]
+    ledger = {
+        "files_read": 6,
+        "rejected": 1,
+        "rejected_files": ["raw/adipose/z-2020.yaml"],
+        "problems": problems,
+        "raw_checksum": "ab" * 32,
+    }
+    summary = report.build_summary(studies, ledger, tables, "exclude")
+    assert [s["source"] for s in summary["by_source"]] == [t.key for t in tables]
+    by_source = {s["source"]: s for s in summary["by_source"]}
+    assert by_source["bone_marrow"] == {
+        "source": "bone_marrow", "label": "Bone marrow", "table": 1,
+        "studies": 3, "added": 2, "in_vitro": 1, "animal": 2, "clinical": 1,
+    }
+    assert by_source["adipose"] | {"label": None} == {
+        "source": "adipose", "label": None, "table": 2,
+        "studies": 1, "added": 0, "in_vitro": 1, "animal": 0, "clinical": 0,
+    }
+    # a configured source without studies is there, with zeros
+    cord = {k: v for k, v in by_source["umbilical_cord"].items() if k not in ("label", "table")}
+    assert cord == {
+        "source": "umbilical_cord", "studies": 0, "added": 0, "in_vitro": 0, "animal": 0,
+        "clinical": 0,
+    }
+    assert {k: summary[k] for k in ("studies", "added", "tables", "files_read", "rejected")} == {
+        "studies": 4, "added": 2, "tables": 3, "files_read": 6, "rejected": 1,
+    }
+    assert summary["warnings"] == 1
+    assert summary["rejected_files"] == ["raw/adipose/z-2020.yaml"]
+    assert (summary["on_invalid"], summary["raw_checksum"]) == ("exclude", "ab" * 32)
