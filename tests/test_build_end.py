@@ -147,6 +147,8 @@ def test_a_failed_build_leaves_no_mix_and_exclude_says_what_it_left_out(
     # Neither the new nor the last good deliverables: no studies.csv beside an old workbook.
     left = sorted(p.relative_to(results).as_posix() for p in results.rglob("*") if p.is_file())
     delivered = [p for p in left if not p.startswith(("interim/", "logs/", "benchmarks/"))]
+    # no empty folder of the last good build's tables, statistics or figures either
+    assert not any((results / name).exists() for name in ("tables", "stats", "figures"))
     assert delivered == [
         "validation.json",
         "validation_report.html",

@@ -310,6 +310,10 @@ def clean_after_failure(
     doomed = [Path(p) for p in deliverables] + ([] if keep else [Path(p) for p in report_outputs])
     for path in doomed:
         path.unlink(missing_ok=True)
+    # The folders they leave empty (results/tables/, stats/, figures/) go too; results/ stays.
+    for folder in sorted({p.parent for p in doomed}, key=lambda f: len(f.parts), reverse=True):
+        if folder.is_dir() and len(folder.parts) > 1 and not any(folder.iterdir()):
+            folder.rmdir()
     ledger = next((Path(p) for p in report_outputs if str(p).endswith(".json")), None)
     summary = (
         json.loads(ledger.read_text(encoding="utf-8"))
