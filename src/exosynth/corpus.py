@@ -57,11 +57,6 @@ def shard_of(path: str, shards: int) -> int:
     return zlib.crc32(path.encode("utf-8")) % shards
 
 
-def shard_files(paths: Iterable[str], shard: int, shards: int) -> list[str]:
-    """The files of one shard, in path order."""
-    return [p for p in paths if shard_of(p, shards) == shard]
-
-
 def fingerprint(files: Iterable[tuple[str, int, int]]) -> str:
     """A digest of the files' paths, sizes and modification times (from :func:`scan_raw_files`).
 
