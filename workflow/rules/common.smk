@@ -64,7 +64,9 @@ def statistic(path, caption):
 
     Caption paths are relative to the Snakefile, where the rules calling this are.
     """
-    return report(path, caption=f"workflow/report/{caption}.rst", category="Tables", subcategory="Statistics")
+    return report(
+        path, caption=f"workflow/report/{caption}.rst", category="Tables", subcategory="Statistics"
+    )
 
 
 def evidence_table(number):

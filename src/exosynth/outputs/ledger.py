@@ -11,7 +11,7 @@ from typing import Any
 
 import polars as pl
 
-from exosynth.export import html_page, html_table
+from exosynth.outputs.html import html_page, html_table
 from exosynth.problems import WARNING, Problem, plural
 
 
