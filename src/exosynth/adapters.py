@@ -1,4 +1,4 @@
-"""The file I/O of each Snakemake rule: read inputs, call a stage, write outputs.
+"""The Snakemake adapters: each rule's file I/O, read inputs, call one stage, write outputs.
 
 ``workflow/scripts/*.py`` bind ``snakemake.input``/``output``/``params`` to these
 functions; the stages themselves take data and return data.

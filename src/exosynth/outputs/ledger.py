@@ -1,4 +1,4 @@
-"""Report: the ledger of files read, included and rejected, and every problem found."""
+"""The validation ledger: files read, included and rejected, every problem found, the summary."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Statistics: how much of each MSC source's evidence ever reaches people.
+"""The translation gap: how much of each MSC source's evidence ever reaches people.
 
 Every number is computed from the one normalized study table, with polars
 expressions only, so the statistics, the tables and the workbook agree.
