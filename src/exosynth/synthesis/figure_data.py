@@ -99,7 +99,8 @@ def condition_map_frame(
     labels = source_labels(tables)
     sources, _ = condition_map_columns(studies, tables)
     return (
-        condition_cells(studies, top_n).with_columns(
+        condition_cells(studies, top_n)
+        .with_columns(
             label=pl.col("source").replace_strict(labels, default=pl.col("source")),
             column=pl.col("source").replace_strict(
                 {s: i for i, s in enumerate(sources)}, return_dtype=pl.Int64
