@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from exosynth import settings
-from exosynth.figures import render
-from exosynth.ingest import parse_study
+from exosynth.outputs.figures import render
+from exosynth.studies.records import parse_study
 from exosynth.outputs.quality_figures import summary_bar_figure, traffic_light_figure
 from exosynth.quality_terms import ITEM_CODES, DoseUnit, QualityTerms, fold_term
 from exosynth.studies.quality_blocks import quality_blocks

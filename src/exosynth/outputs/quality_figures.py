@@ -5,7 +5,7 @@ bar chart per item and source. Drawing only: every number comes from
 Each judgement has a colour (Okabe-Ito: bluish green, yellow, vermilion) AND a symbol
 (``+`` low, ``?`` unclear, ``-`` high) in the traffic lights, and a hatch in the bars, so
 both figures read in black and white and for colour-blind readers. The fixed style,
-layout freezing and metadata-free saving of :mod:`exosynth.figures` keep the files
+layout freezing and metadata-free saving of :mod:`exosynth.outputs.figures` keep the files
 byte-identical from one build to the next.
 
 Why not a package: critiplot (PyPI, the one Python package for robvis-style plots) draws
@@ -20,10 +20,10 @@ import polars as pl
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Patch
 
-from exosynth.figures import _freeze, _new_figure, style
+from exosynth.outputs.figures import _freeze, _new_figure, style
 from exosynth.quality_terms import HIGH, ITEM_CODES, ITEM_LABELS, JUDGEMENTS, LOW, UNCLEAR
 from exosynth.settings import SourceTable
-from exosynth.stats import ALL
+from exosynth.synthesis.gap import ALL
 
 COLOURS = {LOW: "#009E73", UNCLEAR: "#F0E442", HIGH: "#D55E00"}
 SYMBOLS = {LOW: "+", UNCLEAR: "?", HIGH: "\u2212"}

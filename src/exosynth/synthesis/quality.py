@@ -22,7 +22,7 @@ import polars as pl
 
 from exosynth.quality_terms import HIGH, ITEM_CODES, JUDGEMENTS, LOW, UNCLEAR
 from exosynth.settings import SourceTable
-from exosynth.stats import ALL, translation_gap
+from exosynth.synthesis.gap import ALL, translation_gap
 
 DECIMALS = 4
 ROB_COLUMNS = ("study_id", "source", "item", "judgement")
@@ -167,7 +167,7 @@ def sensitivity(
     """The translation gap per source over every study beside the same over the studies at
     low risk of bias (judged low on every one of ``items``), with a sentence per source.
 
-    Both halves come from :func:`exosynth.stats.translation_gap`, so the unrestricted
+    Both halves come from :func:`exosynth.synthesis.gap.translation_gap`, so the unrestricted
     numbers are exactly those of ``translation_gap.csv``.
     """
     keep = ("source", "n_studies", "n_clinical", "clinical_share", "translation_gap")
