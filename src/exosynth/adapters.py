@@ -221,7 +221,7 @@ def publish_studies(
     """
     from exosynth.outputs.ledger import build_summary, summary_rst
     from exosynth.settings import source_tables
-    from exosynth.studies.normalize import check_contract
+    from exosynth.studies.normalize import STUDY_COLUMNS, check_contract
 
     summary = json.loads(Path(ledger_in).read_text(encoding="utf-8"))
     found = [Problem(**p) for p in summary["problems"]]
@@ -254,7 +254,7 @@ def publish_studies(
     # The table against its output contract (a bug if it fails: the build stops and leaves no
     # deliverable). The gate runs beside the tables, workbook and figures, so pandera's import
     # (about a second, pandas with it) is off the path from an added paper to the last output.
-    studies = check_contract(pl.read_parquet(studies_in))
+    studies = check_contract(pl.read_parquet(studies_in).select(STUDY_COLUMNS))
     studies.write_csv(csv_out)
     studies.write_parquet(parquet_out)
     if config is not None and (summary_out or front_page_out):

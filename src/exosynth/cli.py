@@ -201,6 +201,31 @@ clinical:                # use in people; empty if there was none, else:
   # patients:            #   the number of patients treated
 results:                 # main result as the table shows it; empty: not reported
 # review_row:            # only for the review's own papers: the row in its table
+# From the full text, where you assess it (each block optional; uncomment to fill in):
+# risk_of_bias:          # SYRCLE, each item low, high or unclear; no summed score
+#   sequence_generation:         # low / high / unclear, or {{judgement: low, support: "..."}}
+#   baseline_characteristics:    # groups similar at baseline
+#   allocation_concealment:      # allocation concealed
+#   random_housing:              # animals housed at random
+#   blinding_caregivers:         # caregivers and investigators blinded
+#   random_outcome_assessment:   # animals picked at random for outcome assessment
+#   blinding_assessors:          # outcome assessors blinded
+#   incomplete_outcome_data:     # incomplete outcome data addressed
+#   selective_reporting:         # free of selective outcome reporting
+#   other_bias:                  # free of other sources of bias
+# ev:                    # how the vesicles were made and characterised (MISEV); empty: NR
+#   isolation:           # ultracentrifugation, density gradient, SEC, precipitation, TFF, ...
+#   centrifugation:      # settings as written (100,000 g, 70 min), for centrifugation only
+#   particles:           # how particles were counted (NTA, TRPS, ...)
+#   size:                # how the size was measured (NTA, DLS, TEM, ...)
+#   markers_positive:    # a list: [CD63, CD81, TSG101]
+#   markers_negative:    # a list: [calnexin]
+#   imaging:             # TEM, cryo-EM, AFM, ...
+# dose:                  # per administration, as the paper gives it:
+#   value:               #   the number (100, 1e10)
+#   unit:                #   ug protein, particles, cell equivalents, ml conditioned medium
+#   per_kg:              #   true for a dose per kg body weight (or write /kg after the unit)
+# route:                 # intravenous, intraperitoneal, local, intranasal, inhaled, ...
 """
 
 _EXAMPLES = {

@@ -19,7 +19,10 @@ import polars as pl
 
 from exosynth.checks import Rule, run_rules, with_others
 from exosynth.problems import WARNING, Problem
+from exosynth.quality_terms import QualityTerms
 from exosynth.settings import SourceTable
+from exosynth.studies.quality_blocks import quality_blocks
+from exosynth.studies.records import QUALITY_BLOCKS
 from exosynth.studies.validate import cited_document
 from exosynth.vocabulary import STAGES, UnknownTerm, Vocabulary
 
@@ -54,6 +57,9 @@ STUDY_COLUMNS = (
     # marks and counts those).
     "review_row",
 )
+# The interim study table (STUDY_TABLE) carries more than results/studies.csv publishes: the
+# quality blocks in codes, canonical JSON text each (issue 22), read by rule quality.
+INTERIM_COLUMNS = (*STUDY_COLUMNS, *QUALITY_BLOCKS)
 
 _ADD_TO_VOCABULARY = "otherwise add the term to config/vocabulary.yaml"
 
@@ -311,8 +317,9 @@ def check(
     """The records and their models with codes joined on, and every problem of both."""
     frame = _records(records, vocabulary, tables, raw_dir)
     models = _models(frame, vocabulary)
+    frame, quality = quality_blocks(frame, QualityTerms.from_vocabulary(vocabulary.short_lists))
     problems = run_rules(frame, RECORD_RULES, STAGE) + run_rules(models, MODEL_RULES, STAGE)
-    return frame, models, problems
+    return frame, models, problems + quality
 
 
 def normalize(
@@ -351,7 +358,7 @@ def normalize(
             .otherwise(pl.lit("in_vitro")),
         )
         .sort(["table", "review_row", "year", "first_author", "id"], nulls_last=True)
-        .select(STUDY_COLUMNS)
+        .select(INTERIM_COLUMNS)
     )
     return studies, problems
 

@@ -27,10 +27,11 @@ import polars as pl
 from exosynth.checks import Rule, run_rules
 from exosynth.problems import Problem
 from exosynth.quality_terms import ITEM_CODES, UNCLEAR, DoseUnit, QualityTerms
+from exosynth.studies.records import QUALITY_BLOCKS as BLOCKS
+from exosynth.studies.records import canonical
 from exosynth.vocabulary import UnknownTerm
 
 STAGE = "normalize"
-BLOCKS = ("risk_of_bias", "ev", "dose", "route")
 EV_FIELDS = (
     "isolation",
     "centrifugation",
@@ -135,13 +136,6 @@ def _lookup(terms: pl.DataFrame, vocabulary: QualityTerms) -> pl.DataFrame:
         },
         orient="row",
     )
-
-
-def canonical(value: Any) -> str | None:
-    """The one JSON text of a block (the form ingest writes too); None stays None."""
-    if value is None:
-        return None
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def _risk_of_bias(block: Any) -> dict | None:

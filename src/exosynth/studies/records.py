@@ -9,6 +9,7 @@ same build instead of in the next round.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,7 +51,24 @@ RECORD_SCHEMA: dict[str, pl.DataType] = {
     # Fields whose values the schema rejected (dropped from this row): "in_vitro",
     # "citation" and "citation.doi", "in_vivo" for anything under in_vivo, ...
     "invalid_fields": pl.List(pl.String()),
+    # The optional quality blocks (issue 22), each as canonical JSON text, null when absent or
+    # when the schema rejected a value in it (studies/quality_blocks.py turns them into codes).
+    "risk_of_bias": pl.String(),
+    "ev": pl.String(),
+    "dose": pl.String(),
+    "route": pl.String(),
 }
+
+
+# The optional blocks of a record that travel as one JSON text column each (issue 22).
+QUALITY_BLOCKS = ("risk_of_bias", "ev", "dose", "route")
+
+
+def canonical(value: Any) -> str | None:
+    """The one JSON text of a block: keys sorted, no spaces, UTF-8 kept; None stays None."""
+    if value is None:
+        return None
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass
@@ -210,6 +228,13 @@ def to_row(
                     for key in ("model", "species", "model_type")
                 }
             )
+
+    def block(name: str) -> str | None:
+        """A whole block as canonical JSON text; null when any value in it was rejected."""
+        if any(bad[:1] == (name,) for bad in invalid):
+            return None
+        return canonical(record.get(name))
+
     pmid = value(record, "citation", "pmid")
     return {
         "raw_file": path,
@@ -235,6 +260,7 @@ def to_row(
         "cited_in_url": value(record, "citation", "cited_in", "url"),
         "cited_in_ref": value(record, "citation", "cited_in", "ref"),
         "invalid_fields": _invalid_fields(invalid),
+        **{name: block(name) for name in QUALITY_BLOCKS},
     }
 
 
