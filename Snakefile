@@ -34,6 +34,10 @@ rule all:
         expand("results/tables/table{n}.{ext}", n=TABLES, ext=["csv", "md", "html"]),
         "results/exosynth.xlsx",
         expand("results/figures/{name}.{ext}", name=FIGURES, ext=["png", "svg", "csv"]),
+        expand("results/quality/{name}.csv", name=QUALITY_NUMBERS),
+        "results/quality/sensitivity.html",
+        "results/quality/summary.md",
+        expand("results/figures/{name}.{ext}", name=QUALITY_FIGURES, ext=["png", "svg", "csv"]),
 
 
 rule ingest:
@@ -250,6 +254,41 @@ rule figures:
         top_conditions=config["figures"]["top_conditions"],
     script:
         "workflow/scripts/figures.py"
+
+
+rule quality:
+    """Risk of bias (SYRCLE), EV characterisation, dose and route per study and source; the
+    translation gap over the studies at low risk of bias beside all; robvis-style figures."""
+    input:
+        studies=STUDY_TABLE,
+        ledger=rules.validate.output.ledger,
+        report=rules.validate.output.report,
+    output:
+        **{name: f"results/quality/{name}.csv" for name in QUALITY_NUMBERS},
+        **{
+            f"{name}_{ext}": quality_figure(name, ext)
+            for name in QUALITY_FIGURES
+            for ext in ("png", "svg", "csv")
+        },
+        sensitivity_html=report(
+            "results/quality/sensitivity.html",
+            caption="workflow/report/sensitivity.rst",
+            category="Quality",
+        ),
+        summary_md="results/quality/summary.md",
+    log:
+        "results/logs/quality.log",
+    benchmark:
+        "results/benchmarks/quality.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    params:
+        on_invalid=config["on_invalid"],
+        sources=config["sources"],
+        quality=config["quality"],
+    script:
+        "workflow/scripts/quality.py"
 
 
 # -- the end of a build (helpers in workflow/rules/common.smk) ----------------------------

@@ -525,3 +525,43 @@ def build_registered_trials(
         result.trials.height,
         len(problems),
     )
+
+
+def assess_quality(
+    studies_in: str,
+    config: dict,
+    outputs: dict[str, str],
+) -> None:
+    """Rule quality: risk of bias, EV characterisation, dose and route per study and source,
+    the low-risk sensitivity analysis (:func:`exosynth.synthesis.quality.assess`), its two
+    figures, the HTML page of the sensitivity table and the Markdown summary.
+
+    ``outputs`` maps each name of :data:`exosynth.synthesis.quality.QUALITY_NUMBERS` to its
+    CSV, ``<figure>_png``/``_svg``/``_csv`` for each figure, ``sensitivity_html`` and
+    ``summary_md``.
+    """
+    from exosynth.outputs import quality_figures
+    from exosynth.outputs.figures import save
+    from exosynth.outputs.quality_report import sensitivity_html, summary_markdown
+    from exosynth.settings import source_tables
+    from exosynth.synthesis.quality import assess
+
+    tables = source_tables(config)
+    numbers = assess(pl.read_parquet(studies_in), tables, config["quality"]["low_risk_items"])
+    for name, frame in numbers.items():
+        frame.write_csv(outputs[name])
+    for name, (fig, frame) in quality_figures.draw(numbers, tables).items():
+        save(fig, outputs[f"{name}_png"], outputs[f"{name}_svg"])
+        frame.write_csv(outputs[f"{name}_csv"])
+    Path(outputs["sensitivity_html"]).write_text(
+        sensitivity_html(numbers["sensitivity"], tables), encoding="utf-8"
+    )
+    Path(outputs["summary_md"]).write_text(
+        summary_markdown(numbers["assessment"], numbers["sensitivity"], tables), encoding="utf-8"
+    )
+    everything = numbers["assessment"].filter(pl.col("source") == "all").row(0, named=True)
+    log.info(
+        "risk of bias: assessed %d, not assessed: %d",
+        everything["n_assessed"],
+        everything["n_not_assessed"],
+    )

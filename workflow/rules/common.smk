@@ -59,6 +59,34 @@ def figure_file(name, ext):
     )
 
 
+# The numbers and figures of rule quality (exosynth.synthesis.quality, issue 22).
+QUALITY_NUMBERS = [
+    "risk_of_bias",
+    "risk_of_bias_summary",
+    "sensitivity",
+    "assessment",
+    "ev_characterisation",
+    "ev_summary",
+    "ev_terms",
+    "routes",
+    "doses",
+]
+QUALITY_FIGURES = ["risk_of_bias_traffic_light", "risk_of_bias_summary"]
+
+
+def quality_figure(name, ext):
+    """A quality figure file; the pictures go into the HTML report's Quality section."""
+    path = f"results/figures/{name}.{ext}"
+    if ext == "csv":
+        return path
+    return report(
+        path,
+        caption=f"workflow/report/{name}.rst",
+        category="Quality",
+        labels={"figure": name.replace("_", " "), "format": ext.upper()},
+    )
+
+
 def statistic(path, caption):
     """A statistics table, shown in the HTML report under Tables / Statistics.
 
@@ -98,7 +126,14 @@ def deliverables():
     (also of a source no longer configured); the validation report (rule validate) apart."""
     built = {
         str(path)
-        for rule in (rules.publish, rules.stats, rules.tables, rules.workbook, rules.figures)
+        for rule in (
+            rules.publish,
+            rules.stats,
+            rules.tables,
+            rules.workbook,
+            rules.figures,
+            rules.quality,
+        )
         for path in rule.output
     }
     # The trial table is a deliverable too, though rule trials writes it before the gate.

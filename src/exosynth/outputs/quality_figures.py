@@ -171,3 +171,20 @@ def summary_bar_figure(summary: pl.DataFrame, tables: list[SourceTable]) -> Figu
         _legend(axes[0], symbols=False)
         fig.suptitle(title, x=0.01, ha="left")
     return _freeze(fig)
+
+
+QUALITY_FIGURES = ("risk_of_bias_traffic_light", "risk_of_bias_summary")
+
+
+def draw(
+    numbers: dict[str, pl.DataFrame], tables: list[SourceTable]
+) -> dict[str, tuple[Figure, pl.DataFrame]]:
+    """The two figures of rule quality by name, each with the frame of the numbers drawn
+    (``numbers`` is :func:`exosynth.synthesis.quality.assess`)."""
+    assessment = numbers["assessment"].filter(pl.col("source") == ALL)
+    not_assessed = int(assessment["n_not_assessed"][0]) if assessment.height else 0
+    rob, summary = numbers["risk_of_bias"], numbers["risk_of_bias_summary"]
+    return {
+        "risk_of_bias_traffic_light": (traffic_light_figure(rob, tables, not_assessed), rob),
+        "risk_of_bias_summary": (summary_bar_figure(summary, tables), summary),
+    }

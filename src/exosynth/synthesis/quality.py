@@ -15,37 +15,16 @@ How the vesicles were made and given (EV characterisation, dose, route) is
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import polars as pl
 
 from exosynth.quality_terms import HIGH, ITEM_CODES, JUDGEMENTS, LOW, UNCLEAR
 from exosynth.settings import SourceTable
-from exosynth.synthesis.gap import ALL, translation_gap
+from exosynth.synthesis import vesicles
+from exosynth.synthesis.gap import translation_gap
+from exosynth.synthesis.study_blocks import DECIMALS, decoded, source_order, with_all
 
-DECIMALS = 4
 ROB_COLUMNS = ("study_id", "source", "item", "judgement")
 DEFAULT_LOW_RISK_ITEMS = ("sequence_generation", "blinding_assessors")
-
-
-# -- helpers -----------------------------------------------------------------------------
-def decoded(column: pl.Series) -> list[Any]:
-    """The JSON text of a block column, decoded (None stays None)."""
-    return [None if text is None else json.loads(text) for text in column.to_list()]
-
-
-def source_order(tables: list[SourceTable]) -> pl.DataFrame:
-    """The configured sources in table order, then ``all``, with their ``order``."""
-    return pl.DataFrame(
-        {"source": [t.key for t in tables] + [ALL], "order": list(range(len(tables) + 1))},
-        schema={"source": pl.String, "order": pl.Int64},
-    )
-
-
-def with_all(frame: pl.DataFrame) -> pl.DataFrame:
-    """The rows once under their own source and once under ``all``."""
-    return pl.concat([frame, frame.with_columns(source=pl.lit(ALL))])
 
 
 def _share(part: str, whole: str) -> pl.Expr:
@@ -252,3 +231,43 @@ __all__ = [
     "risk_of_bias_summary",
     "sensitivity",
 ]
+
+
+# -- the stage ---------------------------------------------------------------------------
+QUALITY_NUMBERS = (
+    "risk_of_bias",
+    "risk_of_bias_summary",
+    "sensitivity",
+    "assessment",
+    "ev_characterisation",
+    "ev_summary",
+    "ev_terms",
+    "routes",
+    "doses",
+)
+
+
+def assess(
+    studies: pl.DataFrame,
+    tables: list[SourceTable],
+    low_risk_items: tuple[str, ...] | list[str] = DEFAULT_LOW_RISK_ITEMS,
+) -> dict[str, pl.DataFrame]:
+    """Every quality number of rule quality by name (:data:`QUALITY_NUMBERS`), from the
+    normalized study table. ``risk_of_bias`` has the output contract's columns.
+
+    The pooled effects' low-risk estimate (issue 21) is the same restriction: pool the
+    comparisons of :func:`low_risk_ids` again beside the unrestricted ones.
+    """
+    rob = risk_of_bias(studies)
+    ev = vesicles.ev_characterisation(studies)
+    return {
+        "risk_of_bias": rob.select(ROB_COLUMNS),
+        "risk_of_bias_summary": risk_of_bias_summary(studies, rob, tables),
+        "sensitivity": sensitivity(studies, rob, tables, low_risk_items),
+        "assessment": assessment_counts(studies, tables),
+        "ev_characterisation": ev,
+        "ev_summary": vesicles.ev_summary(studies, tables),
+        "ev_terms": vesicles.ev_terms(ev, tables),
+        "routes": vesicles.routes(studies, tables),
+        "doses": vesicles.doses(studies, tables),
+    }

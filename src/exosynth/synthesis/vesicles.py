@@ -21,7 +21,7 @@ from typing import Any
 import polars as pl
 
 from exosynth.settings import SourceTable
-from exosynth.synthesis.quality import DECIMALS, decoded, source_order, with_all
+from exosynth.synthesis.study_blocks import DECIMALS, decoded, source_order, with_all
 
 NOT_REPORTED = "not_reported"
 

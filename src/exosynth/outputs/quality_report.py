@@ -1,0 +1,90 @@
+"""The quality numbers for people: the sensitivity table as an HTML page for the Snakemake
+report, and a short Markdown summary (``results/quality/summary.md``) that says how many
+studies were assessed and not assessed, per source, with the low-risk sentence of each."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from exosynth.outputs.columns import ALL_SOURCES
+from exosynth.outputs.html import html_page, html_table
+from exosynth.quality_terms import ITEM_LABELS
+from exosynth.settings import SourceTable
+
+SENSITIVITY_WORDS = {
+    "source": "MSC source",
+    "n_studies": "Studies",
+    "clinical_share": "Clinical share, all studies",
+    "n_not_assessed": "Not assessed",
+    "n_low_risk": "Studies at low risk of bias",
+    "low_risk_clinical_share": "Clinical share, low-risk studies",
+    "summary": "In words",
+}
+
+
+def _labels(tables: Sequence[SourceTable]) -> dict[str, str]:
+    return {**{t.key: t.label for t in tables}, "all": ALL_SOURCES}
+
+
+def _items_in_words(items: str) -> str:
+    return " and ".join(ITEM_LABELS.get(i, i).lower() for i in items.split(";") if i)
+
+
+def sensitivity_html(sensitivity: pl.DataFrame, tables: Sequence[SourceTable]) -> str:
+    """The translation gap over all studies beside the same over the low-risk studies."""
+    labels = _labels(tables)
+    frame = sensitivity.select(
+        pl.col("source").replace_strict(labels, default=pl.col("source")),
+        *(c for c in SENSITIVITY_WORDS if c != "source"),
+    ).rename(SENSITIVITY_WORDS)
+    percent = {SENSITIVITY_WORDS[c] for c in ("clinical_share", "low_risk_clinical_share")}
+    items = sensitivity["low_risk_items"][0] if sensitivity.height else ""
+    body = html_table(
+        frame,
+        caption="Sensitivity analysis: the clinical share among the studies at low risk of bias",
+        classes={c: "n" for c, d in frame.schema.items() if d.is_numeric()},
+        formats=dict.fromkeys(percent, lambda v: f"{v:.0%}"),
+    )
+    body += (
+        f'<p class="note">A study is at low risk of bias when it is judged low on '
+        f"{_items_in_words(items)} (SYRCLE; config/config.yaml quality.low_risk_items). A study "
+        "without a risk-of-bias assessment is not assessed and never counts as at low risk. "
+        "The numbers are in results/quality/sensitivity.csv.</p>\n"
+    )
+    return html_page("Sensitivity analysis", body)
+
+
+def summary_markdown(
+    assessment: pl.DataFrame, sensitivity: pl.DataFrame, tables: Sequence[SourceTable]
+) -> str:
+    """``# Quality of the evidence`` with a line per source: assessed, not assessed, the EV,
+    dose and route blocks reported, and the low-risk sentence."""
+    labels = _labels(tables)
+    sentence = dict(sensitivity.select("source", "summary").iter_rows())
+    everything = assessment.filter(pl.col("source") == "all").row(0, named=True)
+    lines = [
+        "# Quality of the evidence",
+        "",
+        f"Risk of bias (SYRCLE): assessed {everything['n_assessed']}, "
+        f"not assessed: {everything['n_not_assessed']}.",
+        "",
+        "| MSC source | Studies | Assessed | Not assessed | EV characterised | Dose | Route "
+        "| Sensitivity |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    lines += [
+        f"| {labels.get(r['source'], r['source'])} | {r['n_studies']} | {r['n_assessed']} "
+        f"| {r['n_not_assessed']} | {r['n_ev']} | {r['n_dose']} | {r['n_route']} "
+        f"| {sentence.get(r['source'], '')} |"
+        for r in assessment.iter_rows(named=True)
+    ]
+    items = sensitivity["low_risk_items"][0] if sensitivity.height else ""
+    lines += [
+        "",
+        f"Low risk of bias: judged low on {_items_in_words(items)}. There is no summed score: "
+        "SYRCLE's authors advise against one.",
+        "",
+    ]
+    return "\n".join(lines)

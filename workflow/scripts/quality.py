@@ -1,0 +1,9 @@
+from exosynth.adapters import after_the_gate, assess_quality, logged
+
+with logged(snakemake.log[0], snakemake.rule):
+    after_the_gate(snakemake.input.ledger, snakemake.params.on_invalid, snakemake.input.report)
+    assess_quality(
+        snakemake.input.studies,
+        {"sources": snakemake.params.sources, "quality": snakemake.params.quality},
+        dict(snakemake.output.items()),
+    )
