@@ -203,12 +203,14 @@ rule tables:
 
 
 rule workbook:
-    """The reviewer workbook: a sheet per table, the translation gap, the studies, About."""
+    """The reviewer workbook: a sheet per table, the translation gap, the studies, risk of
+    bias, vesicles and dosing, About."""
     input:
         studies=STUDY_TABLE,
         ledger=rules.validate.output.ledger,
         report=rules.validate.output.report,
         trials="results/trials.parquet",
+        vocabulary=VOCABULARY,
     output:
         xlsx="results/exosynth.xlsx",
     log:

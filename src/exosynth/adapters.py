@@ -425,12 +425,21 @@ def write_tables(
 
 
 def write_workbook_file(
-    studies_in: str, ledger_in: str, config: dict, xlsx_out: str, trials_in: str | None = None
+    studies_in: str,
+    ledger_in: str,
+    config: dict,
+    xlsx_out: str,
+    trials_in: str | None = None,
+    vocabulary_in: str | None = None,
 ) -> None:
-    """Rule workbook: :func:`exosynth.outputs.workbook.reviewer_workbook` into its file."""
+    """Rule workbook: :func:`exosynth.outputs.workbook.reviewer_workbook` into its file;
+    the vocabulary gives the words of the quality sheets' codes."""
     from exosynth import __version__
     from exosynth.outputs.workbook import reviewer_workbook
+    from exosynth.quality_terms import QualityTerms
+    from exosynth.settings import load_yaml
 
+    terms = QualityTerms.from_vocabulary(load_yaml(vocabulary_in) if vocabulary_in else {})
     reviewer_workbook(
         xlsx_out,
         pl.read_parquet(studies_in),
@@ -438,6 +447,11 @@ def write_workbook_file(
         config,
         __version__,
         trials=pl.read_parquet(trials_in) if trials_in is not None else None,
+        labels={
+            "isolation": terms.isolation.labels,
+            "routes": terms.routes.labels,
+            "dose_units": terms.dose_units.labels,
+        },
     )
     log.info("workbook %s", xlsx_out)
 

@@ -39,6 +39,16 @@ from exosynth.outputs.columns import (
     YES,
     in_words,
 )
+from exosynth.outputs.quality_sheets import (
+    QUALITY_ABOUT,
+    QUALITY_BLOCKS,
+    RISK_OF_BIAS_SHEET,
+    VESICLES_SHEET,
+    risk_of_bias_rows,
+    vesicle_rows,
+    write_risk_of_bias_sheet,
+    write_vesicles_sheet,
+)
 from exosynth.outputs.sheet_layout import (
     ABOUT_WIDTH,
     MIN_WIDTH,
@@ -73,11 +83,14 @@ _HEADER_FILL = "#DCE6F1"
 
 
 # -- the workbook ------------------------------------------------------------------
-def sheet_names(tables: Sequence[SourceTable], *, trials: bool = False) -> list[str]:
+def sheet_names(
+    tables: Sequence[SourceTable], *, trials: bool = False, quality: bool = False
+) -> list[str]:
     """The workbook's sheets in order; the About sheet lists them from here too."""
     return [f"Table {t.table}" for t in tables] + [
         TRANSLATION_GAP_SHEET,
         STUDIES_SHEET,
+        *([RISK_OF_BIAS_SHEET, VESICLES_SHEET] if quality else []),
         *([TRIALS_SHEET] if trials else []),
         ABOUT_SHEET,
     ]
@@ -130,6 +143,7 @@ def about_rows(
     *,
     added: Mapping[int, int] | None = None,
     trials: bool = False,
+    quality: bool = False,
 ) -> list[tuple[str, str]]:
     """What the workbook is and what it was built from, for a reader without the repository.
 
@@ -162,7 +176,7 @@ def about_rows(
         ("Raw files rejected", str(ledger["rejected"])),
         ("Raw set checksum (SHA-256)", str(ledger["raw_checksum"])),
         ("exosynth version", version),
-        ("Sheets", ", ".join(sheet_names(tables, trials=trials))),
+        ("Sheets", ", ".join(sheet_names(tables, trials=trials, quality=quality))),
     ]
     rows += [
         (
@@ -187,6 +201,7 @@ def about_rows(
             "The normalized study table, one row per included study: the columns of "
             f"results/studies.csv, headed in words (below); true/false shown as {YES}/{NO}",
         ),
+        *(QUALITY_ABOUT if quality else []),
         *trials_about_rows(ledger if trials else None),
         (ABOUT_SHEET, "This sheet"),
     ]
@@ -351,8 +366,11 @@ def write_workbook(
     *,
     gap_map_png: bytes | None = None,
     trials: pl.DataFrame | None = None,
+    quality: tuple[pl.DataFrame, pl.DataFrame] | None = None,
 ) -> None:
-    """The reviewer workbook: "Table N" sheets, "Translation gap", "Studies", "About".
+    """The reviewer workbook: "Table N" sheets, "Translation gap", "Studies", "About";
+    ``quality`` (the rows of :mod:`exosynth.outputs.quality_sheets`) adds "Risk of bias" and
+    "Vesicles and dosing" after "Studies".
 
     Made to be handed out: text is written as text (no formula, link or number is
     derived from data), and the same inputs give a byte-identical file (fixed
@@ -409,6 +427,10 @@ def write_workbook(
         sheet.repeat_rows(0)
         sheet.repeat_columns(0)  # printed over several pages wide: each page names the study
         sheet.set_landscape()
+        if quality is not None:
+            rob_rows, vesicle_rows = quality
+            write_risk_of_bias_sheet(book, book.add_worksheet(RISK_OF_BIAS_SHEET), rob_rows)
+            write_vesicles_sheet(book, book.add_worksheet(VESICLES_SHEET), vesicle_rows)
         if trials is not None:
             write_trials_sheet(book.add_worksheet(TRIALS_SHEET), trials, styles)
         _about_sheet(book.add_worksheet(ABOUT_SHEET), about, styles)
@@ -451,8 +473,12 @@ def reviewer_workbook(
     version: str,
     *,
     trials: pl.DataFrame | None = None,
+    labels: Mapping[str, Mapping[str, str]] | None = None,
 ) -> None:
     """The reviewer workbook of a build, with an About sheet saying what it was built from.
+
+    A study table that carries the quality blocks (the interim one) adds the "Risk of bias"
+    and "Vesicles and dosing" sheets, their codes in the vocabulary's words (``labels``).
 
     The translation gap and the evidence gap map come from the functions rules stats and
     figures use (:mod:`exosynth.synthesis.gap`), computed here from the study table, so the
@@ -466,6 +492,11 @@ def reviewer_workbook(
     )
     gap_map = evidence_gap_map(studies, sources)
     picture = figures.evidence_gap_map_figure(gap_map_tiles(gap_map, sources), gap_map)
+    quality = (
+        (risk_of_bias_rows(studies, sources), vesicle_rows(studies, sources, labels))
+        if set(QUALITY_BLOCKS) <= set(studies.columns)
+        else None
+    )
     write_workbook(
         path,
         [(t, table_sheet_rows(studies, t)) for t in sources],
@@ -477,7 +508,9 @@ def reviewer_workbook(
             version,
             added=added_by_table(studies, sources),
             trials=trials is not None,
+            quality=quality is not None,
         ),
         gap_map_png=figures.render(picture, "png"),
         trials=trials,
+        quality=quality,
     )

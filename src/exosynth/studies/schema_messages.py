@@ -194,6 +194,26 @@ def problems_of(path: str, text: str, errors: list[jsonschema.ValidationError]) 
     return problems
 
 
+def _type_hint(value: Any, expected: list[str], wanted: str) -> str:
+    """The fix for a value of the wrong type, where the value shows what was meant."""
+    hint = f"write {wanted}"
+    if "boolean" in expected and value in ("+", "-"):
+        hint = "write true for + and false for -"
+    elif "integer" in expected and isinstance(value, str) and value.strip().isdigit():
+        hint = f"write the number without quotes: {value.strip()}"
+    elif "number" in expected and isinstance(value, str) and _SCIENTIFIC.fullmatch(value):
+        mantissa, exponent = value.lower().split("e")
+        hint = (
+            f"write {float(mantissa)}e{int(exponent):+d}: YAML reads {value} (no dot, no "
+            "sign in the exponent) as text"
+        )
+    elif isinstance(value, dt.date) and "integer" in expected:
+        hint = "write the year only, e.g. 2018"
+    elif isinstance(value, dt.date | int | float | bool) and "string" in expected:
+        hint = f'put the text in quotes: "{value}"'
+    return hint
+
+
 def _describe(error: jsonschema.ValidationError) -> tuple[str, str]:
     value, schema, kind = error.instance, error.schema, error.validator
     name = field_path(tuple(error.absolute_path)).split(".")[-1]
@@ -202,15 +222,7 @@ def _describe(error: jsonschema.ValidationError) -> tuple[str, str]:
         wanted = " or ".join(_TYPE_NAMES.get(t, t) for t in expected)
         if value is None:
             return "is empty", f"fill in {name} ({wanted})"
-        hint = f"write {wanted}"
-        if "boolean" in expected and value in ("+", "-"):
-            hint = "write true for + and false for -"
-        elif "integer" in expected and isinstance(value, str) and value.strip().isdigit():
-            hint = f"write the number without quotes: {value.strip()}"
-        elif isinstance(value, dt.date) and "integer" in expected:
-            hint = "write the year only, e.g. 2018"
-        elif isinstance(value, dt.date | int | float | bool) and "string" in expected:
-            hint = f'put the text in quotes: "{value}"'
+        hint = _type_hint(value, expected, wanted)
         return f"{_show(value)} is {_kind(value)}, expected {wanted}", hint
     if kind == "pattern":
         return f"{_show(value)} is not a valid {name}", _PATTERN_HINTS.get(
@@ -254,6 +266,10 @@ _PATTERN_HINTS = {
     "pmid": "a PubMed id is digits only, e.g. 29625071",
     "model_type": "use a model type code from config/vocabulary.yaml",
 }
+
+
+# 1e10, 2E9: numbers to people, text to YAML 1.1 (it wants a dot and a signed exponent).
+_SCIENTIFIC = re.compile(r"[0-9]+(?:\.[0-9]*)?[eE][+-]?[0-9]+")
 
 
 def _value_words(value: Any) -> str:

@@ -262,3 +262,40 @@ def doses(studies: pl.DataFrame, tables: list[SourceTable]) -> pl.DataFrame:
         .sort(["order", "last", "unit", "per_kg"], nulls_last=True)
         .select("source", "unit", "per_kg", "n_studies", "dose_min", "dose_median", "dose_max")
     )
+
+
+def dosing(studies: pl.DataFrame) -> pl.DataFrame:
+    """One row per study: its dose (value, unit code, per kg) and routes (';'-joined codes),
+    null where the record does not report them."""
+    rows = []
+    for study_id, source, given, route in zip(
+        studies["id"].to_list(),
+        studies["source"].to_list(),
+        decoded(studies["dose"]),
+        decoded(studies["route"]),
+        strict=True,
+    ):
+        dose = given or {}
+        value = dose.get("value")
+        rows.append(
+            (
+                study_id,
+                source,
+                None if value is None else float(value),
+                dose.get("unit"),
+                dose.get("per_kg") if dose else None,
+                ";".join(route) if route else None,
+            )
+        )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "study_id": pl.String,
+            "source": pl.String,
+            "dose_value": pl.Float64,
+            "dose_unit": pl.String,
+            "per_kg": pl.Boolean,
+            "route": pl.String,
+        },
+        orient="row",
+    )
