@@ -36,6 +36,7 @@ RISK_OF_BIAS_SHEET = "Risk of bias"
 VESICLES_SHEET = "Vesicles and dosing"
 NR = "NR"
 NOT_ASSESSED = "not assessed"
+DOES_NOT_APPLY = "does not apply"
 # Light traffic-light fills: the words stay readable on them, in colour and in grey.
 FILLS = {LOW: "#B7E1CD", UNCLEAR: "#FFF2B3", HIGH: "#F4B6A6"}
 WORDS = {LOW: "Low", UNCLEAR: "Unclear", HIGH: "High"}
@@ -93,6 +94,12 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
+def _codes_of(found: Mapping[str, object]) -> dict:
+    """The ev block's isolation codes back as a list, for an item's rule of when it applies."""
+    isolation = found.get("isolation")
+    return {"isolation": isolation.split(";") if isinstance(isolation, str) else []}
+
+
 def vesicle_rows(
     studies: pl.DataFrame,
     tables: Sequence[SourceTable],
@@ -119,9 +126,12 @@ def vesicle_rows(
             characterised = [NR] * len(EV_COLUMNS)
             complete = "NR (no EV block)"
         else:
+            applies = {item.field: item.applies(_codes_of(found)) for item in vesicles.EV_ITEMS}
             characterised = [
                 words("isolation", found["isolation"])
                 if field == "isolation"
+                else DOES_NOT_APPLY
+                if not applies[field]
                 else (found[field] or NR).replace(";", "; ")
                 for field in EV_COLUMNS
             ]
@@ -204,9 +214,11 @@ def write_risk_of_bias_sheet(
     assessed = int((cells["Assessment"] != NOT_ASSESSED).sum())
     row = last + 2
     sheet.write_string(row, 0, "Legend", formats["header"])
+    last_col = min(8, cells.width - 1)
     for j in JUDGEMENTS:
         row += 1
         sheet.write_string(row, 0, WORDS[j], formats[j])
+        sheet.merge_range(row, 1, row, last_col, "", formats["text"])
         sheet.write_string(row, 1, JUDGEMENT_LABELS[j] + _MEANING[j], formats["text"])
     for text in (
         f"Assessed: {assessed}; not assessed: {cells.height - assessed} (the record has no "
@@ -216,7 +228,7 @@ def write_risk_of_bias_sheet(
         "advise against adding up the items.",
     ):
         row += 1
-        sheet.merge_range(row, 0, row, min(8, cells.width - 1), "", formats["note"])
+        sheet.merge_range(row, 0, row, last_col, "", formats["note"])
         sheet.write_string(row, 0, text, formats["note"])
         set_height(sheet, row, 2)
     sheet.repeat_rows(0)
@@ -251,7 +263,8 @@ def write_vesicles_sheet(book: xlsxwriter.Workbook, sheet: Worksheet, rows: pl.D
     sheet.write_string(
         note,
         0,
-        "NR: not reported by the record. EV reporting completeness as EV-TRACK counts it: "
+        "NR: not reported by the record; does not apply: an item the isolation method has no "
+        "use for, counted on neither side. EV reporting completeness as EV-TRACK counts it: "
         "the MISEV items reported of those that apply (centrifugation settings apply only to "
         "ultracentrifugation and density gradients). Doses are compared only within a unit.",
         formats["note"],
@@ -259,6 +272,7 @@ def write_vesicles_sheet(book: xlsxwriter.Workbook, sheet: Worksheet, rows: pl.D
     set_height(sheet, note, 3)
     sheet.repeat_rows(0)
     sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
 
 
 # What the two sheets are, for the workbook's About sheet.
