@@ -12,11 +12,12 @@ import pytest
 import yaml
 
 from exosynth import settings
+from exosynth.outputs.columns import TABLE_COLUMNS
 from exosynth.outputs.figures import render
-from exosynth.studies.records import parse_study
 from exosynth.outputs.quality_figures import summary_bar_figure, traffic_light_figure
-from exosynth.quality_terms import ITEM_CODES, DoseUnit, QualityTerms, fold_term
+from exosynth.quality_terms import ITEM_CODES, ITEM_LABELS, DoseUnit, QualityTerms, fold_term
 from exosynth.studies.quality_blocks import quality_blocks
+from exosynth.studies.records import parse_study
 from exosynth.synthesis import quality, vesicles
 from exosynth.vocabulary import UnknownTerm
 
@@ -130,25 +131,65 @@ def test_the_schema_names_syrcles_ten_items_in_the_tools_order(repo_root):
 
 
 @pytest.mark.parametrize(
-    ("change", "field"),
+    ("change", "field", "code"),
     [
-        ({"risk_of_bias": {"sequence_generation": "maybe"}}, "risk_of_bias.sequence_generation"),
+        (
+            {"risk_of_bias": {"sequence_generation": "maybe"}},
+            "risk_of_bias.sequence_generation",
+            "risk_of_bias.judgement",
+        ),
+        (
+            {"risk_of_bias": {"sequence_generation": True}},  # YAML's reading of "yes"
+            "risk_of_bias.sequence_generation",
+            "risk_of_bias.judgement",
+        ),
         (
             {"risk_of_bias": {"sequence_generation": {"judgement": "lo"}}},
             "risk_of_bias.sequence_generation.judgement",
+            "risk_of_bias.judgement",
         ),
-        ({"risk_of_bias": {"rob_score": 7}}, "risk_of_bias.rob_score"),
-        ({"syrcle_score": 7}, "syrcle_score"),
-        ({"total": 5}, "total"),
-        ({"dose": {"value": 100}}, "dose.unit"),
-        ({"dose": {"value": 0, "unit": "ug"}}, "dose.value"),
+        ({"risk_of_bias": {"rob_score": 7}}, "risk_of_bias.rob_score", "risk_of_bias.summed_score"),
+        ({"syrcle_score": 7}, "syrcle_score", "risk_of_bias.summed_score"),
+        ({"total": 5}, "total", "risk_of_bias.summed_score"),
+        ({"dose": {"value": 100}}, "dose.unit", "schema.required"),
+        ({"dose": {"value": 0, "unit": "ug"}}, "dose.value", "schema.range"),
+        ({"dose": {"value": "1e10", "unit": "particles"}}, "dose.value", "schema.type"),
     ],
 )
-def test_each_bad_block_value_is_refused_naming_its_field(validator, change, field):
+def test_each_bad_block_value_is_one_problem_with_its_code_line_and_fix(
+    validator, change, field, code
+):
     parsed = parse_study("raw/bone_marrow/smith-2020.yaml", _record(**change), validator)
     assert not parsed.accepted
-    assert field in {p.field for p in parsed.problems}
-    assert all(p.line for p in parsed.problems)
+    assert [(p.field, p.code) for p in parsed.problems] == [(field, code)]
+    (problem,) = parsed.problems
+    assert problem.line
+    assert problem.hint
+
+
+def test_a_summed_score_is_refused_saying_why(validator):
+    text = _record(rob_total=12)
+    parsed = parse_study("raw/bone_marrow/smith-2020.yaml", text, validator)
+    (problem,) = parsed.problems
+    assert "SYRCLE's authors advise against" in problem.message
+    assert problem.line == text.decode().splitlines().index("rob_total: 12") + 1
+
+
+def test_bad_values_of_every_block_come_out_in_one_round(validator):
+    change = {
+        "risk_of_bias": {"sequence_generation": "yes please", "total": 3},
+        "dose": {"value": 5},
+        "route": 7,
+    }
+    parsed = parse_study("raw/bone_marrow/smith-2020.yaml", _record(**change), validator)
+    assert sorted(p.code for p in parsed.problems) == [
+        "risk_of_bias.judgement",
+        "risk_of_bias.summed_score",
+        "schema.required",
+        "schema.type",
+    ]
+    hint = next(p.hint for p in parsed.problems if p.code == "schema.required")
+    assert "ug protein, particles, cell equivalents or ml conditioned medium" in hint
 
 
 # -- spellings -------------------------------------------------------------------------
@@ -427,3 +468,105 @@ def test_the_summary_bars_are_the_shares_of_the_summary(tables):
         if v
     )
     assert widths == expected
+
+
+# -- end to end: records in three sources with mixed judgements ------------------------
+FIXTURES = REPO / "tests" / "data" / "quality"
+# The fixture records' judgements on the default low-risk items, and their use in people.
+LOW_RISK = {"qa-2019": "bone_marrow", "qc-2021": "adipose", "qf-2022": "umbilical_cord"}
+CLINICAL_FIXTURES = {"qa-2019", "qd-2021", "qe-2022"}
+
+
+@pytest.fixture(scope="module")
+def quality_build(tmp_path_factory, project_factory, run_snakemake) -> Path:
+    """The shipped 26 papers and the six fixture records (two per source), built once."""
+    project = project_factory(tmp_path_factory.mktemp("quality") / "project")
+    for record in sorted(FIXTURES.rglob("*.yaml")):
+        target = project / "raw" / record.parent.name / record.name
+        target.write_bytes(record.read_bytes())
+    done = run_snakemake(project)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return project / "results"
+
+
+@pytest.mark.e2e
+def test_the_build_gives_each_sources_shares_and_not_assessed(quality_build):
+    summary = pl.read_csv(quality_build / "quality" / "risk_of_bias_summary.csv")
+    bone_marrow = summary.filter(
+        (pl.col("source") == "bone_marrow") & (pl.col("item") == "sequence_generation")
+    ).row(0, named=True)
+    # qa-2019 low, qb-2020 high; the review's 10 bone marrow papers not assessed
+    assert (bone_marrow["n_assessed"], bone_marrow["n_not_assessed"]) == (2, 10)
+    assert (bone_marrow["share_low"], bone_marrow["share_high"]) == (0.5, 0.5)
+    adipose = summary.filter(
+        (pl.col("source") == "adipose") & (pl.col("item") == "baseline_characteristics")
+    ).row(0, named=True)
+    assert (adipose["n_assessed"], adipose["n_high"], adipose["share_high"]) == (1, 1, 1.0)
+    cord = summary.filter(
+        (pl.col("source") == "umbilical_cord") & (pl.col("item") == "blinding_assessors")
+    ).row(0, named=True)
+    assert (cord["n_assessed"], cord["share_low"]) == (2, 1.0)
+    rob = pl.read_csv(quality_build / "quality" / "risk_of_bias.csv")
+    assert rob.columns == ["study_id", "source", "item", "judgement"]
+    assert rob["study_id"].n_unique() == 5
+    assert rob.height == 50
+    assert "not assessed: 27" in (quality_build / "quality" / "summary.md").read_text()
+
+
+@pytest.mark.e2e
+def test_the_low_risk_translation_gap_is_the_one_computed_by_hand(quality_build):
+    studies = pl.read_csv(quality_build / "studies.csv")
+    found = {
+        r["source"]: r
+        for r in pl.read_csv(quality_build / "quality" / "sensitivity.csv").iter_rows(named=True)
+    }
+    gap = {
+        r["source"]: r
+        for r in pl.read_csv(quality_build / "translation_gap.csv").iter_rows(named=True)
+    }
+    for source in ("bone_marrow", "adipose", "umbilical_cord"):
+        low = [s for s, where in LOW_RISK.items() if where == source]
+        clinical = [s for s in low if s in CLINICAL_FIXTURES]
+        assert found[source]["n_low_risk"] == len(low)
+        assert found[source]["low_risk_clinical_share"] == len(clinical) / len(low)
+        assert found[source]["low_risk_translation_gap"] == 1 - len(clinical) / len(low)
+        # the unrestricted half is the build's translation gap
+        assert found[source]["clinical_share"] == gap[source]["clinical_share"]
+        assert found[source]["n_studies"] == studies.filter(pl.col("source") == source).height
+    assert found["all"]["low_risk_clinical_share"] == round(1 / 3, 4)
+    assert found["all"]["summary"].endswith("33% among low-risk studies, n = 3")
+
+
+@pytest.mark.e2e
+def test_the_build_draws_the_figures_and_writes_the_workbook_sheets(quality_build):
+    import openpyxl  # noqa: PLC0415
+
+    for name in ("risk_of_bias_traffic_light", "risk_of_bias_summary"):
+        for ext in ("png", "svg", "csv"):
+            assert (quality_build / "figures" / f"{name}.{ext}").stat().st_size > 0
+    assert (quality_build / "figures" / "risk_of_bias_traffic_light.png").read_bytes()[:4] == (
+        b"\x89PNG"
+    )
+    book = openpyxl.load_workbook(quality_build / "exosynth.xlsx")
+    assert book.sheetnames.index("Risk of bias") == book.sheetnames.index("Studies") + 1
+    assert book.sheetnames.index("Vesicles and dosing") == book.sheetnames.index("Studies") + 2
+    sheet = book["Risk of bias"]
+    header = [c.value for c in sheet[1]]
+    assert header[3:] == [ITEM_LABELS[i] for i in ITEM_CODES]  # in words
+    rows = {r[0].value: r for r in sheet.iter_rows(min_row=2) if r[0].value}
+    qb = rows["qb-2020"]
+    assert qb[3].value == "High"
+    assert qb[3].fill.fgColor.rgb.endswith("F4B6A6")
+    assert qb[9].value == "Low"
+    assert qb[9].fill.fgColor.rgb.endswith("B7E1CD")
+    assert rows["damania-2018"][2].value == "not assessed"
+    assert "Legend" in rows
+    vesicles_sheet = {
+        r[0].value: [c.value for c in r]
+        for r in book["Vesicles and dosing"].iter_rows(min_row=2)
+        if r[0].value
+    }
+    assert vesicles_sheet["qa-2019"][-3:] == ["7 of 7 (100%)", "100 µg protein", "Intravenous"]
+    assert vesicles_sheet["qb-2020"][3] == "does not apply"
+    # Tables 1-3 keep their five columns (and the added-paper column)
+    assert [c.value for c in book["Table 1"][2]][:5] == list(TABLE_COLUMNS)
