@@ -16,7 +16,7 @@ from exosynth.outputs.columns import TABLE_COLUMNS
 from exosynth.outputs.figures import render
 from exosynth.outputs.quality_figures import summary_bar_figure, traffic_light_figure
 from exosynth.quality_terms import ITEM_CODES, ITEM_LABELS, DoseUnit, QualityTerms, fold_term
-from exosynth.studies.quality_blocks import quality_blocks
+from exosynth.studies.quality_blocks import located, quality_blocks
 from exosynth.studies.records import parse_study
 from exosynth.synthesis import quality, vesicles
 from exosynth.vocabulary import UnknownTerm
@@ -245,6 +245,14 @@ def test_blocks_become_codes_and_bad_spellings_are_problems_in_one_round(terms):
     assert json.loads(first["dose"]) == {"value": 5, "unit": "ug_protein", "per_kg": True}
     assert json.loads(first["route"]) == ["intraperitoneal"]
     assert found["risk_of_bias"][1] is None  # not assessed stays null
+
+
+def test_spelling_problems_get_the_line_of_their_field(terms):
+    text = "id: s0\nroute:\n- IV\n- intravenus\nev: {isolation: magnets}\n"
+    records = _records(ev=[{"isolation": "magnets"}], route=[["IV", "intravenus"]])
+    _, problems = quality_blocks(records, terms)
+    lines = {p.field: p.line for p in located(problems, {"raw/bone_marrow/s0.yaml": text}.get)}
+    assert lines == {"route[1]": 4, "ev.isolation": 5}
 
 
 # -- risk of bias ----------------------------------------------------------------------

@@ -119,6 +119,7 @@ def check_records(
     from exosynth.outputs.ledger import add_trials, ledger, render_html, render_markdown
     from exosynth.settings import load_yaml, source_tables, validate_against
     from exosynth.studies.normalize import normalize
+    from exosynth.studies.quality_blocks import located
     from exosynth.studies.records import RECORD_SCHEMA
     from exosynth.studies.validate import validate_records
     from exosynth.vocabulary import Vocabulary
@@ -144,6 +145,8 @@ def check_records(
         plural(studies.height, "study", "studies"),
         plural(len(unknown), "vocabulary problem"),
     )
+    # The lines of the quality blocks' spellings, read from the files that have such a problem.
+    unknown = located(unknown, lambda raw_file: Path(raw_file).read_text(encoding="utf-8"))
     problems = sorted_problems([*read_problems(*shard_problems), *cross, *unknown])
     summary = ledger(records, studies, problems, raw_dir)
     if trial_ledger_in is not None and trial_problems_in is not None:

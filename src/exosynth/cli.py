@@ -107,6 +107,7 @@ def check(files: Sequence[str], config_path: str = CONFIG) -> tuple[list, int]:
     from exosynth.studies import normalize  # noqa: PLC0415
     from exosynth.studies.loading import read_raw  # noqa: PLC0415
     from exosynth.studies.parse_cache import ingest, ingest_cached, read_cache  # noqa: PLC0415
+    from exosynth.studies.quality_blocks import located  # noqa: PLC0415
     from exosynth.studies.schema_messages import study_validator  # noqa: PLC0415
     from exosynth.studies.validate import sharing_a_key, validate_records  # noqa: PLC0415
 
@@ -134,6 +135,7 @@ def check(files: Sequence[str], config_path: str = CONFIG) -> tuple[list, int]:
     *_, terms = normalize.check(
         related, vocabulary, source_tables(config), Path(raw_dir).as_posix()
     )
+    terms = located(terms, lambda raw_file: Path(raw_file).read_text(encoding="utf-8"))
     found = sorted_problems([*problems, *rest.problems, *cross, *terms])
     wanted = set(named)
     return [p for p in found if p.file in wanted], sum(p.file not in wanted for p in found)

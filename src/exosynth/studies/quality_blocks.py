@@ -20,6 +20,9 @@ reported.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import polars as pl
@@ -27,6 +30,7 @@ import polars as pl
 from exosynth.checks import Rule, run_rules
 from exosynth.problems import Problem
 from exosynth.quality_terms import ITEM_CODES, UNCLEAR, DoseUnit, QualityTerms
+from exosynth.studies.loading import line_of
 from exosynth.studies.records import QUALITY_BLOCKS as BLOCKS
 from exosynth.studies.records import canonical
 from exosynth.vocabulary import UnknownTerm
@@ -226,3 +230,32 @@ def quality_blocks(
         ),
         problems,
     )
+
+
+_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def _parts(field: str) -> tuple[str | int, ...]:
+    """``ev.isolation[1]`` -> ("ev", "isolation", 1): the inverse of problems.field_path."""
+    return tuple(int(i) if i else name for name, i in _PART.findall(field))
+
+
+def located(problems: list[Problem], read_text: Callable[[str], str]) -> list[Problem]:
+    """The problems of :data:`TERM_RULES` with the line of their field, looked up in the
+    file's text (``read_text(raw_file)``: the edge reads it, for the files with a problem
+    only); other problems, and files that cannot be read, unchanged."""
+    codes = {rule.code for rule in TERM_RULES}
+    texts: dict[str, str | None] = {}
+    found = []
+    for problem in problems:
+        if problem.code in codes and problem.line is None:
+            if problem.file not in texts:
+                try:
+                    texts[problem.file] = read_text(problem.file)
+                except (OSError, UnicodeDecodeError):
+                    texts[problem.file] = None
+            text = texts[problem.file]
+            if text is not None:
+                problem = replace(problem, line=line_of(text, _parts(problem.field)))  # noqa: PLW2901
+        found.append(problem)
+    return found
