@@ -175,6 +175,15 @@ def test_a_summed_score_is_refused_saying_why(validator):
     assert problem.line == text.decode().splitlines().index("rob_total: 12") + 1
 
 
+def test_a_summed_score_beside_an_unknown_item_is_one_problem_each(validator):
+    change = {"risk_of_bias": {"blinding": "low", "total": 3}}
+    parsed = parse_study("raw/bone_marrow/smith-2020.yaml", _record(**change), validator)
+    assert sorted((p.field, p.code) for p in parsed.problems) == [
+        ("risk_of_bias.blinding", "schema.unknown_field"),
+        ("risk_of_bias.total", "risk_of_bias.summed_score"),
+    ]
+
+
 def test_bad_values_of_every_block_come_out_in_one_round(validator):
     change = {
         "risk_of_bias": {"sequence_generation": "yes please", "total": 3},
