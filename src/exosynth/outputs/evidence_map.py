@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Iterable
 from importlib import resources
 from typing import Any
@@ -75,10 +76,13 @@ def trial_link(trial_id: str) -> str | None:
 
 
 def _phase_words(phase: str | None) -> str:
+    """A trial's phase code in words: ``phase1_2`` -> "Phase 1/2"."""
     if not phase:
-        return "phase not given"
-    words = phase.replace("early_phase", "early phase ").replace("phase", "phase ")
-    return words.replace("_", "/").replace("not/applicable", "not applicable").capitalize()
+        return "Phase not given"
+    if phase == "not_applicable":
+        return "Phase not applicable"
+    words = re.sub(r"phase(\d)", r"phase \1", phase).replace("early_", "early ")
+    return words.replace("_", "/").capitalize()
 
 
 def _study_rows(studies: pl.DataFrame) -> list[dict[str, Any]]:
@@ -158,7 +162,9 @@ def map_payload(
         set(grouped.select(species_list(pl.col("species"))).to_series().explode().drop_nulls())
     )
     return {
-        "sources": [{"code": s, "label": labels.get(s, s)} for s in sources],
+        "sources": [
+            {"code": s, "label": labels.get(s, s.replace("_", " ").capitalize())} for s in sources
+        ],
         "unspecified": {"code": UNSPECIFIED_SOURCE, "label": UNSPECIFIED_LABEL},
         "stages": [
             {"code": s, "label": STAGE_LABELS[s], "colour": STAGE_COLOURS[s]} for s in STAGES
