@@ -34,6 +34,7 @@ rule all:
         expand("results/tables/table{n}.{ext}", n=TABLES, ext=["csv", "md", "html"]),
         "results/exosynth.xlsx",
         expand("results/figures/{name}.{ext}", name=FIGURES, ext=["png", "svg", "csv"]),
+        "results/evidence_map.html",
 
 
 rule ingest:
@@ -207,6 +208,8 @@ rule workbook:
         trials="results/trials.parquet",
     output:
         xlsx="results/exosynth.xlsx",
+        # The workbook's SHA-256: the next build keeps a copy edited in place (onstart).
+        digest="results/interim/exosynth.xlsx.sha256",
     log:
         "results/logs/workbook.log",
     benchmark:
@@ -220,6 +223,34 @@ rule workbook:
         review=config["review"],
     script:
         "workflow/scripts/workbook.py"
+
+
+rule evidence_map:
+    """The evidence map: one self-contained page to explore studies and registered trials."""
+    input:
+        studies=STUDY_TABLE,
+        ledger=rules.validate.output.ledger,
+        report=rules.validate.output.report,
+        trials="results/trials.parquet",
+    output:
+        html=report(
+            "results/evidence_map.html",
+            caption="workflow/report/evidence_map.rst",
+            category="Evidence map",
+        ),
+    log:
+        "results/logs/evidence_map.log",
+    benchmark:
+        "results/benchmarks/evidence_map.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    params:
+        on_invalid=config["on_invalid"],
+        sources=config["sources"],
+        review=config["review"],
+    script:
+        "workflow/scripts/evidence_map.py"
 
 
 rule figures:
@@ -253,6 +284,16 @@ rule figures:
 
 
 # -- the end of a build (helpers in workflow/rules/common.smk) ----------------------------
+onstart:
+    # A workbook edited in place since the build wrote it is kept aside, never overwritten.
+    from exosynth.adapters import keep_edited_workbook
+
+    kept = keep_edited_workbook(rules.workbook.output.xlsx, rules.workbook.output.digest)
+    if kept:
+        print(kept, file=sys.stderr, flush=True)
+        say_last(kept)
+
+
 onsuccess:
     from exosynth.adapters import finished_line
 

@@ -14,7 +14,6 @@ import polars as pl
 import pytest
 from openpyxl.comments import Comment
 
-from exosynth import export
 from exosynth.outputs.returned import (
     PROVENANCE_SHEET,
     changes_csv,
@@ -22,6 +21,7 @@ from exosynth.outputs.returned import (
     provenance_rows,
     read_returned,
 )
+from exosynth.outputs.workbook import write_workbook
 from exosynth.studies.amend import FieldEdit, apply_edits, field_line, file_digest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,7 +41,7 @@ def project(tmp_path: Path) -> Path:
 
 def build_workbook(path: Path, studies: pl.DataFrame, root: Path) -> Path:
     """The Studies sheet as the build writes it, then the hidden Provenance sheet."""
-    export.write_workbook(path, [], pl.DataFrame({"source": ["all"]}), studies, [])
+    write_workbook(path, [], pl.DataFrame({"source": ["all"]}), studies, [])
     digests = {f: file_digest(root / f) for f in studies.get_column("raw_file").to_list()}
     book = openpyxl.load_workbook(path)
     sheet = book.create_sheet(PROVENANCE_SHEET)
@@ -161,7 +161,7 @@ def test_an_unchanged_workbook_has_no_changes(
 
 def test_a_workbook_without_provenance_is_refused(studies: pl.DataFrame, tmp_path: Path) -> None:
     path = tmp_path / "old.xlsx"
-    export.write_workbook(path, [], pl.DataFrame({"source": ["all"]}), studies, [])
+    write_workbook(path, [], pl.DataFrame({"source": ["all"]}), studies, [])
     with pytest.raises(ValueError, match="no 'Provenance' sheet"):
         read_returned(openpyxl.load_workbook(path), studies)
 

@@ -34,6 +34,7 @@ from urllib.parse import quote
 import polars as pl
 from plotly.offline import get_plotlyjs
 
+from exosynth.outputs.figures import STAGE_COLOURS, STAGE_LABELS
 from exosynth.settings import SourceTable
 from exosynth.synthesis.evidence_map import (
     NO_SPECIES,
@@ -49,9 +50,6 @@ from exosynth.vocabulary import STAGES, fold
 
 DIV_ID = "evidence-map"  # fixed: plotly would otherwise draw a fresh id per page
 TITLE = "Evidence map: MSC-derived exosome studies by source, condition and stage"
-# Stage words and colours as the figures draw them (Okabe-Ito, light to dark).
-STAGE_LABELS = {"in_vitro": "In vitro", "animal": "Animal", "clinical": "Clinical"}
-STAGE_COLOURS = {"in_vitro": "#56B4E9", "animal": "#E69F00", "clinical": "#0072B2"}
 NO_SPECIES_LABEL = "none (in vitro only)"
 UNSPECIFIED_LABEL = "no tissue named"
 REGISTRY_LINKS = {"NCT": "https://clinicaltrials.gov/study/{id}"}

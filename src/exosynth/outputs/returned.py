@@ -6,7 +6,7 @@ The workbook says where its cells came from: its hidden "Provenance" sheet
 "Studies" sheet to a study-table column and a record field, and each row to a study id,
 its raw file and the SHA-256 of that file's bytes. Rows are matched by the "Study id"
 cell, so sorted, filtered or shortened copies read the same. The current build's values
-are the study table's, as the workbook writes them (``export._cells``).
+are the study table's, as the workbook writes them (``sheet_layout.sheet_cells``).
 
 Which field a column edits is declared once, in ``RECORD_FIELDS``: a column the build
 computes (species, model type, stage...) has no field of its own; a change there is listed
@@ -24,7 +24,8 @@ from typing import Any
 
 import polars as pl
 
-from exosynth.export import COLUMNS, STUDIES_SHEET, _cells
+from exosynth.outputs.columns import COLUMNS, STUDIES_SHEET
+from exosynth.outputs.sheet_layout import sheet_cells
 
 PROVENANCE_SHEET = "Provenance"
 PROVENANCE_NOTE = (
@@ -67,6 +68,7 @@ CHANGE_COLUMNS = (
     "study_id",
     "raw_file",
     "field",
+    "column",  # the study-table column of the cell
     "line",
     "before",
     "after",
@@ -164,7 +166,9 @@ def read_returned(book: Any, studies: pl.DataFrame) -> pl.DataFrame:
     if "id" not in columns:
         raise ValueError(f"the {STUDIES_SHEET!r} sheet has no 'Study id' column")
     id_col = columns.index("id")
-    current = dict(zip(studies.get_column("id").to_list(), _cells(studies).rows(), strict=True))
+    current = dict(
+        zip(studies.get_column("id").to_list(), sheet_cells(studies).rows(), strict=True)
+    )
     positions = {name: i for i, name in enumerate(studies.columns)}
     changes: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -202,6 +206,7 @@ def read_returned(book: Any, studies: pl.DataFrame) -> pl.DataFrame:
                 "study_id": study_id,
                 "raw_file": raw_file,
                 "field": field,
+                "column": column,
             }
             before = _text(values[positions[column]]) if column in positions else ""
             after = _text(cell.value)

@@ -39,6 +39,7 @@ from exosynth.outputs.columns import (
     YES,
     in_words,
 )
+from exosynth.outputs.returned import PROVENANCE_SHEET, provenance_rows
 from exosynth.outputs.sheet_layout import (
     ABOUT_WIDTH,
     MIN_WIDTH,
@@ -351,6 +352,7 @@ def write_workbook(
     *,
     gap_map_png: bytes | None = None,
     trials: pl.DataFrame | None = None,
+    provenance: Sequence[Sequence[Any]] | None = None,
 ) -> None:
     """The reviewer workbook: "Table N" sheets, "Translation gap", "Studies", "About".
 
@@ -412,6 +414,20 @@ def write_workbook(
         if trials is not None:
             write_trials_sheet(book.add_worksheet(TRIALS_SHEET), trials, styles)
         _about_sheet(book.add_worksheet(ABOUT_SHEET), about, styles)
+        if provenance is not None:  # a returned workbook is read back through it
+            _provenance_sheet(book.add_worksheet(PROVENANCE_SHEET), provenance)
+
+
+def _provenance_sheet(sheet: Worksheet, rows: Sequence[Sequence[Any]]) -> None:
+    """The hidden sheet of :func:`exosynth.outputs.returned.provenance_rows`, as text and
+    whole numbers."""
+    for row, values in enumerate(rows):
+        for col, value in enumerate(values):
+            if isinstance(value, int):
+                sheet.write_number(row, col, value)
+            else:
+                sheet.write_string(row, col, str(value))
+    sheet.hide()
 
 
 # -- registered trials (exosynth.trials) ---------------------------------------------------
@@ -451,8 +467,12 @@ def reviewer_workbook(
     version: str,
     *,
     trials: pl.DataFrame | None = None,
+    digests: Mapping[str, str] | None = None,
 ) -> None:
     """The reviewer workbook of a build, with an About sheet saying what it was built from.
+
+    ``digests`` (raw file -> SHA-256 of its bytes) go on the hidden Provenance sheet, with
+    the record and field of each cell of the Studies sheet (:mod:`exosynth.outputs.returned`).
 
     The translation gap and the evidence gap map come from the functions rules stats and
     figures use (:mod:`exosynth.synthesis.gap`), computed here from the study table, so the
@@ -480,4 +500,5 @@ def reviewer_workbook(
         ),
         gap_map_png=figures.render(picture, "png"),
         trials=trials,
+        provenance=None if digests is None else provenance_rows(studies, digests),
     )
