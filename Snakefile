@@ -310,8 +310,14 @@ onsuccess:
 onerror:
     # A failed build leaves no deliverable, none from this build nor from an earlier one, so
     # results/ never mixes old and new; the validation report stays when it is current.
-    from exosynth.adapters import clean_after_failure
+    from exosynth.adapters import clean_after_failure, keep_edited_workbook
 
+    # Before removing an edited workbook: kept aside (by onstart, unless it failed before)
+    kept = keep_edited_workbook(
+        rules.workbook.output.xlsx, rules.workbook.output.digest, only_new=True
+    )
+    if kept:
+        say_last(kept)
     say_last(
         clean_after_failure(
             deliverables(),

@@ -1,20 +1,21 @@
 """The evidence map in headless Chromium: it opens with the network cut, draws the cells of
 synthesis, a click on a bubble lists its studies and trials, and a filter changes the map.
 
-Drives Debian's /usr/bin/chromium (``apt-get install chromium``) with the ``playwright``
-package; skipped, saying why, where either is missing. Screenshots are saved in the test's
-temporary folder (``--basetemp`` to keep them).
+Drives Debian's Chromium (``apt-get install chromium``; never ``playwright install``) with
+the ``playwright`` package. Chromium is found as the other browser tests find it
+(``conftest.office_tool``: CI, which installs it, fails rather than skips without it).
+Screenshots are saved in the test's temporary folder (``--basetemp`` to keep them).
 """
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
+from conftest import office_tool
 from test_evidence_map import STUDIES, TABLES, TRIALS
 
 from exosynth.outputs.evidence_map import evidence_map_page
@@ -24,7 +25,6 @@ playwright = pytest.importorskip(
     "playwright.sync_api", reason="the playwright package (test extra) is not installed"
 )
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -36,18 +36,12 @@ ARGS = [
 ]
 ORDER = [t.key for t in TABLES]
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists() and shutil.which("chromium") is None,
-    reason="no Chromium at /usr/bin/chromium (apt-get install -y chromium)",
-)
-
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     with playwright.sync_playwright() as driver:
         chromium = driver.chromium.launch(
-            executable_path=str(CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")),
-            args=ARGS,
+            executable_path=office_tool(("chromium",), "chromium"), args=ARGS
         )
         yield chromium
         chromium.close()

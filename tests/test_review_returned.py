@@ -6,6 +6,7 @@ in between refused.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import polars as pl
 import pytest
 from openpyxl.comments import Comment
 
+from exosynth.adapters import keep_edited_workbook
 from exosynth.outputs.returned import (
     PROVENANCE_SHEET,
     changes_csv,
@@ -192,3 +194,23 @@ def test_apply_keeps_comments_and_refuses_a_changed_record(project: Path) -> Non
     assert "results: Improves liver regeneration and recovery\n" in text
     assert other.read_text(encoding="utf-8").endswith("# edited since\n")
     assert "results: New" not in other.read_text(encoding="utf-8")
+
+
+def test_a_workbook_edited_in_place_is_copied_aside_once(tmp_path: Path) -> None:
+    workbook, digest = tmp_path / "exosynth.xlsx", tmp_path / "exosynth.xlsx.sha256"
+    workbook.write_bytes(b"as built")
+    assert keep_edited_workbook(str(workbook), str(digest)) is None  # no digest: nothing known
+    digest.write_text(hashlib.sha256(b"as built").hexdigest() + "\n", encoding="utf-8")
+    assert keep_edited_workbook(str(workbook), str(digest)) is None  # as built
+    workbook.write_bytes(b"edited")
+    kept = tmp_path / f"exosynth.edited-{hashlib.sha256(b'edited').hexdigest()[:12]}.xlsx"
+    said = keep_edited_workbook(str(workbook), str(digest))
+    assert said is not None
+    assert f"was edited after it was built: kept as {kept.as_posix()}" in said
+    assert kept.read_bytes() == b"edited"
+    assert workbook.read_bytes() == b"edited"  # a build that does not rebuild it keeps it
+    assert keep_edited_workbook(str(workbook), str(digest), only_new=True) is None
+    workbook.write_bytes(b"edited again")  # other edits: another copy, the first one stays
+    keep_edited_workbook(str(workbook), str(digest))
+    assert kept.read_bytes() == b"edited"
+    assert len(list(tmp_path.glob("exosynth.edited-*.xlsx"))) == 2

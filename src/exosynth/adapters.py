@@ -460,10 +460,11 @@ def write_workbook_file(
     log.info("workbook %s", xlsx_out)
 
 
-def keep_edited_workbook(xlsx: str, digest_file: str) -> str | None:
+def keep_edited_workbook(xlsx: str, digest_file: str, *, only_new: bool = False) -> str | None:
     """Before a build: a workbook edited since the build wrote it is copied aside, as
     ``<name>.edited-<12 hex digits of its SHA-256>.xlsx`` beside it (the same edits, the same
-    name; other edits never overwrite it). Returns what to tell the user, or None.
+    name; other edits never overwrite it). Returns what to tell the user, or None (with
+    ``only_new``, also None when that copy was there already).
     """
     workbook, recorded = Path(xlsx), Path(digest_file)
     if not workbook.is_file() or not recorded.is_file():
@@ -473,6 +474,8 @@ def keep_edited_workbook(xlsx: str, digest_file: str) -> str | None:
     if digest == recorded.read_text(encoding="utf-8").strip():
         return None
     kept = workbook.with_name(f"{workbook.stem}.edited-{digest[:12]}{workbook.suffix}")
+    if kept.exists() and only_new:
+        return None
     if not kept.exists():
         kept.write_bytes(data)
     return (
