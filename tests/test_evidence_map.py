@@ -172,6 +172,8 @@ def test_links() -> None:
     assert doi_link("10.1016/S0140-6736(20)30183-5") == (
         "https://doi.org/10.1016/S0140-6736%2820%2930183-5"
     )
+    for written in ("https://doi.org/10.1/x", "http://dx.doi.org/10.1/x", "doi:10.1/x"):
+        assert doi_link(written) == "https://doi.org/10.1/x"
     assert doi_link(" ") is None
     assert doi_link(None) is None
     assert pubmed_link("31234567") == "https://pubmed.ncbi.nlm.nih.gov/31234567/"

@@ -55,9 +55,14 @@ UNSPECIFIED_LABEL = "no tissue named"
 REGISTRY_LINKS = {"NCT": "https://clinicaltrials.gov/study/{id}"}
 
 
+_DOI_PREFIX = re.compile(r"^\s*(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+
+
 def doi_link(doi: str | None) -> str | None:
-    """The resolver address of a DOI (``https://doi.org/...``), or None."""
-    return f"https://doi.org/{quote(doi.strip(), safe='/')}" if doi and doi.strip() else None
+    """The resolver address of a DOI (``https://doi.org/...``), or None; a DOI written as
+    an address or with ``doi:`` in front is resolved once, not nested."""
+    bare = _DOI_PREFIX.sub("", doi or "").strip()
+    return f"https://doi.org/{quote(bare, safe='/')}" if bare else None
 
 
 def pubmed_link(pmid: str | None) -> str | None:
@@ -168,7 +173,7 @@ def map_payload(
             {"code": s, "label": STAGE_LABELS[s], "colour": STAGE_COLOURS[s]} for s in STAGES
         ],
         "species": [
-            *({"code": s, "label": s} for s in species),
+            *({"code": s, "label": s.replace("_", " ")} for s in species),
             {"code": NO_SPECIES, "label": NO_SPECIES_LABEL},
         ],
         "groups": group_order(cells),
