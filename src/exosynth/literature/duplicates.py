@@ -14,10 +14,9 @@ kept; its empty fields are filled from the others.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 
-from exosynth.literature.references import Reference, fold_text
+from exosynth.literature.references import CONFLICT, Reference, fold_text
 
 # A main title shorter than this (folded, in characters) is too generic to match on alone.
 MAIN_TITLE_MIN = 40
@@ -139,9 +138,13 @@ def group_references(references: list[Reference]) -> list[list[int]]:
     return list(found.values())
 
 
-def _filled(kept: Reference, others: Iterable[Reference]) -> Reference:
-    """The kept reference with its empty fields taken from its duplicates."""
+def _filled(kept: Reference, others: list[Reference]) -> Reference:
+    """The kept reference with its empty fields taken from its duplicates; ``conflict`` when
+    they carry different screening decisions."""
     changes: dict[str, object] = {}
+    decisions = {r.decision for r in (kept, *others) if r.decision}
+    if len(decisions) > 1:
+        changes["decision"] = CONFLICT
     for other in others:
         for item in fields(Reference):
             name = item.name

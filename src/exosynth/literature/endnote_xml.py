@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from xml.etree.ElementTree import Element, ParseError
 
-from defusedxml.ElementTree import fromstring as safe_fromstring
 from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as safe_fromstring
 
 from exosynth.literature.references import (
     Reference,

@@ -242,17 +242,18 @@ def surname(author: str) -> str | None:
     text = clean(author)
     if text is None:
         return None
+    words = text.split(" ")
+    if len(words) > 1 and re.fullmatch(r"(?:[A-Z]\.-?)+", words[0]):
+        # "L. Akinfiresoye"; Rayyan's "E.A. Lotfi R.A. Abdel-Aziz S.E, El-Khateeb"
+        return words[1].rstrip(",") or None
     if "," in text:
         head, _, tail = text.partition(",")
         # Rayyan writes "S, Choudhary": initials before the comma, the surname after it.
         if re.fullmatch(r"[A-Z]{1,3}\.?", head.strip()) and tail.strip():
             return tail.strip().split(" ")[0]
         return head.strip() or None
-    words = text.split(" ")
     if len(words) > 1 and re.fullmatch(r"(?:[A-Z]\.?-?){1,4}", words[-1]):
         return " ".join(words[:-1])  # "Shahtalebi MA", "Liu R."
-    if len(words) > 1 and re.fullmatch(r"(?:[A-Z]\.\s?-?)+", words[0]):
-        return " ".join(w for w in words if not re.fullmatch(r"(?:[A-Z]\.-?)+", w))  # "L. Smith"
     return text
 
 

@@ -103,7 +103,7 @@ def _entry(members: list[tuple[int, Row]], file: str) -> tuple[dict | None, list
             else:
                 control = control or group
         elif not sham_like:
-            label = clean(row.get("treatmentlabel(s)")) or clean(row.get("cohortlabel"))
+            label = clean(row.get("treatmentlabels")) or clean(row.get("cohortlabel"))
             treated.append({"label": label, **group} if label else group)
     if not treated:
         return None, problems

@@ -98,7 +98,7 @@ LAYOUTS: tuple[Layout, ...] = (
         "synergy",
         "SYNERGY / ASReview labels: DOI, PMID and OpenAlex id with an inclusion label",
         ("doi", "openalexid", "labelincluded"),
-        {"doi": ("doi",), "pmid": ("pmid",), "key": ("openalexid",)},
+        {"doi": ("doi",), "pmid": ("pmid",), "key": ("openalexid",), "openalex": ("openalexid",)},
         decisions=_synergy_label,
         database="SYNERGY",
     ),
@@ -301,6 +301,9 @@ def _reference(row: Row, layout: Layout, file: str, index: int, number: int) -> 
         decision=decision,
         reviewers=reviewers,
         source=_get(row, layout, "source"),
+        identifiers=(("openalex", openalex),)
+        if (openalex := _get(row, layout, "openalex"))
+        else (),
         extra=(("row", str(number)),),
     )
 
