@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields, replace
+from pathlib import Path
 
-from exosynth.literature.references import CONFLICT, Reference, fold_text
+from exosynth.literature.references import CONFLICT, Reference, fold_text, surname
 
 # A main title shorter than this (folded, in characters) is too generic to match on alone.
 MAIN_TITLE_MIN = 40
@@ -43,6 +44,12 @@ class Duplicate:
     by: str  # doi | pmid | title
 
 
+def _author_key(first_author: str | None) -> str:
+    """The last word of the surname: "van Kessel" and "Kessel", "De Joode" and "Joode" agree;
+    "Smith J" (initials after) is Smith."""
+    return fold_text(surname(first_author or "")).rpartition(" ")[2]
+
+
 def keys(
     doi: str | None,
     pmid: str | None,
@@ -57,7 +64,7 @@ def keys(
     if pmid:
         found.append(("pmid", pmid))
     folded = fold_text(title)
-    author = fold_text(first_author).rpartition(" ")[2]  # "van Kessel", "De Joode": the last word
+    author = _author_key(first_author)
     if len(folded) >= 10 and year and author:
         found.append(("title", f"{folded}|{year}|{author}"))
     return found
@@ -83,7 +90,7 @@ def main_title_key(reference: Reference) -> tuple[str, str] | None:
     matches a reference whose whole title is that main title (a subtitle one database drops:
     "...: a retrospective study"), never another subtitle of the same main title."""
     title, year = reference.title or "", reference.year
-    author = fold_text(reference.first_author).rpartition(" ")[2]
+    author = _author_key(reference.first_author)
     main = fold_text(re.split(r"[:?]\s", title, maxsplit=1)[0])
     if not (year and author) or len(main) < MAIN_TITLE_MIN or main == fold_text(title):
         return None
@@ -190,7 +197,9 @@ def deduplicate(
                 (k for k, v in reference_keys(other) if first_keys.get(k) == v),
                 "title",  # joined through a third reference
             )
-            duplicates.append(Duplicate(other, f"{first.file} record {first.record}", kind))
+            duplicates.append(
+                Duplicate(other, f"{Path(first.file).name} record {first.record}", kind)
+            )
     return kept, duplicates
 
 

@@ -27,6 +27,7 @@ from exosynth.literature.references import (
     CONFLICT,
     Reference,
     combine_decisions,
+    fold_text,
     normalize_doi,
     normalize_pmid,
     problem,
@@ -82,7 +83,8 @@ def _identified(reference: Reference) -> bool:
 
 def known_works(raw_dir: str | Path) -> tuple[list[Known], set[str], dict[str, str]]:
     """Works already in ``raw_dir`` (study records and drafts, every YAML below it but
-    ``trials/``), the ids taken, and the SHA-256 of files imported before -> their log."""
+    ``trials/``; files named from the project folder, ``raw/...``), the ids taken, and the
+    SHA-256 of files imported before -> their log."""
     works: list[Known] = []
     taken: set[str] = set()
     imported: dict[str, str] = {}
@@ -111,7 +113,7 @@ def known_works(raw_dir: str | Path) -> tuple[list[Known], set[str], dict[str, s
             year = citation.get("year")
             works.append(
                 Known(
-                    file=path.as_posix(),
+                    file=path.relative_to(root.parent).as_posix(),
                     doi=normalize_doi(citation.get("doi")),
                     pmid=normalize_pmid(citation.get("pmid")),
                     title=citation.get("title") if isinstance(citation.get("title"), str) else None,
@@ -165,6 +167,47 @@ def _fresh(
     return reports, fresh
 
 
+def _named_alike(known: list[Known]) -> dict[tuple[str, int], str]:
+    """(first author, year) -> file, for known works with nothing else to compare by."""
+    found: dict[tuple[str, int], str] = {}
+    for work in known:
+        if work.first_author and work.year and not (work.title or work.doi or work.pmid):
+            found.setdefault((fold_text(work.first_author), work.year), work.file)
+    return found
+
+
+def _warnings(reference: Reference, near: dict[tuple[str, int], str]) -> list[Problem]:
+    """What the author should look at in a draft about to be written."""
+    found: list[Problem] = []
+    alike = near.get((fold_text(reference.first_author), reference.year or 0))
+    if alike:
+        found.append(
+            problem(
+                reference.file,
+                f"{reference.label}: {alike} has the same first author and year, and no title"
+                " or identifier to compare; the draft is written",
+                "if it is the same paper, exclude the draft with reason duplicate and add the"
+                f" DOI to {alike}",
+                code="literature.possible_duplicate",
+                row=reference.record,
+                severity=WARNING,
+            )
+        )
+    if reference.decision == CONFLICT and not reference.reviewers:
+        found.append(
+            problem(
+                reference.file,
+                f"{reference.label} is in the file more than once with different decisions",
+                "the draft is written undecided: decide it",
+                code="literature.decision_conflict",
+                row=reference.record,
+                record=reference.key or "",
+                severity=WARNING,
+            )
+        )
+    return found
+
+
 def plan_import(
     files: list[tuple[ReadFile, str]],
     *,
@@ -191,20 +234,10 @@ def plan_import(
     kept, duplicates = deduplicate(pool, known)
     for duplicate in duplicates:
         by_file[duplicate.reference.file].duplicates.append(duplicate)
+    near = _named_alike(known)
     ids = set(taken)
     for reference in kept:
-        if reference.decision == CONFLICT and not reference.reviewers:
-            by_file[reference.file].problems.append(
-                problem(
-                    reference.file,
-                    f"{reference.label} is in the file more than once with different decisions",
-                    "the draft is written undecided: decide it",
-                    code="literature.decision_conflict",
-                    row=reference.record,
-                    record=reference.key or "",
-                    severity=WARNING,
-                )
-            )
+        by_file[reference.file].problems += _warnings(reference, near)
         new_id = draft_id(reference, ids)
         ids.add(new_id)
         document = draft_document(
