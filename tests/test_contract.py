@@ -111,9 +111,7 @@ def test_ref_cell_cites_what_identifies_the_paper(build_studies, tables, raw_dir
 def test_a_paper_nothing_identifies_is_an_error_naming_the_four_ways(
     build_studies, raw_dir, citation
 ):
-    text = (
-        f"id: paper-1\nsource: bone marrow\n{citation}condition: Liver disease\nin_vitro: true\n"
-    )
+    text = f"id: paper-1\nsource: bone marrow\n{citation}condition: Liver disease\nin_vitro: true\n"
     write(raw_dir.parent, "bone_marrow", "paper-1", text)
     studies, problems = build_studies(raw_dir)
     assert studies.height == 0
@@ -128,9 +126,7 @@ def test_a_paper_nothing_identifies_is_an_error_naming_the_four_ways(
 
 
 def test_cited_in_needs_the_citing_review(build_studies, raw_dir):
-    write(
-        raw_dir.parent, "bone_marrow", "paper-1", added("paper-1", "  cited_in: {ref: 19}\n")
-    )
+    write(raw_dir.parent, "bone_marrow", "paper-1", added("paper-1", "  cited_in: {ref: 19}\n"))
     _, problems = build_studies(raw_dir)
     assert [(p.code, p.field) for p in problems] == [("schema.any_of", "citation.cited_in")]
     assert "url" in problems[0].hint
@@ -167,9 +163,7 @@ def test_a_ref_used_twice_in_one_table_is_an_error_but_not_across_tables(build_s
 
 
 # -- not reported ---------------------------------------------------------------------
-def test_not_reported_in_vitro_and_results_print_nr_and_count_apart(
-    build_studies, tables, raw_dir
-):
+def test_not_reported_in_vitro_and_results_print_nr_and_count_apart(build_studies, tables, raw_dir):
     write(raw_dir.parent, "bone_marrow", "pmid-29378639", PMID_ONLY)
     write(
         raw_dir.parent,
@@ -315,9 +309,12 @@ def test_source_donor_comes_from_the_spelling_or_donor_species(
 
 
 def test_a_donor_species_the_source_contradicts_is_an_error(build_studies, raw_dir):
-    text = added("smith-2020", "  first_author: Smith\n  year: 2020\n").replace(
-        "source: bone marrow", "source: rat bone marrow"
-    ) + "donor_species: human\n"
+    text = (
+        added("smith-2020", "  first_author: Smith\n  year: 2020\n").replace(
+            "source: bone marrow", "source: rat bone marrow"
+        )
+        + "donor_species: human\n"
+    )
     write(raw_dir.parent, "bone_marrow", "smith-2020", text)
     _, problems = build_studies(raw_dir)
     assert [(p.code, p.field) for p in problems] == [("normalize.donor_conflict", "donor_species")]
@@ -414,9 +411,7 @@ def add_field_records(project: Path) -> list[str]:
 
 
 @needs_field
-def test_field_records_build_with_the_review_without_a_problem(
-    build_studies, repo_root, tmp_path
-):
+def test_field_records_build_with_the_review_without_a_problem(build_studies, repo_root, tmp_path):
     project = tmp_path / "project"
     for path in (repo_root / "raw").rglob("*.yaml"):
         write(project, path.parent.name, path.stem, path.read_text(encoding="utf-8"))

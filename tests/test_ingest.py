@@ -646,8 +646,7 @@ def test_each_of_the_four_ways_identifies_a_paper(validator, citation):
 )
 def test_a_record_that_does_not_say_which_paper_it_is(validator, citation, what):
     text = (
-        f"id: smith-2020\nsource: bone marrow\n{citation}"
-        "condition: Liver disease\nin_vitro: true\n"
+        f"id: smith-2020\nsource: bone marrow\n{citation}condition: Liver disease\nin_vitro: true\n"
     )
     record, problems = read_study(PATH, text.encode("utf-8"), validator)
     assert record is None

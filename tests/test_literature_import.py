@@ -10,6 +10,7 @@ import pytest
 import yaml
 from literature_shared import REPO, SHARED, needs_shared
 
+from exosynth.literature.drafts import write_new
 from exosynth.literature.importer import IMPORTS, run_import
 from exosynth.literature.screening import screen_inbox, what_is_missing
 from exosynth.settings import load_yaml
@@ -136,6 +137,13 @@ def test_an_existing_file_is_never_overwritten(project: Path, vocabulary: Vocabu
     (report,) = run(project, vocabulary, "search.ris")
     assert (inbox / "smith-2021.yaml").read_text() == "mine: true\n"
     assert "smith-2021b" in [d.id for d in report.drafts]
+
+
+def test_write_new_never_replaces_a_file(tmp_path: Path) -> None:
+    target = tmp_path / "inbox" / "a.yaml"
+    assert write_new(target, "first\n")
+    assert not write_new(target, "second\n")
+    assert target.read_text() == "first\n"
 
 
 def test_draft_fields_filled_marked_and_source_guessed(

@@ -69,6 +69,22 @@ def test_ris_cut_off_inside_a_record_is_a_warning_with_its_line() -> None:
     assert len(read.references) == 2
 
 
+def test_ris_tag_after_er_belongs_to_the_record_before() -> None:
+    """Ovid writes NL (the journal) after ER; numbering and link lines are not records."""
+    text = b"1.\nTY  - JOUR\nT1  - A title here\nER  -\nNL  - Clin Psychol\n\nLink to x\n2.\n"
+    read = read_bytes(text + b"TY  - JOUR\nT1  - Another\nER  -\n", "ovid.ris")
+    assert [r.journal for r in read.references] == ["Clin Psychol", None]
+
+
+def test_medline_doi_only_from_values_tagged_doi() -> None:
+    text = (
+        b"PMID- 123\nTI  - A title\nAID - 10.5555/looks.like.a.doi [pii]\n"
+        b"AID - 10.1000/Real [doi]\nSO  - J. 2019;1:1. doi: 10.1000/real.\n"
+    )
+    (reference,) = read_bytes(text, "x.nbib").references
+    assert reference.doi == "10.1000/real"
+
+
 @pytest.mark.parametrize(
     ("raw", "doi"),
     [

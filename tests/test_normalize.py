@@ -364,6 +364,7 @@ def test_vocabulary_problems_of_a_record_the_schema_rejected(validator, vocabula
     assert [(p.code, p.field) for p in found] == [("vocabulary.species", "in_vivo[0].species")]
     assert studies.height == 0
 
+
 # -- pinned orders (through the functions, on small inputs) ------------------------------
 def test_added_papers_follow_year_then_first_author_then_id(tmp_path, build_studies):
     project = tmp_path / "p"

@@ -120,21 +120,41 @@ def test_build_summary_counts_per_source_in_table_order_with_added_papers_apart(
     assert [s["source"] for s in summary["by_source"]] == [t.key for t in tables]
     by_source = {s["source"]: s for s in summary["by_source"]}
     assert by_source["bone_marrow"] == {
-        "source": "bone_marrow", "label": "Bone marrow", "table": 1,
-        "studies": 3, "added": 2, "in_vitro": 1, "animal": 2, "clinical": 1,
+        "source": "bone_marrow",
+        "label": "Bone marrow",
+        "table": 1,
+        "studies": 3,
+        "added": 2,
+        "in_vitro": 1,
+        "animal": 2,
+        "clinical": 1,
     }
     assert by_source["adipose"] | {"label": None} == {
-        "source": "adipose", "label": None, "table": 2,
-        "studies": 1, "added": 0, "in_vitro": 1, "animal": 0, "clinical": 0,
+        "source": "adipose",
+        "label": None,
+        "table": 2,
+        "studies": 1,
+        "added": 0,
+        "in_vitro": 1,
+        "animal": 0,
+        "clinical": 0,
     }
     # a configured source without studies is there, with zeros
     cord = {k: v for k, v in by_source["umbilical_cord"].items() if k not in ("label", "table")}
     assert cord == {
-        "source": "umbilical_cord", "studies": 0, "added": 0, "in_vitro": 0, "animal": 0,
+        "source": "umbilical_cord",
+        "studies": 0,
+        "added": 0,
+        "in_vitro": 0,
+        "animal": 0,
         "clinical": 0,
     }
     assert {k: summary[k] for k in ("studies", "added", "tables", "files_read", "rejected")} == {
-        "studies": 4, "added": 2, "tables": 3, "files_read": 6, "rejected": 1,
+        "studies": 4,
+        "added": 2,
+        "tables": 3,
+        "files_read": 6,
+        "rejected": 1,
     }
     assert summary["warnings"] == 1
     assert summary["rejected_files"] == ["raw/adipose/z-2020.yaml"]

@@ -178,7 +178,7 @@ def _reference(tags: dict, file: str, index: int, start: int) -> Reference:
         first_author=surname(authors[0]) if authors else None,
         year=parse_year(_first(tags, "PY", "Y1", "DA", "Y2")),
         title=_text(tags, "TI", "T1", "CT", "BT"),
-        journal=_first(tags, "JF", "T2", "JO", "JA", "J2"),
+        journal=_first(tags, "JF", "T2", "JO", "JA", "J2", "NL"),  # Ovid writes NL after ER
         doi=dois[0] if dois else None,
         pmid=pmid,
         abstract=_text(tags, "AB", "N2"),
