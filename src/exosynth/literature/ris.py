@@ -64,7 +64,9 @@ def read_ris(text: str, file: str) -> tuple[list[Reference], list[Problem]]:
     parser = _Parser(skip_unknown_tags=False, enforce_list_tags=True)
     references: list[Reference] = []
     problems: list[Problem] = []
-    for index, (start, tags, ended) in enumerate(_records(parser, lines(text)), start=1):
+    # Listed first: a tag after ER (Ovid's NL) joins its record after the record was yielded.
+    records = list(_records(parser, lines(text)))
+    for index, (start, tags, ended) in enumerate(records, start=1):
         if not ended:
             problems.append(
                 problem(
