@@ -16,8 +16,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from exosynth import export, stats
+from exosynth.outputs import tables as review_tables
 from exosynth.problems import SEVERITIES
+from exosynth.synthesis import gap as gap_stats
 
 
 def _generator():
@@ -71,7 +72,7 @@ def raw_dir(tmp_path: Path) -> Path:
 
 def rows_of(studies: pl.DataFrame, tables: list, key: str = "bone_marrow") -> list[dict]:
     table = next(t for t in tables if t.key == key)
-    return export.table_rows(studies, table).to_dicts()
+    return review_tables.table_rows(studies, table).to_dicts()
 
 
 # -- identity and the Ref. cell ---------------------------------------------------------
@@ -184,16 +185,16 @@ def test_not_reported_in_vitro_and_results_print_nr_and_count_apart(build_studie
     )
     assert rows["Smith et al, 2020"]["In vitro study"] == "-"
     table = next(t for t in tables if t.key == "bone_marrow")
-    note = export.footnote(export.table_rows(studies, table), table)
-    assert note.endswith(export.NR_FOOTNOTE)
-    gap = stats.translation_gap(studies, tables).filter(pl.col("source") == "bone_marrow")
+    note = review_tables.footnote(review_tables.table_rows(studies, table), table)
+    assert note.endswith(review_tables.NR_FOOTNOTE)
+    gap = gap_stats.translation_gap(studies, tables).filter(pl.col("source") == "bone_marrow")
     assert gap.select("n_studies", "n_in_vitro", "n_in_vitro_nr").row(0) == (2, 0, 1)
 
 
 def test_the_review_tables_explain_no_nr_they_do_not_print(review_studies, tables):
     for table in tables:
-        rows = export.table_rows(review_studies, table)
-        assert export.footnote(rows, table) == table.footnote_text
+        rows = review_tables.table_rows(review_studies, table)
+        assert review_tables.footnote(rows, table) == table.footnote_text
 
 
 # -- one pass, codes, severities -----------------------------------------------------
@@ -343,7 +344,7 @@ def test_a_paper_known_only_by_its_pmid_builds_with_nr(project, run_snakemake):
     markdown = (results / "tables" / "table1.md").read_text(encoding="utf-8")
     assert "| PMID 29378639 |" in markdown
     # the footnote says what NR means (the caption citing the review follows it)
-    assert any(line.endswith(export.NR_FOOTNOTE) for line in markdown.splitlines())
+    assert any(line.endswith(review_tables.NR_FOOTNOTE) for line in markdown.splitlines())
     (study,) = [r for r in read_csv(results / "studies.csv") if r["id"] == "pmid-29378639"]
     assert (study["in_vitro"], study["results"], study["pmid"]) == ("", "", "29378639")
     gap = {r["source"]: r for r in read_csv(results / "translation_gap.csv")}

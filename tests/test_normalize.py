@@ -11,8 +11,8 @@ import pytest
 import yaml
 from conftest import make_good_record, write_raw_record
 
-from exosynth.ingest import ingest
-from exosynth.normalize import MODEL_RULES, RECORD_RULES, normalize
+from exosynth.studies.normalize import MODEL_RULES, RECORD_RULES, normalize
+from exosynth.studies.parse_cache import ingest
 from exosynth.vocabulary import SourceMatch, SpeciesMatch, UnknownTerm
 
 # The validator, the shipped vocabulary and tables, and the review's studies: tests/conftest.py.

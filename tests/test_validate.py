@@ -6,8 +6,10 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from exosynth.ingest import discover_raw_files, ingest, read_raw
-from exosynth.validate import RULES, sharing_a_key, validate_records
+from exosynth.corpus import discover_raw_files
+from exosynth.studies.loading import read_raw
+from exosynth.studies.parse_cache import ingest
+from exosynth.studies.validate import RULES, sharing_a_key, validate_records
 
 
 def add_citation(key: str, value: str) -> tuple[str, str]:

@@ -1,1 +1,1 @@
-"""What comes before a record exists: reference files into drafts, duplicates, screening, PRISMA, changes."""
+"""Before a record exists: reference files into drafts, duplicates, screening, PRISMA, changes."""
