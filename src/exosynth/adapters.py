@@ -108,13 +108,15 @@ def check_records(
     on_invalid: str = "fail",
     trial_problems_in: str | None = None,
     trial_ledger_in: str | None = None,
+    drafts: int = 0,
 ) -> None:
     """Rule validate: the ingested shards checked against each other, normalized, reported.
 
     One job for three stages (exosynth.validate, exosynth.normalize, exosynth.report): each
     was a job of its own, and at a small corpus their start-up cost more than their work.
     The stages stay separate functions; this chains them in memory. The job never fails on
-    invalid records, so the report it writes survives; the gate is rule publish.
+    invalid records, so the report it writes survives; the gate is rule publish. ``drafts``
+    (the draft records of raw/inbox/) is counted in the ledger.
     """
     from exosynth.outputs.ledger import add_trials, ledger, render_html, render_markdown
     from exosynth.settings import load_yaml, source_tables, validate_against
@@ -146,6 +148,7 @@ def check_records(
     )
     problems = sorted_problems([*read_problems(*shard_problems), *cross, *unknown])
     summary = ledger(records, studies, problems, raw_dir)
+    summary["drafts"] = drafts
     if trial_ledger_in is not None and trial_problems_in is not None:
         trial_ledger = json.loads(Path(trial_ledger_in).read_text(encoding="utf-8"))
         summary = add_trials(summary, trial_ledger, read_problems(trial_problems_in))
@@ -425,7 +428,14 @@ def write_tables(
 
 
 def write_workbook_file(
-    studies_in: str, ledger_in: str, config: dict, xlsx_out: str, trials_in: str | None = None
+    studies_in: str,
+    ledger_in: str,
+    config: dict,
+    xlsx_out: str,
+    trials_in: str | None = None,
+    *,
+    changes_in: str | None = None,
+    prisma_in: str | None = None,
 ) -> None:
     """Rule workbook: :func:`exosynth.outputs.workbook.reviewer_workbook` into its file."""
     from exosynth import __version__
@@ -438,6 +448,8 @@ def write_workbook_file(
         config,
         __version__,
         trials=pl.read_parquet(trials_in) if trials_in is not None else None,
+        changes=pl.read_csv(changes_in, infer_schema=False) if changes_in else None,
+        prisma=pl.read_csv(prisma_in, infer_schema=False) if prisma_in else None,
     )
     log.info("workbook %s", xlsx_out)
 
@@ -525,3 +537,169 @@ def build_registered_trials(
         result.trials.height,
         len(problems),
     )
+
+
+# -- literature: the PRISMA flow and the changes since a baseline (exosynth.literature) ------
+def build_prisma(
+    raw_dir: str,
+    studies_in: str,
+    config: dict,
+    csv_out: str,
+    png_out: str,
+    svg_out: str,
+    problems_out: str,
+) -> None:
+    """Rule prisma: the flow from the inbox's import logs and drafts and the study table."""
+    from exosynth.corpus import INBOX_FOLDER
+    from exosynth.literature import flow_diagram, prisma
+    from exosynth.literature.screening import read_logs, screen_inbox
+
+    inbox = Path(raw_dir) / INBOX_FOLDER
+    reasons = config["literature"]["exclusion_reasons"]
+    logs = read_logs(inbox)
+    states, problems = screen_inbox(inbox, reasons)
+    studies = pl.read_parquet(studies_in, columns=["id", "source", "review_row"])
+    moved = dict(studies.select("id", "source").iter_rows())
+    previous = studies.filter(pl.col("review_row").is_not_null()).height
+    counts = prisma.count(logs, states, moved, previous)
+    problems += prisma.check(counts, logs)
+    labels = {**reasons, **{k: v.get("label", k) for k, v in config["sources"].items()}}
+    Path(csv_out).write_text(prisma.prisma_csv(counts, labels), encoding="utf-8")
+    figure = flow_diagram.flow_figure(counts, labels)
+    Path(png_out).write_bytes(flow_diagram.render(figure, "png"))
+    Path(svg_out).write_bytes(flow_diagram.render(figure, "svg"))
+    write_problems(problems, problems_out)
+    log.info(
+        "PRISMA: %d identified, %d screened, %d included; %s",
+        counts.identified_total,
+        counts.screened,
+        counts.new_studies,
+        plural(len(problems), "problem"),
+    )
+
+
+BASELINE_TABLES = ("studies.csv", "trials.csv", "translation_gap.csv", "synthesis/pooled.csv")
+REVIEW_BASELINE = "config/baseline/review"
+
+
+def baseline_commit(baseline: str) -> str:
+    """The commit a ``git:<ref>`` baseline names (a rule parameter: a moved tag rebuilds the
+    baseline), or ``""`` for the other kinds and outside a git checkout."""
+    import subprocess
+
+    kind, _, ref = baseline.partition(":")
+    if kind != "git":
+        return ""
+    found = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return found.stdout.strip()
+
+
+def baseline_source(baseline: str) -> str:
+    """The folder a ``review`` or ``folder:<path>`` baseline reads its tables from."""
+    kind, _, value = baseline.partition(":")
+    return REVIEW_BASELINE if kind == "review" else value
+
+
+def _build_at_commit(commit: str, ref: str, folder: Path) -> Path:
+    """The results of the records of ``raw/`` at ``commit``, built by this checkout's code and
+    config in ``folder``; returns its results folder."""
+    import io
+    import shutil
+    import subprocess
+    import tarfile
+
+    if not commit:
+        raise ValueError(
+            f"baseline git:{ref}: no such commit, tag or branch in this repository "
+            "(config/config.yaml literature.baseline)"
+        )
+    skip = {"raw", "results", ".git", ".snakemake", ".venv", ".pytest_cache", ".ruff_cache"}
+    for item in sorted(Path.cwd().iterdir()):
+        if item.name in skip:
+            continue
+        target = folder / item.name
+        if item.is_dir():
+            shutil.copytree(item, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(item, target)
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", commit, "raw"], capture_output=True, check=True
+    )
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(folder, filter="data")
+    targets = ["results/studies.csv", "results/trials.csv", "results/translation_gap.csv"]
+    built = subprocess.run(
+        [sys.executable, "-m", "snakemake", *targets, "--cores", "1", "--quiet", "all"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if built.returncode != 0:
+        raise RuntimeError(
+            f"baseline git:{ref}: the records of {commit[:12]} do not build:\n"
+            f"{built.stderr[-3000:]}"
+        )
+    return folder / "results"
+
+
+def materialize_baseline(baseline: str, commit: str, out_dir: str) -> None:
+    """Rule baseline: the baseline's results tables copied into ``out_dir`` (the review's, a
+    folder's, or those of ``raw/`` at a git commit built now)."""
+    import shutil
+    import tempfile
+
+    out = Path(out_dir)
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    with tempfile.TemporaryDirectory(prefix="exosynth-baseline-") as tmp:
+        kind, _, ref = baseline.partition(":")
+        source = (
+            _build_at_commit(commit, ref, Path(tmp))
+            if kind == "git"
+            else Path(baseline_source(baseline))
+        )
+        if (source / "results").is_dir():
+            source = source / "results"
+        if not source.is_dir():
+            raise ValueError(f"baseline {baseline}: {source} is not a folder")
+        for name in BASELINE_TABLES:
+            if (source / name).is_file():
+                (out / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source / name, out / name)
+    log.info("baseline %s: %s", baseline, ", ".join(sorted(p.name for p in out.rglob("*.csv"))))
+
+
+def write_changes(
+    baseline_dir: str,
+    current: dict[str, str],
+    baseline: str,
+    config: dict,
+    csv_out: str,
+    headlines_out: str,
+    md_out: str,
+    html_out: str | None = None,
+) -> None:
+    """Rule changes: :func:`exosynth.literature.changes.compare` of the baseline and this
+    build's tables (``current``: ``studies.csv`` etc. -> path, the rule's inputs only), as
+    CSV (changes, headline numbers), Markdown and, for the report, HTML."""
+    from exosynth.literature import changes
+
+    labels = {k: v.get("label", k) for k, v in config["sources"].items()}
+    labels["unspecified"] = "Source not named (trials)"
+    found, headlines = changes.compare(
+        changes.read_results(baseline_dir), changes.read_tables(current)
+    )
+    Path(csv_out).write_text(changes.to_csv(found), encoding="utf-8")
+    Path(headlines_out).write_text(changes.to_csv(headlines), encoding="utf-8")
+    name = "the review's papers" if baseline == "review" else baseline
+    text = changes.to_markdown(found, headlines, name, labels)
+    Path(md_out).write_text(text, encoding="utf-8")
+    if html_out:
+        Path(html_out).write_text(changes.to_html(found, headlines, name, labels), encoding="utf-8")
+    log.info("changes since %s: %d studies or trials", baseline, found.height)

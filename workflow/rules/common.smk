@@ -7,7 +7,7 @@ import threading
 
 from snakemake.utils import validate
 
-from exosynth.corpus import PARSE_CACHE, fingerprint, scan_raw_files, shard_of
+from exosynth.corpus import PARSE_CACHE, draft_count, fingerprint, scan_raw_files, shard_of
 from exosynth.settings import load_yaml, source_tables
 from exosynth.vocabulary import Vocabulary
 

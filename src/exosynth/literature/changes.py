@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+from html import escape
 from pathlib import Path
 
 import polars as pl
@@ -39,12 +40,12 @@ def read_results(folder: str | Path) -> dict[str, pl.DataFrame]:
     root = Path(folder)
     if (root / "results").is_dir():
         root = root / "results"
-    found: dict[str, pl.DataFrame] = {}
-    for name in TABLES:
-        path = root / name
-        if path.is_file():
-            found[name] = pl.read_csv(path, infer_schema=False, missing_utf8_is_empty_string=True)
-    return found
+    return read_tables({name: str(root / name) for name in TABLES if (root / name).is_file()})
+
+
+def read_tables(paths: dict[str, str]) -> dict[str, pl.DataFrame]:
+    """Named tables (``studies.csv`` -> its path) as text columns."""
+    return {name: pl.read_csv(path, infer_schema=False) for name, path in paths.items()}
 
 
 def _text(frame: pl.DataFrame) -> pl.DataFrame:
@@ -216,3 +217,32 @@ def to_markdown(
     else:
         lines.append("Nothing changed.")
     return "\n".join(lines) + "\n"
+
+
+def to_html(
+    changes: pl.DataFrame, headlines: pl.DataFrame, baseline_name: str, labels: dict[str, str]
+) -> str:
+    """The changes for the HTML report: the same words as the Markdown, as HTML tables."""
+
+    def table(header: list[str], rows: list[list[str]]) -> str:
+        head = "".join(f"<th>{escape(h)}</th>" for h in header)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows
+        )
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+    def name(source: str) -> str:
+        return labels.get(source, "All sources" if source == "all" else source)
+
+    numbers = table(
+        ["Source", "Measure", "Baseline", "Now", "Change"],
+        [[name(s), HEADLINES.get(m, m), o, n, d] for s, m, o, n, d in headlines.iter_rows()],
+    )
+    records = table(
+        ["Kind", "Id", "Change", "Source", "Fields changed"],
+        [[k, i, c, name(s), f.replace(";", ", ")] for k, i, c, s, f in changes.iter_rows()],
+    )
+    return (
+        f"<h2>What changed since {escape(baseline_name)}</h2>\n<h3>Headline numbers per "
+        f"source</h3>\n{numbers}\n<h3>Studies and trials</h3>\n{records}\n"
+    )
