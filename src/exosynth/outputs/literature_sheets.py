@@ -22,7 +22,7 @@ def changes_rows(changes: pl.DataFrame, labels: dict[str, str]) -> pl.DataFrame:
             "Id": changes["id"].to_list(),
             "Change": [_CHANGES.get(c, c) for c in changes["change"]],
             "Source": [labels.get(s or "", s or "") for s in changes["source"]],
-            "Fields changed": [(f or "").replace(";", ", ") for f in changes["fields"]],
+            "Fields changed": [(f or "").replace(";", ", ") or None for f in changes["fields"]],
         },
         schema=dict.fromkeys(("Kind", "Id", "Change", "Source", "Fields changed"), pl.String),
     )
