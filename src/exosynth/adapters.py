@@ -578,33 +578,6 @@ def build_prisma(
     )
 
 
-BASELINE_TABLES = ("studies.csv", "trials.csv", "translation_gap.csv", "synthesis/pooled.csv")
-REVIEW_BASELINE = "config/baseline/review"
-
-
-def baseline_commit(baseline: str) -> str:
-    """The commit a ``git:<ref>`` baseline names (a rule parameter: a moved tag rebuilds the
-    baseline), or ``""`` for the other kinds and outside a git checkout."""
-    import subprocess
-
-    kind, _, ref = baseline.partition(":")
-    if kind != "git":
-        return ""
-    found = subprocess.run(
-        ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return found.stdout.strip()
-
-
-def baseline_source(baseline: str) -> str:
-    """The folder a ``review`` or ``folder:<path>`` baseline reads its tables from."""
-    kind, _, value = baseline.partition(":")
-    return REVIEW_BASELINE if kind == "review" else value
-
-
 def _build_at_commit(commit: str, ref: str, folder: Path) -> Path:
     """The results of the records of ``raw/`` at ``commit``, built by this checkout's code and
     config in ``folder``; returns its results folder."""
@@ -653,6 +626,8 @@ def materialize_baseline(baseline: str, commit: str, out_dir: str) -> None:
     folder's, or those of ``raw/`` at a git commit built now)."""
     import shutil
     import tempfile
+
+    from exosynth.literature.baseline import BASELINE_TABLES, baseline_source
 
     out = Path(out_dir)
     shutil.rmtree(out, ignore_errors=True)

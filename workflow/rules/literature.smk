@@ -1,25 +1,7 @@
 # Literature in: the PRISMA flow from the drafts of raw/inbox/ and their import logs, and what
 # changed since the baseline of config/config.yaml (exosynth.literature). Included from the
-# Snakefile after common.smk and trials.smk.
-from exosynth.adapters import baseline_commit, baseline_source
-from exosynth.corpus import inbox_files
-
-BASELINE = config["literature"]["baseline"]
-
-
-def inbox_fingerprint(wildcards):
-    """The drafts and import logs as one digest: editing a decision re-draws the flow."""
-    return fingerprint(inbox_files(RAW_DIR))
-
-
-def baseline_inputs(wildcards):
-    """The tables of a review or folder baseline (editing them rebuilds); none for git."""
-    if BASELINE.startswith("git:"):
-        return []
-    folder = baseline_source(BASELINE)
-    return sorted(glob.glob(f"{folder}/*.csv") + glob.glob(f"{folder}/results/*.csv"))
-
-
+# Snakefile after rule validate; its helpers (BASELINE, inbox_fingerprint, baseline_inputs) are
+# in common.smk.
 rule prisma:
     """The PRISMA 2020 flow: counts in the PRISMA2020 data layout and the flow diagram."""
     input:
