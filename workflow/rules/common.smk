@@ -106,7 +106,15 @@ def deliverables():
     (also of a source no longer configured); the validation report (rule validate) apart."""
     built = {
         str(path)
-        for rule in (rules.publish, rules.stats, rules.tables, rules.workbook, rules.figures)
+        for rule in (
+            rules.publish,
+            rules.stats,
+            rules.tables,
+            rules.workbook,
+            rules.figures,
+            rules.prisma,
+            rules.changes,
+        )
         for path in rule.output
     }
     # The trial table is a deliverable too, though rule trials writes it before the gate.
