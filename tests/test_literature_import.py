@@ -10,6 +10,8 @@ import pytest
 import yaml
 from literature_shared import REPO, SHARED, needs_shared
 
+from exosynth.cli import main
+from exosynth.corpus import draft_count, scan_raw_files
 from exosynth.literature.drafts import write_new
 from exosynth.literature.importer import IMPORTS, run_import
 from exosynth.literature.screening import screen_inbox, what_is_missing
@@ -235,3 +237,33 @@ def test_syrf_export_fills_outcomes_and_screening_joins_by_study(
         "mean": 16.57,
         "sd": 2.06,
     }
+
+
+def test_the_build_skips_the_inbox_but_counts_its_drafts(
+    project: Path, vocabulary: Vocabulary
+) -> None:
+    run(project, vocabulary, "search.ris")
+    scanned = [path for path, _, _ in scan_raw_files(project / "raw")]
+    assert scanned
+    assert not any("/inbox/" in path for path in scanned)
+    assert draft_count(project / "raw") == 3  # the import log is not a draft
+
+
+def test_cli_import_then_again_and_a_refused_file(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for part in ("config", "schemas"):
+        shutil.copytree(REPO / part, project / part)
+    (project / "flow.csv").write_text("data,node,box,n\nrecords_screened,node9,box4,3\n")
+    monkeypatch.chdir(project)
+    assert main(["import", "search.ris"]) == 0
+    assert "3 drafts written" in capsys.readouterr().out
+    assert main(["import", "search.ris", "flow.csv"]) == 1
+    out = capsys.readouterr().out
+    assert "imported before" in out
+    assert "flow.csv: refused: a PRISMA 2020 flow table" in out
+    assert main(["check", "raw/inbox/roe-2022.yaml"]) == 0
+    assert (
+        "raw/inbox/roe-2022.yaml: draft: screening.decision: not screened yet"
+        in capsys.readouterr().out
+    )
