@@ -12,8 +12,9 @@ from literature_shared import REPO, SHARED, needs_shared
 
 from exosynth.cli import main
 from exosynth.corpus import draft_count, scan_raw_files
-from exosynth.literature.drafts import write_new
+from exosynth.literature.drafts import guess_source, write_new
 from exosynth.literature.importer import IMPORTS, run_import
+from exosynth.literature.references import Reference
 from exosynth.literature.screening import screen_inbox, what_is_missing
 from exosynth.settings import load_yaml
 from exosynth.vocabulary import Vocabulary
@@ -189,7 +190,7 @@ def test_screening_states_and_check_messages(project: Path, vocabulary: Vocabula
     roe.write_text(
         roe.read_text()
         .replace("decision: null", "decision: exclude")
-        .replace("reason: null", "reason: Review article"),
+        .replace("reason: null", "reason: No in vivo or in vitro data"),
         encoding="utf-8",
     )
     smith = inbox / "smith-2021.yaml"
@@ -199,12 +200,12 @@ def test_screening_states_and_check_messages(project: Path, vocabulary: Vocabula
     states, problems = screen_inbox(inbox, REASONS)
     assert problems == []
     by_id = {s.id: s for s in states}
-    assert (by_id["roe-2022"].decision, by_id["roe-2022"].reason) == ("exclude", "review_article")
+    assert (by_id["roe-2022"].decision, by_id["roe-2022"].reason) == ("exclude", "no_data")
     assert by_id["smith-2021"].missing == ("condition",)
     todo = what_is_missing(yaml.safe_load(smith.read_text()))
     assert todo[0] == "condition: still empty"
     assert any("guessed" in line for line in todo)
-    roe.write_text(roe.read_text().replace("reason: Review article", "reason: boring"))
+    roe.write_text(roe.read_text().replace("reason: No in vivo or in vitro data", "reason: boring"))
     _, problems = screen_inbox(inbox, REASONS)
     assert [(p.code, p.severity) for p in problems] == [("screening.reason", "warning")]
 
@@ -267,3 +268,16 @@ def test_cli_import_then_again_and_a_refused_file(
         "raw/inbox/roe-2022.yaml: draft: screening.decision: not screened yet"
         in capsys.readouterr().out
     )
+
+
+def test_source_guess_needs_exactly_one_tissue(vocabulary: Vocabulary) -> None:
+    def guess(title: str, abstract: str | None = None) -> tuple[str | None, list[str]]:
+        reference = Reference("f", 1, None, "ris", title=title, abstract=abstract)
+        return guess_source(reference, vocabulary)
+
+    assert guess("hUC-MSC-Exos heal wounds") == ("Umbilical cord", ["umbilical_cord"])
+    assert guess("ADSC exosomes versus bone marrow MSC exosomes") == (
+        None,
+        ["adipose", "bone_marrow"],
+    )
+    assert guess("Blue light for acne", "No stem cells here.") == (None, [])
