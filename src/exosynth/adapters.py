@@ -578,76 +578,12 @@ def build_prisma(
     )
 
 
-def _build_at_commit(commit: str, ref: str, folder: Path) -> Path:
-    """The results of the records of ``raw/`` at ``commit``, built by this checkout's code and
-    config in ``folder``; returns its results folder."""
-    import io
-    import shutil
-    import subprocess
-    import tarfile
-
-    if not commit:
-        raise ValueError(
-            f"baseline git:{ref}: no such commit, tag or branch in this repository "
-            "(config/config.yaml literature.baseline)"
-        )
-    skip = {"raw", "results", ".git", ".snakemake", ".venv", ".pytest_cache", ".ruff_cache"}
-    for item in sorted(Path.cwd().iterdir()):
-        if item.name in skip:
-            continue
-        target = folder / item.name
-        if item.is_dir():
-            shutil.copytree(item, target, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(item, target)
-    archive = subprocess.run(
-        ["git", "archive", "--format=tar", commit, "raw"], capture_output=True, check=True
-    )
-    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-        tar.extractall(folder, filter="data")
-    targets = ["results/studies.csv", "results/trials.csv", "results/translation_gap.csv"]
-    built = subprocess.run(
-        [sys.executable, "-m", "snakemake", *targets, "--cores", "1", "--quiet", "all"],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if built.returncode != 0:
-        raise RuntimeError(
-            f"baseline git:{ref}: the records of {commit[:12]} do not build:\n"
-            f"{built.stderr[-3000:]}"
-        )
-    return folder / "results"
-
-
 def materialize_baseline(baseline: str, commit: str, out_dir: str) -> None:
-    """Rule baseline: the baseline's results tables copied into ``out_dir`` (the review's, a
-    folder's, or those of ``raw/`` at a git commit built now)."""
-    import shutil
-    import tempfile
+    """Rule baseline: :func:`exosynth.literature.baseline.materialize` into ``out_dir``."""
+    from exosynth.literature.baseline import materialize
 
-    from exosynth.literature.baseline import BASELINE_TABLES, baseline_source
-
-    out = Path(out_dir)
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
-    with tempfile.TemporaryDirectory(prefix="exosynth-baseline-") as tmp:
-        kind, _, ref = baseline.partition(":")
-        source = (
-            _build_at_commit(commit, ref, Path(tmp))
-            if kind == "git"
-            else Path(baseline_source(baseline))
-        )
-        if (source / "results").is_dir():
-            source = source / "results"
-        if not source.is_dir():
-            raise ValueError(f"baseline {baseline}: {source} is not a folder")
-        for name in BASELINE_TABLES:
-            if (source / name).is_file():
-                (out / name).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(source / name, out / name)
-    log.info("baseline %s: %s", baseline, ", ".join(sorted(p.name for p in out.rglob("*.csv"))))
+    copied = materialize(baseline, commit, Path(out_dir))
+    log.info("baseline %s: %s", baseline, ", ".join(copied) or "no table")
 
 
 def write_changes(
