@@ -8,5 +8,7 @@ with logged(snakemake.log[0], snakemake.rule):
         {"sources": snakemake.params.sources, "review": snakemake.params.review},
         snakemake.output.xlsx,
         trials_in=snakemake.input.trials,
+        changes_in=snakemake.input.changes,
+        prisma_in=snakemake.input.prisma,
         digest_out=snakemake.output.digest,
     )
