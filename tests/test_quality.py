@@ -577,6 +577,9 @@ def test_the_build_draws_the_figures_and_writes_the_workbook_sheets(quality_buil
     assert qb[9].value == "Low"
     assert qb[9].fill.fgColor.rgb.endswith("B7E1CD")
     assert rows["damania-2018"][2].value == "not assessed"
+    # the Studies sheet keeps studies.csv's columns: no block JSON
+    studies_header = [c.value for c in book["Studies"][1]]
+    assert len(studies_header) == len(pl.read_csv(quality_build / "studies.csv").columns)
     assert "Legend" in rows
     vesicles_sheet = {
         r[0].value: [c.value for c in r]

@@ -39,6 +39,12 @@ from exosynth.outputs.columns import (
     YES,
     in_words,
 )
+from exosynth.outputs.literature_sheets import (
+    CHANGES_SHEET,
+    PRISMA_SHEET,
+    changes_rows,
+    prisma_rows,
+)
 from exosynth.outputs.quality_sheets import (
     QUALITY_ABOUT,
     QUALITY_BLOCKS,
@@ -49,6 +55,7 @@ from exosynth.outputs.quality_sheets import (
     write_risk_of_bias_sheet,
     write_vesicles_sheet,
 )
+from exosynth.outputs.returned import PROVENANCE_SHEET, provenance_rows
 from exosynth.outputs.sheet_layout import (
     ABOUT_WIDTH,
     MIN_WIDTH,
@@ -84,7 +91,11 @@ _HEADER_FILL = "#DCE6F1"
 
 # -- the workbook ------------------------------------------------------------------
 def sheet_names(
-    tables: Sequence[SourceTable], *, trials: bool = False, quality: bool = False
+    tables: Sequence[SourceTable],
+    *,
+    trials: bool = False,
+    quality: bool = False,
+    literature: bool = False,
 ) -> list[str]:
     """The workbook's sheets in order; the About sheet lists them from here too."""
     return [f"Table {t.table}" for t in tables] + [
@@ -92,6 +103,7 @@ def sheet_names(
         STUDIES_SHEET,
         *([RISK_OF_BIAS_SHEET, VESICLES_SHEET] if quality else []),
         *([TRIALS_SHEET] if trials else []),
+        *([CHANGES_SHEET, PRISMA_SHEET] if literature else []),
         ABOUT_SHEET,
     ]
 
@@ -144,6 +156,7 @@ def about_rows(
     added: Mapping[int, int] | None = None,
     trials: bool = False,
     quality: bool = False,
+    literature: bool = False,
 ) -> list[tuple[str, str]]:
     """What the workbook is and what it was built from, for a reader without the repository.
 
@@ -176,7 +189,10 @@ def about_rows(
         ("Raw files rejected", str(ledger["rejected"])),
         ("Raw set checksum (SHA-256)", str(ledger["raw_checksum"])),
         ("exosynth version", version),
-        ("Sheets", ", ".join(sheet_names(tables, trials=trials, quality=quality))),
+        (
+            "Sheets",
+            ", ".join(sheet_names(tables, trials=trials, quality=quality, literature=literature)),
+        ),
     ]
     rows += [
         (
@@ -203,6 +219,22 @@ def about_rows(
         ),
         *(QUALITY_ABOUT if quality else []),
         *trials_about_rows(ledger if trials else None),
+        *(
+            [
+                (
+                    CHANGES_SHEET,
+                    "Studies and registered trials added, removed or edited since the baseline "
+                    "(config/config.yaml literature.baseline), with the fields that changed",
+                ),
+                (
+                    PRISMA_SHEET,
+                    "The PRISMA 2020 flow of the literature imported with exosynth import: "
+                    "records identified, duplicates, screened, excluded, assessed, included",
+                ),
+            ]
+            if literature
+            else []
+        ),
         (ABOUT_SHEET, "This sheet"),
     ]
     return rows + _dictionary_rows()
@@ -367,10 +399,13 @@ def write_workbook(
     gap_map_png: bytes | None = None,
     trials: pl.DataFrame | None = None,
     quality: tuple[pl.DataFrame, pl.DataFrame] | None = None,
+    extra_sheets: Sequence[tuple[str, pl.DataFrame]] = (),
+    provenance: Sequence[Sequence[Any]] | None = None,
 ) -> None:
     """The reviewer workbook: "Table N" sheets, "Translation gap", "Studies", "About";
     ``quality`` (the rows of :mod:`exosynth.outputs.quality_sheets`) adds "Risk of bias" and
-    "Vesicles and dosing" after "Studies".
+    "Vesicles and dosing" after "Studies"; ``extra_sheets`` (name, rows in words) go before
+    "About".
 
     Made to be handed out: text is written as text (no formula, link or number is
     derived from data), and the same inputs give a byte-identical file (fixed
@@ -385,6 +420,7 @@ def write_workbook(
         ]
         + [(TRANSLATION_GAP_SHEET, 1 + translation_gap.height), (STUDIES_SHEET, 1 + studies.height)]
         + ([(TRIALS_SHEET, 1 + trials.height)] if trials is not None else [])
+        + [(name, 1 + rows.height) for name, rows in extra_sheets]
     )
     labels = {**{t.key: t.label for t, _ in tables}, "all": ALL_SOURCES}
     with xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS) as book:
@@ -433,7 +469,26 @@ def write_workbook(
             write_vesicles_sheet(book, book.add_worksheet(VESICLES_SHEET), vesicle_rows)
         if trials is not None:
             write_trials_sheet(book.add_worksheet(TRIALS_SHEET), trials, styles)
+        for name, rows in extra_sheets:
+            sheet = book.add_worksheet(name)
+            _write_frame(sheet, rows, 0, styles)
+            sheet.repeat_rows(0)
+            sheet.set_landscape()
         _about_sheet(book.add_worksheet(ABOUT_SHEET), about, styles)
+        if provenance is not None:  # a returned workbook is read back through it
+            _provenance_sheet(book.add_worksheet(PROVENANCE_SHEET), provenance)
+
+
+def _provenance_sheet(sheet: Worksheet, rows: Sequence[Sequence[Any]]) -> None:
+    """The hidden sheet of :func:`exosynth.outputs.returned.provenance_rows`, as text and
+    whole numbers."""
+    for row, values in enumerate(rows):
+        for col, value in enumerate(values):
+            if isinstance(value, int):
+                sheet.write_number(row, col, value)
+            else:
+                sheet.write_string(row, col, str(value))
+    sheet.hide()
 
 
 # -- registered trials (exosynth.trials) ---------------------------------------------------
@@ -474,11 +529,18 @@ def reviewer_workbook(
     *,
     trials: pl.DataFrame | None = None,
     labels: Mapping[str, Mapping[str, str]] | None = None,
+    changes: pl.DataFrame | None = None,
+    prisma: pl.DataFrame | None = None,
+    digests: Mapping[str, str] | None = None,
 ) -> None:
     """The reviewer workbook of a build, with an About sheet saying what it was built from.
 
     A study table that carries the quality blocks (the interim one) adds the "Risk of bias"
     and "Vesicles and dosing" sheets, their codes in the vocabulary's words (``labels``).
+    ``changes`` and ``prisma`` (results/changes.csv and results/prisma.csv) add the sheets
+    "Changes" and "PRISMA flow". ``digests`` (raw file -> SHA-256 of its bytes) go on the
+    hidden Provenance sheet, with the record and field of each cell of the Studies sheet
+    (:mod:`exosynth.outputs.returned`).
 
     The translation gap and the evidence gap map come from the functions rules stats and
     figures use (:mod:`exosynth.synthesis.gap`), computed here from the study table, so the
@@ -497,6 +559,8 @@ def reviewer_workbook(
         if set(QUALITY_BLOCKS) <= set(studies.columns)
         else None
     )
+    # The Studies sheet and its provenance hold studies.csv's columns, not the blocks' JSON.
+    studies = studies.drop(QUALITY_BLOCKS, strict=False)
     write_workbook(
         path,
         [(t, table_sheet_rows(studies, t)) for t in sources],
@@ -509,8 +573,18 @@ def reviewer_workbook(
             added=added_by_table(studies, sources),
             trials=trials is not None,
             quality=quality is not None,
+            literature=changes is not None and prisma is not None,
         ),
         gap_map_png=figures.render(picture, "png"),
         trials=trials,
         quality=quality,
+        extra_sheets=(
+            [
+                (CHANGES_SHEET, changes_rows(changes, {t.key: t.label for t in sources})),
+                (PRISMA_SHEET, prisma_rows(prisma)),
+            ]
+            if changes is not None and prisma is not None
+            else []
+        ),
+        provenance=None if digests is None else provenance_rows(studies, digests),
     )
