@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -21,7 +22,17 @@ from exosynth.settings import load_yaml, validate_against
 from exosynth.trials import TrialVocabulary, build_trials, parse_date, read_export
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO / ".." / "shared" / "trials"
+
+
+def _shared_dir() -> Path:
+    """../shared beside the checkout, or beside the folder holding it (a git worktree under
+    wt/), or where EXOSYNTH_SHARED points (a scratch copy of the repository)."""
+    candidates = [os.environ.get("EXOSYNTH_SHARED", ""), REPO.parent / "shared",
+                  REPO.parent.parent / "shared"]  # fmt: skip
+    return next((Path(c) for c in candidates if c and Path(c).is_dir()), REPO.parent / "shared")
+
+
+SHARED = _shared_dir() / "trials"
 DATA = Path(__file__).parent / "data" / "trials"
 MSC_EXPORT = SHARED / "jesnyder+mapClinical" / "mesenchymal stem OR mesenchymal stromal.csv"
 SOURCES = ["bone_marrow", "adipose", "umbilical_cord"]
