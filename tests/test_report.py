@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
+from html.parser import HTMLParser
 
 import polars as pl
 import pytest
@@ -120,22 +122,161 @@ def test_build_summary_counts_per_source_in_table_order_with_added_papers_apart(
     assert [s["source"] for s in summary["by_source"]] == [t.key for t in tables]
     by_source = {s["source"]: s for s in summary["by_source"]}
     assert by_source["bone_marrow"] == {
-        "source": "bone_marrow", "label": "Bone marrow", "table": 1,
-        "studies": 3, "added": 2, "in_vitro": 1, "animal": 2, "clinical": 1,
+        "source": "bone_marrow",
+        "label": "Bone marrow",
+        "table": 1,
+        "studies": 3,
+        "added": 2,
+        "in_vitro": 1,
+        "animal": 2,
+        "clinical": 1,
     }
     assert by_source["adipose"] | {"label": None} == {
-        "source": "adipose", "label": None, "table": 2,
-        "studies": 1, "added": 0, "in_vitro": 1, "animal": 0, "clinical": 0,
+        "source": "adipose",
+        "label": None,
+        "table": 2,
+        "studies": 1,
+        "added": 0,
+        "in_vitro": 1,
+        "animal": 0,
+        "clinical": 0,
     }
     # a configured source without studies is there, with zeros
     cord = {k: v for k, v in by_source["umbilical_cord"].items() if k not in ("label", "table")}
     assert cord == {
-        "source": "umbilical_cord", "studies": 0, "added": 0, "in_vitro": 0, "animal": 0,
+        "source": "umbilical_cord",
+        "studies": 0,
+        "added": 0,
+        "in_vitro": 0,
+        "animal": 0,
         "clinical": 0,
     }
     assert {k: summary[k] for k in ("studies", "added", "tables", "files_read", "rejected")} == {
-        "studies": 4, "added": 2, "tables": 3, "files_read": 6, "rejected": 1,
+        "studies": 4,
+        "added": 2,
+        "tables": 3,
+        "files_read": 6,
+        "rejected": 1,
     }
     assert summary["warnings"] == 1
     assert summary["rejected_files"] == ["raw/adipose/z-2020.yaml"]
     assert (summary["on_invalid"], summary["raw_checksum"]) == ("exclude", "ab" * 32)
+
+
+# -- what the reports say, read back as a reader reads them ----------------------------------
+class _Text(HTMLParser):
+    """The text of an HTML page by element: headings, paragraphs, table rows, list items."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[str, str]] = []
+        self._open: list[tuple[str, list[str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in ("h1", "h2", "h3", "p", "tr", "li"):
+            self._open.append((tag, []))
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._open and self._open[-1][0] == tag:
+            name, parts = self._open.pop()
+            self.found.append((name, " ".join("".join(parts).split())))
+
+    def handle_data(self, data: str) -> None:
+        if self._open:
+            self._open[-1][1].append(data)
+
+
+def _read_html(page: str) -> dict[str, list[str]]:
+    reader = _Text()
+    for tag in ("td", "th"):
+        page = page.replace(f"</{tag}>", f" </{tag}>")
+    reader.feed(page)
+    by_tag: dict[str, list[str]] = defaultdict(list)
+    for tag, text in reader.found:
+        by_tag[tag].append(text)
+    return by_tag
+
+
+def _mixed_ledger() -> dict:
+    """Two rejected files (three errors), one included file with a warning."""
+    problems = [
+        Problem("raw/bone_marrow/b-2020.yaml", 3, "year", "bad year", "write a year"),
+        Problem("raw/bone_marrow/b-2020.yaml", 4, "ref", "bad ref", "a number"),
+        Problem("raw/e-2020.yaml", 1, "id", "bad id", "a slug"),
+        Problem("raw/adipose/d-2020.yaml", 1, "species", "odd", "check", severity=WARNING),
+    ]
+    studies = pl.DataFrame(
+        {"raw_file": ["raw/bone_marrow/a-2020.yaml", "raw/bone_marrow/c-2020.yaml",
+                      "raw/adipose/d-2020.yaml"]}
+    )  # fmt: skip
+    return report.ledger(_records(FILES), studies, problems, "raw/")
+
+
+def test_html_report_counts_what_it_lists():
+    """The HTML validation report's numbers, read back: the ledger, the folder table, and
+    headings that count the errors and the files they name, warnings apart."""
+    text = _read_html(report.render_html(_mixed_ledger(), "exclude"))
+    ledger_line = next(p for p in text["p"] if p.startswith("Files read"))
+    assert ledger_line.startswith("Files read: 5 · included: 3 · rejected: 2.")
+    assert "The 2 rejected files are left out of every output" in ledger_line
+    assert text["tr"] == ["folder read included rejected", ". 1 0 1", "adipose 1 1 0",
+                          "bone_marrow 3 2 1"]  # fmt: skip
+    assert text["h2"] == ["Problems (3 errors in 2 files)", "Warnings (1 warning in 1 file)"]
+    # each heading names exactly the files of its section
+    assert text["h3"] == [
+        "raw/bone_marrow/b-2020.yaml", "raw/e-2020.yaml", "raw/adipose/d-2020.yaml",
+    ]  # fmt: skip
+    assert text["li"][:3] == [
+        "line 3, year: bad year. Fix: write a year",
+        "line 4, ref: bad ref. Fix: a number",
+        "line 1, id: bad id. Fix: a slug",
+    ]
+    assert text["li"][3] == "line 1, species: odd. Fix: check"
+
+
+def test_html_report_heading_with_only_warnings_names_no_problem_files():
+    """A warning is not a rejected file: "Problems (1 in 0 files)" was the bug."""
+    problems = [Problem("raw/adipose/d-2020.yaml", 1, "species", "odd", "check", severity=WARNING)]
+    studies = pl.DataFrame({"raw_file": list(FILES)})
+    ledger = report.ledger(_records(FILES), studies, problems, "raw")
+    text = _read_html(report.render_html(ledger))
+    assert text["h2"] == ["Problems", "Warnings (1 warning in 1 file)"]
+    assert any(p.startswith("None: every record passed") for p in text["p"])
+    assert text["h3"] == ["raw/adipose/d-2020.yaml"]
+
+
+def test_trial_row_errors_are_counted_in_the_files_they_are_in():
+    """An error in a registry export's row is an error in that export, though no study file
+    is rejected: the heading counts it with its file."""
+    ledger = report.ledger(_records(FILES), pl.DataFrame({"raw_file": list(FILES)}), [], "raw")
+    trial_problem = Problem(
+        "raw/trials/x.csv", 4, "enrollment", "not a number", "fix", stage="trials", row=2
+    )
+    summary = report.add_trials(
+        ledger,
+        {"exports": 1, "rows_read": 3, "included": 2, "rejected": 1, "trials": 2,
+         "by_file": {"raw/trials/x.csv": {"format": "ctg_csv", "read": 3, "included": 2,
+                                          "rejected": 1, "left_out": 0}}},
+        [trial_problem],
+    )  # fmt: skip
+    text = _read_html(report.render_html(summary, "exclude"))
+    assert text["h2"] == ["Problems (1 error in 1 file)"]
+    assert text["h3"] == ["raw/trials/x.csv"]
+
+
+@pytest.mark.parametrize(
+    ("rejected", "on_invalid", "sentence"),
+    [
+        (1, "exclude", "The 1 rejected file is left out of every output"),
+        (2, "exclude", "The 2 rejected files are left out of every output"),
+        (1, "fail", "because of the 1 rejected file:"),
+        (0, "exclude", "Every raw file was included."),
+    ],
+)
+def test_the_outcome_sentence_agrees_with_its_count(rejected, on_invalid, sentence):
+    files = dict(list(FILES.items())[: 5 - rejected])
+    problems = [Problem(path, 1, "id", "bad", "fix") for path in list(FILES)[5 - rejected :]]
+    ledger = report.ledger(_records(FILES), pl.DataFrame({"raw_file": list(files)}), problems, "r")
+    assert sentence in report.render_markdown(ledger, on_invalid)
+    html_text = " ".join(_read_html(report.render_html(ledger, on_invalid))["p"])
+    assert sentence.replace("`", "") in html_text
