@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import py_compile
 import re
 import shutil
 import subprocess
@@ -40,8 +39,6 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 BUGS = REPO / "tools" / "planted_bugs" / "bugs.yaml"
-# What a test run of the copy needs; results/, caches and virtual environments are left out.
-COPIED = ("src", "tests", "config", "schemas", "workflow", "raw", "Snakefile", "pyproject.toml")
 FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+?)(?: - .*)?$", re.MULTILINE)
 
 
@@ -155,20 +152,25 @@ def run_tests(root: Path, tests: list[str], timeout: int) -> tuple[str, str, flo
     failed = FAILED.findall(done.stdout)
     if done.returncode == 0:
         return "survived", "", seconds
-    if done.returncode == 1 and failed:
+    if done.returncode == 1 and failed and "::" in failed[0]:
         return "caught", failed[0], seconds
     tail = (done.stdout + done.stderr).strip().splitlines()[-1:] or ["no output"]
     return "error", f"pytest exit {done.returncode}: {tail[0][:120]}", seconds
 
 
 def copy_repository(dest: Path) -> Path:
-    for part in COPIED:
-        source = REPO / part
-        if source.is_dir():
-            shutil.copytree(source, dest / part, ignore=shutil.ignore_patterns(
-                "__pycache__", ".snakemake", "*.egg-info", ".pytest_cache"))  # fmt: skip
-        elif source.exists():
-            shutil.copy2(source, dest / part)
+    """The working tree's files that git tracks or would track (its uncommitted edits too),
+    without results/, caches or virtual environments."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO, capture_output=True, check=True,
+    ).stdout.decode("utf-8")  # fmt: skip
+    for name in filter(None, listed.split("\0")):
+        source = REPO / name
+        if source.is_file():
+            target = dest / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
     return dest
 
 
@@ -189,9 +191,9 @@ def audit(bugs: list[Bug], root: Path, *, check_only: bool, timeout: int) -> lis
         before = plant(path, index, bug)
         try:
             try:
-                py_compile.compile(str(path), doraise=True, cfile=os.devnull)
-            except py_compile.PyCompileError as error:
-                outcomes.append(Outcome(bug, module, "broken", str(error).splitlines()[-1]))
+                compile(path.read_text(encoding="utf-8"), str(path), "exec")
+            except SyntaxError as error:
+                outcomes.append(Outcome(bug, module, "broken", str(error)))
                 continue
             verdict, test, seconds = run_tests(root, ordered_tests(root, path), timeout)
             outcomes.append(Outcome(bug, f"{module}:{index + 1}", verdict, test, seconds))
