@@ -209,13 +209,13 @@ def _mixed_ledger() -> dict:
         {"raw_file": ["raw/bone_marrow/a-2020.yaml", "raw/bone_marrow/c-2020.yaml",
                       "raw/adipose/d-2020.yaml"]}
     )  # fmt: skip
-    return report.ledger(_records(FILES), studies, problems, "raw/")
+    return ledger_output.ledger(_records(FILES), studies, problems, "raw/")
 
 
 def test_html_report_counts_what_it_lists():
     """The HTML validation report's numbers, read back: the ledger, the folder table, and
     headings that count the errors and the files they name, warnings apart."""
-    text = _read_html(report.render_html(_mixed_ledger(), "exclude"))
+    text = _read_html(ledger_output.render_html(_mixed_ledger(), "exclude"))
     ledger_line = next(p for p in text["p"] if p.startswith("Files read"))
     assert ledger_line.startswith("Files read: 5 · included: 3 · rejected: 2.")
     assert "The 2 rejected files are left out of every output" in ledger_line
@@ -238,8 +238,8 @@ def test_html_report_heading_with_only_warnings_names_no_problem_files():
     """A warning is not a rejected file: "Problems (1 in 0 files)" was the bug."""
     problems = [Problem("raw/adipose/d-2020.yaml", 1, "species", "odd", "check", severity=WARNING)]
     studies = pl.DataFrame({"raw_file": list(FILES)})
-    ledger = report.ledger(_records(FILES), studies, problems, "raw")
-    text = _read_html(report.render_html(ledger))
+    ledger = ledger_output.ledger(_records(FILES), studies, problems, "raw")
+    text = _read_html(ledger_output.render_html(ledger))
     assert text["h2"] == ["Problems", "Warnings (1 warning in 1 file)"]
     assert any(p.startswith("None: every record passed") for p in text["p"])
     assert text["h3"] == ["raw/adipose/d-2020.yaml"]
@@ -248,18 +248,18 @@ def test_html_report_heading_with_only_warnings_names_no_problem_files():
 def test_trial_row_errors_are_counted_in_the_files_they_are_in():
     """An error in a registry export's row is an error in that export, though no study file
     is rejected: the heading counts it with its file."""
-    ledger = report.ledger(_records(FILES), pl.DataFrame({"raw_file": list(FILES)}), [], "raw")
+    ledger = ledger_output.ledger(_records(FILES), pl.DataFrame({"raw_file": list(FILES)}), [], "raw")
     trial_problem = Problem(
         "raw/trials/x.csv", 4, "enrollment", "not a number", "fix", stage="trials", row=2
     )
-    summary = report.add_trials(
+    summary = ledger_output.add_trials(
         ledger,
         {"exports": 1, "rows_read": 3, "included": 2, "rejected": 1, "trials": 2,
          "by_file": {"raw/trials/x.csv": {"format": "ctg_csv", "read": 3, "included": 2,
                                           "rejected": 1, "left_out": 0}}},
         [trial_problem],
     )  # fmt: skip
-    text = _read_html(report.render_html(summary, "exclude"))
+    text = _read_html(ledger_output.render_html(summary, "exclude"))
     assert text["h2"] == ["Problems (1 error in 1 file)"]
     assert text["h3"] == ["raw/trials/x.csv"]
 
@@ -276,7 +276,7 @@ def test_trial_row_errors_are_counted_in_the_files_they_are_in():
 def test_the_outcome_sentence_agrees_with_its_count(rejected, on_invalid, sentence):
     files = dict(list(FILES.items())[: 5 - rejected])
     problems = [Problem(path, 1, "id", "bad", "fix") for path in list(FILES)[5 - rejected :]]
-    ledger = report.ledger(_records(FILES), pl.DataFrame({"raw_file": list(files)}), problems, "r")
-    assert sentence in report.render_markdown(ledger, on_invalid)
-    html_text = " ".join(_read_html(report.render_html(ledger, on_invalid))["p"])
+    ledger = ledger_output.ledger(_records(FILES), pl.DataFrame({"raw_file": list(files)}), problems, "r")
+    assert sentence in ledger_output.render_markdown(ledger, on_invalid)
+    html_text = " ".join(_read_html(ledger_output.render_html(ledger, on_invalid))["p"])
     assert sentence.replace("`", "") in html_text
