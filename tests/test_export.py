@@ -385,7 +385,7 @@ def test_studies_sheet_shows_not_reported_as_nr_never_as_no(
     )
     book = openpyxl.load_workbook(build_workbook(tmp_path / "nr.xlsx", edited, config, gap))
     rows = sheet_values(book["Studies"])
-    column = rows[0].index(export.COLUMNS["studies.csv"]["in_vitro"].label)
+    column = rows[0].index(column_dictionary.COLUMNS["studies.csv"]["in_vitro"].label)
     by_id = {r[edited.columns.index("id")]: r[column] for r in rows[1:]}
     assert (by_id[first], by_id[second]) == ("NR", "no")
     assert set(by_id.values()) <= {"yes", "no", "NR"}

@@ -248,7 +248,8 @@ def test_html_report_heading_with_only_warnings_names_no_problem_files():
 def test_trial_row_errors_are_counted_in_the_files_they_are_in():
     """An error in a registry export's row is an error in that export, though no study file
     is rejected: the heading counts it with its file."""
-    ledger = ledger_output.ledger(_records(FILES), pl.DataFrame({"raw_file": list(FILES)}), [], "raw")
+    studies = pl.DataFrame({"raw_file": list(FILES)})
+    ledger = ledger_output.ledger(_records(FILES), studies, [], "raw")
     trial_problem = Problem(
         "raw/trials/x.csv", 4, "enrollment", "not a number", "fix", stage="trials", row=2
     )
@@ -276,7 +277,8 @@ def test_trial_row_errors_are_counted_in_the_files_they_are_in():
 def test_the_outcome_sentence_agrees_with_its_count(rejected, on_invalid, sentence):
     files = dict(list(FILES.items())[: 5 - rejected])
     problems = [Problem(path, 1, "id", "bad", "fix") for path in list(FILES)[5 - rejected :]]
-    ledger = ledger_output.ledger(_records(FILES), pl.DataFrame({"raw_file": list(files)}), problems, "r")
+    studies = pl.DataFrame({"raw_file": list(files)})
+    ledger = ledger_output.ledger(_records(FILES), studies, problems, "r")
     assert sentence in ledger_output.render_markdown(ledger, on_invalid)
     html_text = " ".join(_read_html(ledger_output.render_html(ledger, on_invalid))["p"])
     assert sentence.replace("`", "") in html_text
