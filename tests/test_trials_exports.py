@@ -236,6 +236,33 @@ def test_deeply_nested_json_is_a_problem_with_its_json_path(terms, vocabulary) -
     assert "export" in problem.hint
 
 
+def test_a_json_file_cut_short_reads_its_whole_studies_and_names_the_cut(terms, vocabulary) -> None:
+    study = json.loads((DATA / "same_trial_api.json").read_text(encoding="utf-8"))[0]
+    studies = []
+    for number in (1, 2, 3):
+        copy = json.loads(json.dumps(study))
+        copy["protocolSection"]["identificationModule"]["nctId"] = f"NCT0999020{number}"
+        studies.append(copy)
+    for text in (json.dumps(studies, indent=1), json.dumps({"studies": studies}, indent=1)):
+        cut = text[: text.index("NCT09990203") + 6]
+        result = build(terms, vocabulary, ("raw/trials/cut.json", cut.encode("utf-8")))
+        assert ids(result) == ["NCT09990201", "NCT09990202"]
+        (problem,) = result.problems
+        assert problem.is_error
+        assert problem.field.endswith("[2]")
+        # the line of the cut study's opening brace, the line above its first key
+        assert problem.line == cut[: cut.rindex('"protocolSection"')].count("\n")
+        assert "cut short in study [2]" in problem.message
+        assert "download" in problem.hint
+
+
+def test_a_json_file_broken_before_its_first_study_is_unreadable(terms, vocabulary) -> None:
+    result = build(terms, vocabulary, ("raw/trials/bad.json", b'[{"protocolSection": '))
+    (problem,) = result.problems
+    assert (problem.code, problem.line) == ("trials.layout", 1)
+    assert result.trials.height == 0
+
+
 # -- dates out of order --------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("column", "value", "field"),
@@ -349,3 +376,43 @@ def test_no_traceback_whatever_the_bytes(terms, vocabulary, seed) -> None:
         alone = build(terms, vocabulary, (path, data))
         assert {p.file for p in alone.problems} <= {path}
         assert_ledger_adds_up(alone)
+
+
+# -- end to end: the build with hostile exports ----------------------------------------------
+@pytest.mark.e2e
+def test_hostile_exports_stop_the_build_and_exclude_builds_their_good_rows(
+    project, run_snakemake
+) -> None:
+    folder = project / "raw" / "trials"
+    whole = classic(*GOOD)
+    (folder / "cut export.csv").write_bytes(whole[: whole.index(b"Fictional Ulcers")])
+    big = "|".join(f"Site {i}, City, Country" for i in range(10_000))
+    (folder / "big.csv").write_bytes(
+        classic(classic_row(1, "NCT09990111", "Bone marrow MSC-EVs for a wound", Locations=big))
+    )
+    decisions = folder / "decisions.yaml"
+    decisions.write_text(
+        decisions.read_text(encoding="utf-8")
+        + "  NCT09990199:\n    source: adipose\n    reason: named in a fictional paper\n",
+        encoding="utf-8",
+    )
+    done = run_snakemake(project)
+    assert done.returncode != 0
+    output = done.stdout + done.stderr
+    assert any(
+        "raw/trials/cut export.csv" in line and "row 3" in line and "cut short" in line
+        for line in output.splitlines()
+    ), output[-3000:]
+    assert "Traceback" not in output
+
+    done = run_snakemake(project, "--config", "on_invalid=exclude")
+    assert done.returncode == 0, done.stderr[-3000:]
+    output = done.stdout + done.stderr
+    # the two unused decisions (the shipped one and NCT09990199) are warnings on the terminal
+    assert "decisions.NCT09990199" in output
+    last = [line for line in output.splitlines() if line.startswith("exosynth: ")][-1]
+    assert "2 warnings" in last, last
+    rows = (project / "results" / "trials.csv").read_text(encoding="utf-8").splitlines()
+    assert sorted(r.split(",")[0] for r in rows[1:]) == [
+        "NCT09990101", "NCT09990102", "NCT09990111",
+    ]  # fmt: skip

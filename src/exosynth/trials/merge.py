@@ -216,5 +216,6 @@ def build_trials(
             t for t, d in decisions.items() if d.include and t not in set(frame["trial_id"])
         ),
     }
-    problems += _unused_decisions(decisions, set(frame["trial_id"]), decision_file)
+    if exports:  # without any export no decision can apply yet: the report lists them
+        problems += _unused_decisions(decisions, set(frame["trial_id"]), decision_file)
     return TrialsResult(frame, problems, ledger)
