@@ -28,6 +28,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -244,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"no such bug: {', '.join(unknown)}")
         bugs = [b for b in bugs if b.id in args.only]
     scratch = Path(tempfile.mkdtemp(prefix="exosynth-planted-"))
+    # Stopped with kill (SIGTERM): unwind, so the scratch copy is removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         root = copy_repository(scratch / "repo")
         if not (args.check or args.no_baseline):
