@@ -549,6 +549,15 @@ def test_a_strain_one_letter_from_a_listed_one_is_a_typo_named_with_the_strain_m
     # only the strain it is a typo of: not two more strains of rats a reader would not accept
     assert found.suggestions == ("wistar rats",)
     assert "Sprague" not in found.hint
+    for typo, meant in (
+        ("Wistr rats", "wistar rats"),
+        ("Sprauge Dawley rats", "sprague-dawley rats"),  # two letters swapped
+        ("Sprague-Dawly rats", "sprague-dawley rats"),
+        ("BALB/d mice", "balb/c mice"),
+    ):
+        found = vocabulary.match_species(typo)
+        assert isinstance(found, UnknownTerm), typo
+        assert found.suggestions == (meant,), typo
     unknown = vocabulary.match_species("Hamsterz")
     assert isinstance(unknown, UnknownTerm)
     assert unknown.term == "Hamsterz"
@@ -562,6 +571,13 @@ def test_a_strain_one_letter_from_a_listed_one_is_a_typo_named_with_the_strain_m
         ("FVB/N mice", "mouse", "FVB/N"),
         ("male FVB/N mice", "mouse", "FVB/N"),
         ("C57BL/10 mice", "mouse", "C57BL/10"),  # its own strain, not a typo of C57BL/6
+        ("Wistar Han rats", "rat", "Wistar Han"),  # a longer name: a substrain, not a typo
+        ("BALB/cByJ mice", "mouse", "BALB/cByJ"),
+        ("Lewis/SsN rats", "rat", "Lewis/SsN"),
+        ("CD-1 mice", "mouse", "CD-1"),
+        ("NMRI mice", "mouse", "NMRI"),
+        ("DBA/2 mice", "mouse", "DBA/2"),
+        ("ApoE-/- mice", "mouse", "ApoE-/-"),  # a knockout keeps its -/-
         ("Long-Evans rats", "rat", "Long-Evans"),
         ("Dunkin Hartley guinea pigs", "guinea_pig", "Dunkin Hartley"),
         # strain and sex after a slash, as other reviews' tables print them

@@ -211,7 +211,7 @@ class Vocabulary:
         rest = text
         for start, end, _ in reversed(found):
             rest = rest[:start] + " " + rest[end:]
-        rest = _SPACE.sub(" ", rest).strip(" ,;-/")
+        rest = _trim(rest)
         if not rest:
             return SpeciesMatch(species, None)
         strains = self.strain_keys.get(species, {})
@@ -234,7 +234,7 @@ class Vocabulary:
         text = _AGE.sub(" ", text)
         if self.species_descriptors:
             text = self.species_descriptors.sub(" ", text)
-        return _SPACE.sub(" ", text).strip(" ,;-/.")
+        return _trim(text)
 
     def _split_slashes(self, token: str) -> str:
         """A slash next to a species or descriptor word is a separator ("mice/male",
@@ -346,16 +346,41 @@ _DIGITS = re.compile(r"\d+")
 
 
 def _near_strains(key: str, strains: dict[str, str]) -> list[str]:
-    """The listed strains a written strain is a likely typo of: one edit away in letters
-    (Wister, Wistr), the same numbers (C57BL/10 is its own strain, not a typo of C57BL/6)."""
-    near: dict[str, float] = {}
+    """The listed strains a written strain is a likely typo of: one letter added, dropped,
+    changed or two swapped (Wister, Wistr; two in a name of ten letters or more, "sprauge
+    dawly"), with the same numbers (C57BL/10 is its own strain, not a typo of C57BL/6).
+    A longer name is another strain, not a typo: Wistar Han, BALB/cByJ, Lewis/SsN."""
+    near: dict[str, int] = {}
     for known, strain in strains.items():
         if _DIGITS.findall(known) != _DIGITS.findall(key) or min(len(known), len(key)) < 4:
             continue
-        score = difflib.SequenceMatcher(None, key, known).ratio()
-        if score >= 0.8 and score > near.get(strain, 0.0):
-            near[strain] = score
-    return sorted(near, key=lambda s: (-near[s], s))[:3]
+        edits = _edits(key, known)
+        allowed = 2 if min(len(known), len(key)) >= 10 else 1
+        if 0 < edits <= allowed and edits < near.get(strain, allowed + 1):
+            near[strain] = edits
+    return sorted(near, key=lambda s: (near[s], s))[:3]
+
+
+def _edits(a: str, b: str) -> int:
+    """Letters added, dropped, changed or swapped with their neighbour to turn a into b."""
+    before: list[int] = []
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, start=1):
+        current = [i] + [0] * len(b)
+        for j, y in enumerate(b, start=1):
+            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + (x != y))
+            if i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                current[j] = min(current[j], before[j - 2] + 1)
+        before, row = row, current
+    return row[-1]
+
+
+def _trim(text: str) -> str:
+    """Separators off both ends, but a knockout's "-/-" stays ("ApoE-/-")."""
+    text = _SPACE.sub(" ", text).strip(" ,;.")
+    knockout = text.endswith(("-/-", "\u2212/\u2212"))
+    text = text.lstrip(" ,;-/") if knockout else text.strip(" ,;-/")
+    return text.strip(" ,;.")
 
 
 def _words_pattern(words: list[str]) -> re.Pattern[str] | None:
