@@ -282,3 +282,56 @@ def test_the_outcome_sentence_agrees_with_its_count(rejected, on_invalid, senten
     assert sentence in ledger_output.render_markdown(ledger, on_invalid)
     html_text = " ".join(_read_html(ledger_output.render_html(ledger, on_invalid))["p"])
     assert sentence.replace("`", "") in html_text
+
+
+# -- what the planted-bug audit asked for (tools/planted_bugs) ------------------------------
+def test_trial_problems_join_the_counts_of_errors_and_warnings():
+    """A warning about a registry export (a decision no export holds) is counted like any
+    other: in the ledger, and so on the terminal's last line."""
+    problems = [Problem("raw/e-2020.yaml", 1, "id", "bad", "fix")]
+    studies = pl.DataFrame({"raw_file": list(FILES)[:-1]})
+    ledger = ledger_output.ledger(_records(FILES), studies, problems, "raw")
+    assert (ledger["errors"], ledger["warnings"]) == (1, 0)
+    trial_problems = [
+        Problem("raw/trials/x.csv", 3, "phase", "odd", "fix", stage="trials", row=2),
+        Problem("raw/trials/decisions.yaml", None, "decisions.NCT09990199", "unused", "check",
+                stage="trials", severity=WARNING),
+        Problem("raw/trials/x.csv", 5, "completion_date", "late", "check", stage="trials",
+                severity=WARNING, row=4),
+    ]  # fmt: skip
+    trial_ledger = {"exports": 1, "rows_read": 4, "included": 3, "rejected": 1, "trials": 3,
+                    "by_file": {"raw/trials/x.csv": {"format": "ctg_csv", "read": 4,
+                                                     "included": 3, "rejected": 1,
+                                                     "left_out": 0}}}  # fmt: skip
+    summary = ledger_output.add_trials(ledger, trial_ledger, trial_problems)
+    assert (summary["errors"], summary["warnings"]) == (2, 2)
+    assert len(summary["problems"]) == 4
+    assert summary["rejected"] == 1  # study files only: an export is not a rejected study file
+    study_rows = pl.DataFrame(
+        {"source": ["bone_marrow"], "review_row": [None], "in_vitro": [True],
+         "in_vivo": [None], "clinical_patients": [None]},
+        schema_overrides={"review_row": pl.Int64, "clinical_patients": pl.Int64},
+    )  # fmt: skip
+    built = ledger_output.build_summary(study_rows, summary, [], "exclude")
+    assert built["warnings"] == 2
+    line = ledger_output.summary_line(built, "results/exosynth.xlsx", "results/report.md")
+    assert ", 2 warnings -> results/exosynth.xlsx" in line
+
+
+@pytest.mark.parametrize(
+    ("rejected", "named"),
+    [
+        (1, "(on_invalid=exclude: raw/f0.yaml; see r.md)"),
+        (3, "(on_invalid=exclude: raw/f0.yaml, raw/f1.yaml, raw/f2.yaml; see r.md)"),
+        (5, "(on_invalid=exclude: raw/f0.yaml, raw/f1.yaml, raw/f2.yaml and 2 more; see r.md)"),
+    ],
+)
+def test_the_last_line_names_three_left_out_files_and_counts_the_rest(rejected, named):
+    summary = {
+        "studies": 2, "added": 0, "tables": 3, "warnings": 0, "on_invalid": "exclude",
+        "rejected": rejected, "rejected_files": [f"raw/f{i}.yaml" for i in range(rejected)],
+    }  # fmt: skip
+    line = ledger_output.summary_line(summary, "book.xlsx", "r.md")
+    noun = "invalid file" if rejected == 1 else "invalid files"
+    assert f", {rejected} {noun} left out {named}, 0 warnings -> book.xlsx" in line
+    assert "and 0 more" not in line
