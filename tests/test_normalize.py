@@ -445,3 +445,22 @@ def test_the_authors_own_model_type_wins_over_the_classifier(normalized):
     assert study(studies, "smith-2020")["model_type"] == "wound"
     # the classifier would say disease_model; the author's word is kept
     assert study(studies, "jones-2021")["model_type"] == "bone_defect"
+
+
+def test_an_added_paper_prints_the_vocabulary_label_a_review_row_prints_as_written(normalized):
+    """The review's own rows keep the review's spelling ("Wistar rats" as the table printed
+    it); a paper added since prints the label ("Wistar rats" for "male Wistar rats/male",
+    "Rat" for "rats")."""
+    added = record_text("smith-2020", in_vivo=(("Wound model", "rats"), ("Burn model",
+                        "Wistar rats/male")))  # fmt: skip
+    review = record_text("jones-2021", in_vivo=(("Wound model", "rats"),)).replace(
+        "id: jones-2021", "id: jones-2021\nreview_row: 7"
+    )
+    studies, problems = normalized(
+        {"bone_marrow/smith-2020": added, "bone_marrow/jones-2021": review}
+    )
+    assert problems == []
+    assert study(studies, "smith-2020")["in_vivo"] == "Wound model (Rat); Burn model (Wistar rats)"
+    assert study(studies, "jones-2021")["in_vivo"] == "Wound model (rats)"
+    # the review's rows first, in its order; papers added since after them
+    assert studies["id"].to_list() == ["jones-2021", "smith-2020"]
