@@ -17,7 +17,7 @@ import jsonschema_rs
 import pytest
 import yaml
 
-from exosynth.corpus import discover_raw_files, scan_raw_files, shard_of
+from exosynth.corpus import discover_raw_files, fingerprint, scan_raw_files, shard_of
 from exosynth.problems import Problem, sorted_problems
 from exosynth.studies.loading import MAX_NESTING, MAX_RECORD_BYTES, _structure_problem, read_raw
 from exosynth.studies.parse_cache import empty_cache, ingest, ingest_cached, parser_key, read_cache
@@ -915,3 +915,18 @@ def test_a_torn_cache_file_means_parsing_again(tmp_path):
     torn = tmp_path / "shard-0.parquet"
     torn.write_bytes(b"PAR1 not really")
     assert read_cache(torn, tmp_path / "missing.parquet").height == 0
+
+
+def test_a_shard_fingerprint_changes_with_any_path_size_or_time():
+    """Snakemake sees a shard's files through this one digest: an edit that keeps the size
+    (a year corrected) has a new time, and must rebuild the shard."""
+    files = [("raw/a/x.yaml", 120, 1_000), ("raw/b/y.yaml", 80, 2_000)]
+    base = fingerprint(files)
+    assert fingerprint(list(files)) == base
+    for changed in (
+        [("raw/a/x.yaml", 120, 1_001), files[1]],  # touched or edited, same size
+        [("raw/a/x.yaml", 121, 1_000), files[1]],  # another size
+        [("raw/a/z.yaml", 120, 1_000), files[1]],  # renamed
+        files[:1],  # removed
+    ):
+        assert fingerprint(changed) != base, changed
