@@ -269,6 +269,16 @@ def test_in_vitro_cell_and_the_nr_footnote(studies, config, in_vitro, cell) -> N
     assert (review_tables.NR_FOOTNOTE in markdown) == (in_vitro is None)
 
 
+def test_results_not_reported_alone_get_the_nr_footnote(studies, config) -> None:
+    """NR in the Results column needs the footnote as much as NR in the In vitro column."""
+    frame = pl.DataFrame([_study(in_vitro=True, results=None)], schema=studies.schema)
+    table = settings.source_tables(config)[0]
+    rows = review_tables.table_rows(frame, table)
+    assert rows[column_dictionary.TABLE_COLUMNS[3]].to_list() == ["NR"]
+    assert review_tables.footnote(rows, table).endswith(review_tables.NR_FOOTNOTE)
+    assert review_tables.NR_FOOTNOTE in review_tables.table_markdown(rows, table)
+
+
 def test_markdown_caption_is_escaped_italics(studies, config) -> None:
     table = settings.source_tables(config)[0]
     rows = review_tables.table_rows(studies, table)

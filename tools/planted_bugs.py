@@ -40,7 +40,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 BUGS = REPO / "tools" / "planted_bugs" / "bugs.yaml"
-FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+?)(?: - .*)?$", re.MULTILINE)
+FAILED = re.compile(r"^(?:FAILED|ERROR) (.+?)(?: - .*)?$", re.MULTILINE)
 
 
 @dataclass
