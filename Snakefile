@@ -34,6 +34,11 @@ rule all:
         expand("results/tables/table{n}.{ext}", n=TABLES, ext=["csv", "md", "html"]),
         "results/exosynth.xlsx",
         expand("results/figures/{name}.{ext}", name=FIGURES, ext=["png", "svg", "csv"]),
+        "results/prisma.csv",
+        "results/figures/prisma_flow.png",
+        "results/figures/prisma_flow.svg",
+        "results/changes.csv",
+        "results/changes.md",
 
 
 rule ingest:
@@ -101,6 +106,8 @@ rule validate:
         sources=config["sources"],
         # The report says whether the build stops or leaves the rejected files out.
         on_invalid=config["on_invalid"],
+        # The ledger counts the drafts of raw/inbox/ (added or removed ones rerun it).
+        drafts=lambda wildcards: draft_count(RAW_DIR),
     script:
         "workflow/scripts/validate.py"
 
@@ -205,6 +212,8 @@ rule workbook:
         ledger=rules.validate.output.ledger,
         report=rules.validate.output.report,
         trials="results/trials.parquet",
+        changes="results/changes.csv",
+        prisma="results/prisma.csv",
     output:
         xlsx="results/exosynth.xlsx",
     log:
@@ -250,6 +259,10 @@ rule figures:
         top_conditions=config["figures"]["top_conditions"],
     script:
         "workflow/scripts/figures.py"
+
+
+# Literature in: the PRISMA flow and the changes since the baseline (after rule validate).
+include: "workflow/rules/literature.smk"
 
 
 # -- the end of a build (helpers in workflow/rules/common.smk) ----------------------------
