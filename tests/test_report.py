@@ -215,6 +215,9 @@ def _mixed_ledger() -> dict:
 def test_html_report_counts_what_it_lists():
     """The HTML validation report's numbers, read back: the ledger, the folder table, and
     headings that count the errors and the files they name, warnings apart."""
+    markdown = ledger_output.render_markdown(_mixed_ledger(), "exclude")
+    assert "## Problems (3 errors in 2 files)" in markdown
+    assert "## Warnings (1 warning in 1 file)" in markdown
     text = _read_html(ledger_output.render_html(_mixed_ledger(), "exclude"))
     ledger_line = next(p for p in text["p"] if p.startswith("Files read"))
     assert ledger_line.startswith("Files read: 5 · included: 3 · rejected: 2.")

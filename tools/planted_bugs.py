@@ -87,7 +87,8 @@ def load_bugs(path: Path) -> list[Bug]:
 
 
 def locate(root: Path, bug: Bug) -> tuple[list[tuple[Path, int]], str]:
-    """Every (file, line index) under ``root/src`` holding the bug's line (after ``after``)."""
+    """Every (file, line index) under ``root/src`` holding the bug's line (or the first after
+    the line holding ``after``, in each file that has it)."""
     wanted = bug.original.strip()
     found: list[tuple[Path, int]] = []
     for path in sorted((root / "src").rglob("*.py")):
@@ -95,7 +96,8 @@ def locate(root: Path, bug: Bug) -> tuple[list[tuple[Path, int]], str]:
         start = 0
         if bug.after:
             start = next((i for i, line in enumerate(lines) if bug.after in line), len(lines))
-        found += [(path, i) for i in range(start, len(lines)) if lines[i].strip() == wanted]
+        matches = [(path, i) for i in range(start, len(lines)) if lines[i].strip() == wanted]
+        found += matches[:1] if bug.after else matches  # the first one after `after`
     if not found:
         return [], "not found"
     return found, "" if len(found) == 1 else "ambiguous"
