@@ -338,3 +338,18 @@ def test_the_last_line_names_three_left_out_files_and_counts_the_rest(rejected, 
     noun = "invalid file" if rejected == 1 else "invalid files"
     assert f", {rejected} {noun} left out {named}, 0 warnings -> book.xlsx" in line
     assert "and 0 more" not in line
+
+
+@pytest.mark.parametrize(
+    ("problem", "shown"),
+    [
+        (Problem("raw/x.yaml", 3, "year", "bad", "fix"), "raw/x.yaml:3 [year]: bad -> fix"),
+        (Problem("raw/x.yaml", None, "", "empty", "fill"), "raw/x.yaml: empty -> fill"),
+        (Problem("raw/trials/t.csv", None, "phase", "odd", "", stage="trials", row=2,
+                 record="NCT09990001", severity=WARNING),
+         "raw/trials/t.csv row 2 (NCT09990001) [phase]: warning: odd"),
+    ],
+)  # fmt: skip
+def test_a_problem_reads_file_line_row_and_record_only_where_known(problem, shown):
+    assert problem.render() == shown
+    assert "None" not in problem.where
