@@ -679,12 +679,12 @@ def test_spellings_copied_from_other_reviews_build_with_default_settings(
     project: Path, run_snakemake
 ) -> None:
     config = project / "config" / "config.yaml"
-    config.write_text(
-        config.read_text(encoding="utf-8")
-        + "  placenta:\n    table: 4\n    label: Placenta\n"
-        + "    title: Exosomes derived from placental mesenchymal stem cells\n",
-        encoding="utf-8",
-    )
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    settings["sources"]["placenta"] = {
+        "table": 4, "label": "Placenta",
+        "title": "Exosomes derived from placental mesenchymal stem cells",
+    }  # fmt: skip
+    config.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
     for name, (source, species) in COPIED_SPELLINGS.items():
         folder, record_id = name.split("/")
         text = make_good_record(
