@@ -1,6 +1,6 @@
 from exosynth.adapters import logged, publish_studies
 
-with logged(snakemake.log[0], snakemake.rule):
+with logged(snakemake.log[0], snakemake.rule, exit_when_done=True):
     publish_studies(
         snakemake.input.studies,
         snakemake.input.ledger,
