@@ -33,7 +33,7 @@ rule all:
         "results/trials.parquet",
         expand("results/tables/table{n}.{ext}", n=TABLES, ext=["csv", "md", "html"]),
         "results/exosynth.xlsx",
-        expand("results/figures/{name}.{ext}", name=FIGURES, ext=["png", "svg", "csv"]),
+        expand("results/figures/{name}.{ext}", name=FIGURES, ext=[*FIGURE_FORMATS, "csv"]),
 
 
 rule ingest:
@@ -230,11 +230,7 @@ rule figures:
         report=rules.validate.output.report,
         trials="results/trials.parquet",
     output:
-        **{
-            f"{name}_{ext}": figure_file(name, ext)
-            for name in FIGURES
-            for ext in ("png", "svg", "csv")
-        },
+        **figure_outputs(FIGURES),
     log:
         "results/logs/figures.log",
     benchmark:
@@ -248,6 +244,8 @@ rule figures:
         on_invalid=config["on_invalid"],
         sources=config["sources"],
         top_conditions=config["figures"]["top_conditions"],
+        # Switching SVG off re-runs the job, which removes the SVGs of the earlier builds.
+        svg=config["figures"]["svg"],
     script:
         "workflow/scripts/figures.py"
 

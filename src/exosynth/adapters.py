@@ -479,10 +479,12 @@ def draw_figures(
     outputs: dict[str, str],
     trials_in: str | None = None,
 ) -> None:
-    """Each figure as PNG and SVG, with the numbers it drew as CSV next to it.
+    """Each figure as PNG (and SVG where asked), with the numbers it drew as CSV next to it.
 
-    ``outputs`` maps ``<figure>_png``, ``<figure>_svg`` and ``<figure>_csv`` to paths
-    for every name in :data:`exosynth.figures.FIGURE_NAMES`.
+    ``outputs`` maps ``<figure>_png`` and ``<figure>_csv``, and ``<figure>_svg`` when the
+    config asks for SVG (``figures: {svg: true}``), to paths for every name in
+    :data:`exosynth.figures.FIGURE_NAMES`. Without it, an SVG an earlier build left beside
+    the PNG is removed: results/ never holds a picture of other numbers.
     """
     from exosynth.outputs import figures
     from exosynth.settings import source_tables
@@ -492,7 +494,10 @@ def draw_figures(
         pl.read_parquet(studies_in), source_tables(config), top_conditions, trials=trials
     )
     for name, (fig, frame) in drawn.items():
-        figures.save(fig, outputs[f"{name}_png"], outputs[f"{name}_svg"])
+        svg = outputs.get(f"{name}_svg")
+        figures.save(fig, outputs[f"{name}_png"], svg)
+        if svg is None:
+            Path(outputs[f"{name}_png"]).with_suffix(".svg").unlink(missing_ok=True)
         frame.write_csv(outputs[f"{name}_csv"])
         log.info("figure %s: %d rows of numbers drawn", name, frame.height)
 

@@ -41,9 +41,25 @@ def shard_fingerprint(wildcards):
     return fingerprint(raw_files_by_shard()[int(wildcards.shard)])
 
 
-# The figures of rule figures (exosynth.outputs.figures), each as PNG, SVG and the numbers drawn as CSV.
+# The figures of rule figures (exosynth.outputs.figures), each as PNG (SVG too where the config
+# asks for it) and the numbers drawn as CSV.
 FIGURES = ["evidence_gap_map", "condition_map", "translation_funnel", "species_mix", "model_mix"]
 FIGURES.append("trial_timeline")  # registered trials (workflow/rules/trials.smk)
+
+
+# The picture formats of every figure, here only: PNG always (the HTML report shows it), SVG
+# when the config asks for it (`figures: {svg: true}`). Each figure's numbers are CSV besides.
+FIGURE_FORMATS = ["png", "svg"] if config["figures"]["svg"] else ["png"]
+
+
+def figure_outputs(names):
+    """The outputs of a figures rule, by keyword: ``<name>_<ext>`` for each picture format
+    (FIGURE_FORMATS) and the CSV of the numbers drawn."""
+    return {
+        f"{name}_{ext}": figure_file(name, ext)
+        for name in names
+        for ext in [*FIGURE_FORMATS, "csv"]
+    }
 
 
 def figure_file(name, ext):

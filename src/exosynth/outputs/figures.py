@@ -485,9 +485,11 @@ def render(fig: Figure, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
-def save(fig: Figure, png: str | Path, svg: str | Path) -> None:
+def save(fig: Figure, png: str | Path, svg: str | Path | None = None) -> None:
+    """The figure as PNG, and as SVG where ``svg`` names a file."""
     Path(png).write_bytes(render(fig, "png"))
-    Path(svg).write_bytes(render(fig, "svg"))
+    if svg is not None:
+        Path(svg).write_bytes(render(fig, "svg"))
 
 
 # --- registered trials: studies and trial registrations per year ------------------------
