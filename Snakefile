@@ -34,6 +34,10 @@ rule all:
         expand("results/tables/table{n}.{ext}", n=TABLES, ext=["csv", "md", "html"]),
         "results/exosynth.xlsx",
         expand("results/figures/{name}.{ext}", name=FIGURES, ext=[*FIGURE_FORMATS, "csv"]),
+        "results/prisma.csv",
+        expand("results/figures/prisma_flow.{ext}", ext=FIGURE_FORMATS),
+        "results/changes.csv",
+        "results/changes.md",
 
 
 rule ingest:
@@ -101,6 +105,8 @@ rule validate:
         sources=config["sources"],
         # The report says whether the build stops or leaves the rejected files out.
         on_invalid=config["on_invalid"],
+        # The ledger counts the drafts of raw/inbox/ (added or removed ones rerun it).
+        drafts=lambda wildcards: draft_count(RAW_DIR),
     script:
         "workflow/scripts/validate.py"
 
@@ -205,6 +211,8 @@ rule workbook:
         ledger=rules.validate.output.ledger,
         report=rules.validate.output.report,
         trials="results/trials.parquet",
+        changes="results/changes.csv",
+        prisma="results/prisma.csv",
     output:
         xlsx="results/exosynth.xlsx",
     log:
@@ -248,6 +256,10 @@ rule figures:
         svg=config["figures"]["svg"],
     script:
         "workflow/scripts/figures.py"
+
+
+# Literature in: the PRISMA flow and the changes since the baseline (after rule validate).
+include: "workflow/rules/literature.smk"
 
 
 # -- the end of a build (helpers in workflow/rules/common.smk) ----------------------------

@@ -8,4 +8,6 @@ with logged(snakemake.log[0], snakemake.rule, exit_when_done=True):
         {"sources": snakemake.params.sources, "review": snakemake.params.review},
         snakemake.output.xlsx,
         trials_in=snakemake.input.trials,
+        changes_in=snakemake.input.changes,
+        prisma_in=snakemake.input.prisma,
     )

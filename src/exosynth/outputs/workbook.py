@@ -39,6 +39,12 @@ from exosynth.outputs.columns import (
     YES,
     in_words,
 )
+from exosynth.outputs.literature_sheets import (
+    CHANGES_SHEET,
+    PRISMA_SHEET,
+    changes_rows,
+    prisma_rows,
+)
 from exosynth.outputs.sheet_layout import (
     ABOUT_WIDTH,
     MIN_WIDTH,
@@ -73,12 +79,15 @@ _HEADER_FILL = "#DCE6F1"
 
 
 # -- the workbook ------------------------------------------------------------------
-def sheet_names(tables: Sequence[SourceTable], *, trials: bool = False) -> list[str]:
+def sheet_names(
+    tables: Sequence[SourceTable], *, trials: bool = False, literature: bool = False
+) -> list[str]:
     """The workbook's sheets in order; the About sheet lists them from here too."""
     return [f"Table {t.table}" for t in tables] + [
         TRANSLATION_GAP_SHEET,
         STUDIES_SHEET,
         *([TRIALS_SHEET] if trials else []),
+        *([CHANGES_SHEET, PRISMA_SHEET] if literature else []),
         ABOUT_SHEET,
     ]
 
@@ -130,6 +139,7 @@ def about_rows(
     *,
     added: Mapping[int, int] | None = None,
     trials: bool = False,
+    literature: bool = False,
 ) -> list[tuple[str, str]]:
     """What the workbook is and what it was built from, for a reader without the repository.
 
@@ -162,7 +172,7 @@ def about_rows(
         ("Raw files rejected", str(ledger["rejected"])),
         ("Raw set checksum (SHA-256)", str(ledger["raw_checksum"])),
         ("exosynth version", version),
-        ("Sheets", ", ".join(sheet_names(tables, trials=trials))),
+        ("Sheets", ", ".join(sheet_names(tables, trials=trials, literature=literature))),
     ]
     rows += [
         (
@@ -188,6 +198,22 @@ def about_rows(
             f"results/studies.csv, headed in words (below); true/false shown as {YES}/{NO}",
         ),
         *trials_about_rows(ledger if trials else None),
+        *(
+            [
+                (
+                    CHANGES_SHEET,
+                    "Studies and registered trials added, removed or edited since the baseline "
+                    "(config/config.yaml literature.baseline), with the fields that changed",
+                ),
+                (
+                    PRISMA_SHEET,
+                    "The PRISMA 2020 flow of the literature imported with exosynth import: "
+                    "records identified, duplicates, screened, excluded, assessed, included",
+                ),
+            ]
+            if literature
+            else []
+        ),
         (ABOUT_SHEET, "This sheet"),
     ]
     return rows + _dictionary_rows()
@@ -351,8 +377,10 @@ def write_workbook(
     *,
     gap_map_png: bytes | None = None,
     trials: pl.DataFrame | None = None,
+    extra_sheets: Sequence[tuple[str, pl.DataFrame]] = (),
 ) -> None:
-    """The reviewer workbook: "Table N" sheets, "Translation gap", "Studies", "About".
+    """The reviewer workbook: "Table N" sheets, "Translation gap", "Studies", "About";
+    ``extra_sheets`` (name, rows in words) go before "About".
 
     Made to be handed out: text is written as text (no formula, link or number is
     derived from data), and the same inputs give a byte-identical file (fixed
@@ -367,6 +395,7 @@ def write_workbook(
         ]
         + [(TRANSLATION_GAP_SHEET, 1 + translation_gap.height), (STUDIES_SHEET, 1 + studies.height)]
         + ([(TRIALS_SHEET, 1 + trials.height)] if trials is not None else [])
+        + [(name, 1 + rows.height) for name, rows in extra_sheets]
     )
     labels = {**{t.key: t.label for t, _ in tables}, "all": ALL_SOURCES}
     with xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS) as book:
@@ -411,6 +440,11 @@ def write_workbook(
         sheet.set_landscape()
         if trials is not None:
             write_trials_sheet(book.add_worksheet(TRIALS_SHEET), trials, styles)
+        for name, rows in extra_sheets:
+            sheet = book.add_worksheet(name)
+            _write_frame(sheet, rows, 0, styles)
+            sheet.repeat_rows(0)
+            sheet.set_landscape()
         _about_sheet(book.add_worksheet(ABOUT_SHEET), about, styles)
 
 
@@ -451,8 +485,13 @@ def reviewer_workbook(
     version: str,
     *,
     trials: pl.DataFrame | None = None,
+    changes: pl.DataFrame | None = None,
+    prisma: pl.DataFrame | None = None,
 ) -> None:
     """The reviewer workbook of a build, with an About sheet saying what it was built from.
+
+    ``changes`` and ``prisma`` (results/changes.csv and results/prisma.csv) add the sheets
+    "Changes" and "PRISMA flow".
 
     The translation gap and the evidence gap map come from the functions rules stats and
     figures use (:mod:`exosynth.synthesis.gap`), computed here from the study table, so the
@@ -477,7 +516,16 @@ def reviewer_workbook(
             version,
             added=added_by_table(studies, sources),
             trials=trials is not None,
+            literature=changes is not None and prisma is not None,
         ),
         gap_map_png=figures.render(picture, "png"),
         trials=trials,
+        extra_sheets=(
+            [
+                (CHANGES_SHEET, changes_rows(changes, {t.key: t.label for t in sources})),
+                (PRISMA_SHEET, prisma_rows(prisma)),
+            ]
+            if changes is not None and prisma is not None
+            else []
+        ),
     )
