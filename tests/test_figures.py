@@ -339,7 +339,8 @@ def test_the_workflow_writes_svg_only_when_the_config_asks(
     text = config.read_text(encoding="utf-8")
     assert "\n  svg: false\n" in text
     config.write_text(text.replace("\n  svg: false\n", "\n  svg: true\n"), encoding="utf-8")
-    assert planned_svgs() == {*figures.FIGURE_NAMES, figures.TRIAL_TIMELINE}
+    # the PRISMA flow diagram (workflow/rules/literature.smk) follows the same option
+    assert planned_svgs() == {*figures.FIGURE_NAMES, figures.TRIAL_TIMELINE, "prisma_flow"}
 
 
 # --- end to end: add a paper, the figures are redrawn, the report holds them --------------
