@@ -23,7 +23,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 LEDGER = {"files_read": 26, "included": 26, "rejected": 0, "raw_checksum": "ab" * 32}
-# What the workbook's sheets are called with the shipped config (no registered trials given).
+# Sheets the workbook has with the shipped config (no registered trials given), at least.
 SHEETS = ["Table 1", "Table 2", "Table 3", "Translation gap", "Studies", "About"]
 
 
@@ -90,7 +90,9 @@ def test_a_job_killed_when_it_says_done_leaves_complete_files(
     assert job.returncode in (0, -signal.SIGKILL), stderr
     assert "rule outputs done in" in log_file.read_text(encoding="utf-8")
     book = openpyxl.load_workbook(out / "book.xlsx", read_only=True)
-    assert book.sheetnames == SHEETS
+    assert set(SHEETS) <= set(book.sheetnames)
+    for name in book.sheetnames:  # every sheet's XML parses to its end
+        assert sum(1 for _ in book[name].iter_rows()) >= 1
     studies_sheet = book["Studies"]
     assert studies_sheet.max_row == 1 + review_studies.height
     for number in numbers:

@@ -128,6 +128,7 @@ def deliverables():
             rules.tables,
             rules.workbook,
             rules.figures,
+            rules.evidence_map,
             rules.prisma,
             rules.changes,
         )

@@ -10,4 +10,5 @@ with logged(snakemake.log[0], snakemake.rule, exit_when_done=True):
         trials_in=snakemake.input.trials,
         changes_in=snakemake.input.changes,
         prisma_in=snakemake.input.prisma,
+        digest_out=snakemake.output.digest,
     )

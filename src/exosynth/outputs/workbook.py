@@ -45,6 +45,7 @@ from exosynth.outputs.literature_sheets import (
     changes_rows,
     prisma_rows,
 )
+from exosynth.outputs.returned import PROVENANCE_SHEET, provenance_rows
 from exosynth.outputs.sheet_layout import (
     ABOUT_WIDTH,
     MIN_WIDTH,
@@ -378,6 +379,7 @@ def write_workbook(
     gap_map_png: bytes | None = None,
     trials: pl.DataFrame | None = None,
     extra_sheets: Sequence[tuple[str, pl.DataFrame]] = (),
+    provenance: Sequence[Sequence[Any]] | None = None,
 ) -> None:
     """The reviewer workbook: "Table N" sheets, "Translation gap", "Studies", "About";
     ``extra_sheets`` (name, rows in words) go before "About".
@@ -446,6 +448,20 @@ def write_workbook(
             sheet.repeat_rows(0)
             sheet.set_landscape()
         _about_sheet(book.add_worksheet(ABOUT_SHEET), about, styles)
+        if provenance is not None:  # a returned workbook is read back through it
+            _provenance_sheet(book.add_worksheet(PROVENANCE_SHEET), provenance)
+
+
+def _provenance_sheet(sheet: Worksheet, rows: Sequence[Sequence[Any]]) -> None:
+    """The hidden sheet of :func:`exosynth.outputs.returned.provenance_rows`, as text and
+    whole numbers."""
+    for row, values in enumerate(rows):
+        for col, value in enumerate(values):
+            if isinstance(value, int):
+                sheet.write_number(row, col, value)
+            else:
+                sheet.write_string(row, col, str(value))
+    sheet.hide()
 
 
 # -- registered trials (exosynth.trials) ---------------------------------------------------
@@ -487,11 +503,14 @@ def reviewer_workbook(
     trials: pl.DataFrame | None = None,
     changes: pl.DataFrame | None = None,
     prisma: pl.DataFrame | None = None,
+    digests: Mapping[str, str] | None = None,
 ) -> None:
     """The reviewer workbook of a build, with an About sheet saying what it was built from.
 
     ``changes`` and ``prisma`` (results/changes.csv and results/prisma.csv) add the sheets
-    "Changes" and "PRISMA flow".
+    "Changes" and "PRISMA flow". ``digests`` (raw file -> SHA-256 of its bytes) go on the
+    hidden Provenance sheet, with the record and field of each cell of the Studies sheet
+    (:mod:`exosynth.outputs.returned`).
 
     The translation gap and the evidence gap map come from the functions rules stats and
     figures use (:mod:`exosynth.synthesis.gap`), computed here from the study table, so the
@@ -528,4 +547,5 @@ def reviewer_workbook(
             if changes is not None and prisma is not None
             else []
         ),
+        provenance=None if digests is None else provenance_rows(studies, digests),
     )
