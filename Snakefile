@@ -205,6 +205,8 @@ rule workbook:
         ledger=rules.validate.output.ledger,
         report=rules.validate.output.report,
         trials="results/trials.parquet",
+        # The words of sources without a table and of species.
+        vocabulary=VOCABULARY,
     output:
         xlsx="results/exosynth.xlsx",
     log:

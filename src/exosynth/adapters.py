@@ -425,11 +425,17 @@ def write_tables(
 
 
 def write_workbook_file(
-    studies_in: str, ledger_in: str, config: dict, xlsx_out: str, trials_in: str | None = None
+    studies_in: str,
+    ledger_in: str,
+    config: dict,
+    xlsx_out: str,
+    trials_in: str | None = None,
+    vocabulary_in: str | None = None,
 ) -> None:
     """Rule workbook: :func:`exosynth.outputs.workbook.reviewer_workbook` into its file."""
     from exosynth import __version__
     from exosynth.outputs.workbook import reviewer_workbook
+    from exosynth.settings import load_yaml
 
     reviewer_workbook(
         xlsx_out,
@@ -438,6 +444,7 @@ def write_workbook_file(
         config,
         __version__,
         trials=pl.read_parquet(trials_in) if trials_in is not None else None,
+        vocabulary=load_yaml(vocabulary_in) if vocabulary_in is not None else None,
     )
     log.info("workbook %s", xlsx_out)
 

@@ -8,4 +8,5 @@ with logged(snakemake.log[0], snakemake.rule):
         {"sources": snakemake.params.sources, "review": snakemake.params.review},
         snakemake.output.xlsx,
         trials_in=snakemake.input.trials,
+        vocabulary_in=snakemake.input.vocabulary,
     )

@@ -8,7 +8,8 @@ from typing import Any
 
 import polars as pl
 
-from exosynth.outputs.columns import ALL_SOURCES, COLUMNS, in_words
+from exosynth.outputs.columns import COLUMNS, in_words
+from exosynth.outputs.words import Words
 from exosynth.settings import SourceTable
 
 # -- HTML, for the report ------------------------------------------------------------
@@ -68,11 +69,13 @@ def _percent(value: float) -> str:
     return f"{value:.1%}"
 
 
-def translation_gap_html(gap: pl.DataFrame, tables: Sequence[SourceTable]) -> str:
+def translation_gap_html(
+    gap: pl.DataFrame, tables: Sequence[SourceTable], words: Words | None = None
+) -> str:
     """The translation gap as the workbook shows it: words, source labels, percentages."""
-    labels = {**{t.key: t.label for t in tables}, "all": ALL_SOURCES}
+    words = words or Words.of({"sources": {t.key: {"label": t.label} for t in tables}})
     columns = COLUMNS["translation_gap.csv"]
-    frame, _ = in_words(gap, columns, labels)
+    frame, _ = in_words(gap, columns, words)
     shares = {columns[c].label for c in gap.columns if c in columns and columns[c].number_format}
     classes = {c: "n" for c, d in frame.schema.items() if d.is_numeric()}
     body = html_table(

@@ -29,7 +29,6 @@ from exosynth.outputs import figures
 from exosynth.outputs.columns import (
     ABOUT_SHEET,
     ADDED_COLUMN,
-    ALL_SOURCES,
     COLUMNS,
     NO,
     STUDIES_SHEET,
@@ -39,8 +38,10 @@ from exosynth.outputs.columns import (
     YES,
     in_words,
 )
+from exosynth.outputs.printing import PrintPlan, print_setup
 from exosynth.outputs.sheet_layout import (
     ABOUT_WIDTH,
+    MAX_WIDTH,
     MIN_WIDTH,
     Writer,
     check_rows,
@@ -50,7 +51,8 @@ from exosynth.outputs.sheet_layout import (
     sheet_cells,
     text_lines,
 )
-from exosynth.outputs.tables import footnote, review_reference, table_rows
+from exosynth.outputs.tables import added_table, footnote, review_reference, table_rows
+from exosynth.outputs.words import Words
 from exosynth.problems import plural
 from exosynth.settings import SourceTable, source_tables
 from exosynth.synthesis.figure_data import gap_map_tiles
@@ -70,6 +72,9 @@ WORKBOOK_CREATED = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
 _HEADER_FILL = "#DCE6F1"
+# The widest column of the long lists (studies, trials): two dozen columns must fit a printed
+# page across, so their long texts wrap sooner than the tables'.
+LIST_WIDTH = 30
 
 
 # -- the workbook ------------------------------------------------------------------
@@ -168,8 +173,7 @@ def about_rows(
         (
             f"Table {t.table}",
             f"{t.title} ({t.label}): one row per study, the review's columns and "
-            f"{ADDED_COLUMN!r} ({YES}: not in the review's Table {t.table}); abbreviations "
-            "under the table",
+            f"{ADDED_COLUMN!r} ({_added_meaning(t, review)}); abbreviations under the table",
         )
         for t in tables
     ]
@@ -216,6 +220,7 @@ class _Styles:
         self.key = book.add_format({"bold": True, "valign": "top", "text_wrap": True})
         self.footnote = book.add_format({"italic": True, "text_wrap": True, "valign": "top"})
         self._numbers: dict[str, Format] = {}
+        self.printing = PrintPlan()  # each sheet's width and header row, for print_setup
 
     def number(self, number_format: str) -> Format:
         if number_format not in self._numbers:
@@ -256,15 +261,17 @@ def _write_frame(
     *,
     centered: Sequence[str] = (),
     formats: Sequence[str | None] | None = None,
+    width_cap: int = MAX_WIDTH,
 ) -> tuple[int, list[int]]:
     """Header at ``first_row`` then one row per record, row by row (constant-memory order).
 
-    ``formats`` gives a column's Excel number format (e.g. :data:`PERCENT`). Nulls are left
-    as empty cells. Returns the index of the last row written and the column widths.
+    ``formats`` gives a column's Excel number format (e.g. :data:`PERCENT`); ``width_cap``
+    the widest a column gets (a longer text wraps). Nulls are left as empty cells. Returns the
+    index of the last row written and the column widths.
     """
     formats = list(formats or [None] * frame.width)
     cells = sheet_cells(frame)
-    widths = column_widths(cells, formats)
+    widths = column_widths(cells, formats, width_cap)
     header = pl.DataFrame([cells.columns], schema=cells.columns, orient="row")
     set_height(sheet, first_row, row_lines(header, widths, bold=True)[0])
     for col, (name, width) in enumerate(zip(cells.columns, widths, strict=True)):
@@ -279,6 +286,7 @@ def _write_frame(
                 write, cell_format = writers[col]
                 write(row, col, value, cell_format)
     last = first_row + cells.height
+    styles.printing.record(sheet, sum(widths), first_row)
     sheet.freeze_panes(first_row + 1, 0)
     sheet.autofilter(first_row, 0, last, max(cells.width - 1, 0))
     sheet.ignore_errors({"number_stored_as_text": "A1:XFD1048576"})
@@ -295,17 +303,31 @@ def _write_note(
     sheet.write_string(row, 0, text, cell_format)
 
 
-def _added_note(table: SourceTable, rows: pl.DataFrame) -> str:
+def _added_meaning(table: SourceTable, review: Mapping[str, Any] | None) -> str:
+    """What "yes" in the added column means for this table, true for a table the review lacks."""
+    added = added_table(table, review)
+    if added:
+        return f"{YES} for every paper: {added}"
+    return f"{YES} for a paper that is not in Table {table.table} of the review"
+
+
+def _added_note(table: SourceTable, rows: pl.DataFrame, review: Mapping[str, Any] | None) -> str:
     if ADDED_COLUMN not in rows.columns:
         return ""
     n_added = rows.filter(pl.col(ADDED_COLUMN) == YES).height
     return (
-        f"{ADDED_COLUMN}: {YES} for a paper that is not in Table {table.table} of the review "
+        f"{ADDED_COLUMN}: {_added_meaning(table, review)} "
         f"({n_added:,} of {rows.height:,} {'row' if rows.height == 1 else 'rows'})."
     )
 
 
-def _table_sheet(sheet: Worksheet, table: SourceTable, rows: pl.DataFrame, styles: _Styles) -> None:
+def _table_sheet(
+    sheet: Worksheet,
+    table: SourceTable,
+    rows: pl.DataFrame,
+    styles: _Styles,
+    review: Mapping[str, Any] | None = None,
+) -> None:
     """Title, header, the studies, a blank row and the footnote, as the review prints them."""
     formats = [None] * rows.width
     widths = column_widths(sheet_cells(rows), formats)
@@ -314,12 +336,9 @@ def _table_sheet(sheet: Worksheet, table: SourceTable, rows: pl.DataFrame, style
     last, widths = _write_frame(
         sheet, rows, 1, styles, centered=(TABLE_COLUMNS[1], ADDED_COLUMN), formats=formats
     )
-    notes = [n for n in (footnote(rows, table), _added_note(table, rows)) if n]
+    notes = [n for n in (footnote(rows, table), _added_note(table, rows, review)) if n]
     for offset, note in enumerate(notes):
         _write_note(sheet, last + 2 + offset, note, widths=widths, cell_format=styles.footnote)
-    sheet.repeat_rows(1)
-    sheet.set_landscape()
-    sheet.fit_to_pages(1, 0)
 
 
 def _about_sheet(sheet: Worksheet, about: Sequence[tuple[str, str]], styles: _Styles) -> None:
@@ -338,8 +357,7 @@ def _about_sheet(sheet: Worksheet, about: Sequence[tuple[str, str]], styles: _St
         sheet.write_string(row, 0, key, styles.key)
         sheet.write_string(row, 1, value, styles.text)
     sheet.ignore_errors({"number_stored_as_text": "A1:XFD1048576"})
-    sheet.set_landscape()
-    sheet.fit_to_pages(1, 0)
+    styles.printing.record(sheet, sum(widths), None)
 
 
 def write_workbook(
@@ -351,6 +369,8 @@ def write_workbook(
     *,
     gap_map_png: bytes | None = None,
     trials: pl.DataFrame | None = None,
+    words: Words | None = None,
+    review: Mapping[str, Any] | None = None,
 ) -> None:
     """The reviewer workbook: "Table N" sheets, "Translation gap", "Studies", "About".
 
@@ -368,7 +388,7 @@ def write_workbook(
         + [(TRANSLATION_GAP_SHEET, 1 + translation_gap.height), (STUDIES_SHEET, 1 + studies.height)]
         + ([(TRIALS_SHEET, 1 + trials.height)] if trials is not None else [])
     )
-    labels = {**{t.key: t.label for t, _ in tables}, "all": ALL_SOURCES}
+    words = words or Words.of({"sources": {t.key: {"label": t.label} for t, _ in tables}})
     with xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS) as book:
         book.set_properties(
             {
@@ -380,14 +400,11 @@ def write_workbook(
         )
         styles = _Styles(book)
         for table, rows in tables:
-            _table_sheet(book.add_worksheet(f"Table {table.table}"), table, rows, styles)
+            _table_sheet(book.add_worksheet(f"Table {table.table}"), table, rows, styles, review)
 
         sheet = book.add_worksheet(TRANSLATION_GAP_SHEET)
-        gap, formats = in_words(translation_gap, COLUMNS["translation_gap.csv"], labels)
+        gap, formats = in_words(translation_gap, COLUMNS["translation_gap.csv"], words)
         _write_frame(sheet, gap, 0, styles, formats=formats)
-        sheet.repeat_rows(0)
-        sheet.set_landscape()
-        sheet.fit_to_pages(1, 0)  # a few columns: one page wide when printed
         if gap_map_png:  # the evidence gap map, below the numbers it is drawn from
             sheet.insert_image(
                 gap.height + 3,
@@ -404,24 +421,24 @@ def write_workbook(
             )
 
         sheet = book.add_worksheet(STUDIES_SHEET)
-        listed, formats = in_words(studies, COLUMNS["studies.csv"])
-        _write_frame(sheet, listed, 0, styles, formats=formats)
-        sheet.repeat_rows(0)
-        sheet.repeat_columns(0)  # printed over several pages wide: each page names the study
-        sheet.set_landscape()
+        listed, formats = in_words(studies, COLUMNS["studies.csv"], words)
+        _write_frame(sheet, listed, 0, styles, formats=formats, width_cap=LIST_WIDTH)
         if trials is not None:
-            write_trials_sheet(book.add_worksheet(TRIALS_SHEET), trials, styles)
+            write_trials_sheet(book.add_worksheet(TRIALS_SHEET), trials, styles, words)
         _about_sheet(book.add_worksheet(ABOUT_SHEET), about, styles)
+        for sheet in book.worksheets():  # every sheet, those added later too, prints alike
+            print_setup(sheet, styles.printing)
 
 
 # -- registered trials (exosynth.trials) ---------------------------------------------------
-def write_trials_sheet(sheet: Worksheet, trials: pl.DataFrame, styles: _Styles) -> None:
+def write_trials_sheet(
+    sheet: Worksheet, trials: pl.DataFrame, styles: _Styles, words: Words | None = None
+) -> None:
     """The "Registered trials" sheet: one row per trial, written as text by the shared writer
-    (no cell becomes a formula, a link or a number), frozen header, autofilter."""
-    listed, formats = in_words(trials, COLUMNS["trials.csv"])
-    _write_frame(sheet, listed, 0, styles, formats=formats)
-    sheet.repeat_rows(0)
-    sheet.set_landscape()
+    (no cell becomes a formula, a link or a number), codes in words, frozen header,
+    autofilter."""
+    listed, formats = in_words(trials, COLUMNS["trials.csv"], words)
+    _write_frame(sheet, listed, 0, styles, formats=formats, width_cap=LIST_WIDTH)
 
 
 def trials_about_rows(ledger: dict | None) -> list[tuple[str, str]]:
@@ -451,8 +468,12 @@ def reviewer_workbook(
     version: str,
     *,
     trials: pl.DataFrame | None = None,
+    vocabulary: Mapping[str, Any] | None = None,
 ) -> None:
     """The reviewer workbook of a build, with an About sheet saying what it was built from.
+
+    ``vocabulary`` (config/vocabulary.yaml as read) gives the words of sources without a
+    table and of species (:class:`exosynth.outputs.words.Words`).
 
     The translation gap and the evidence gap map come from the functions rules stats and
     figures use (:mod:`exosynth.synthesis.gap`), computed here from the study table, so the
@@ -480,4 +501,6 @@ def reviewer_workbook(
         ),
         gap_map_png=figures.render(picture, "png"),
         trials=trials,
+        words=Words.of(config, vocabulary),
+        review=config.get("review"),
     )
