@@ -34,6 +34,7 @@ rule all:
         expand("results/tables/table{n}.{ext}", n=TABLES, ext=["csv", "md", "html"]),
         "results/exosynth.xlsx",
         expand("results/figures/{name}.{ext}", name=FIGURES, ext=["png", "svg", "csv"]),
+        "results/figures/trial_timeline_note.rst",
 
 
 rule ingest:
@@ -231,12 +232,16 @@ rule figures:
         ledger=rules.validate.output.ledger,
         report=rules.validate.output.report,
         trials="results/trials.parquet",
+        # The words of species and of sources without a table.
+        vocabulary=VOCABULARY,
     output:
         **{
             f"{name}_{ext}": figure_file(name, ext)
             for name in FIGURES
             for ext in ("png", "svg", "csv")
         },
+        # What the trial timeline leaves off its time axis, included by its caption.
+        trial_timeline_note="results/figures/trial_timeline_note.rst",
     log:
         "results/logs/figures.log",
     benchmark:

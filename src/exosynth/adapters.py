@@ -455,23 +455,36 @@ def draw_figures(
     top_conditions: int,
     outputs: dict[str, str],
     trials_in: str | None = None,
+    vocabulary_in: str | None = None,
 ) -> None:
     """Each figure as PNG and SVG, with the numbers it drew as CSV next to it.
 
     ``outputs`` maps ``<figure>_png``, ``<figure>_svg`` and ``<figure>_csv`` to paths
-    for every name in :data:`exosynth.figures.FIGURE_NAMES`.
+    for every name in :data:`exosynth.figures.FIGURE_NAMES`, and ``trial_timeline_note``
+    to the sentence the timeline's caption includes (what it leaves off its time axis).
     """
     from exosynth.outputs import figures
-    from exosynth.settings import source_tables
+    from exosynth.outputs.words import Words
+    from exosynth.settings import load_yaml, source_tables
 
     trials = pl.read_parquet(trials_in) if trials_in is not None else None
+    vocabulary = load_yaml(vocabulary_in) if vocabulary_in is not None else None
+    tables = source_tables(config)
     drawn = figures.draw_all(
-        pl.read_parquet(studies_in), source_tables(config), top_conditions, trials=trials
+        pl.read_parquet(studies_in),
+        tables,
+        top_conditions,
+        trials=trials,
+        words=Words.of(config, vocabulary),
     )
     for name, (fig, frame) in drawn.items():
         figures.save(fig, outputs[f"{name}_png"], outputs[f"{name}_svg"])
         frame.write_csv(outputs[f"{name}_csv"])
         log.info("figure %s: %d rows of numbers drawn", name, frame.height)
+    note = outputs.get("trial_timeline_note")
+    if note:
+        timeline = drawn[figures.TRIAL_TIMELINE][1] if figures.TRIAL_TIMELINE in drawn else None
+        Path(note).write_text(figures.undated_caption(timeline, tables), encoding="utf-8")
 
 
 def build_registered_trials(
