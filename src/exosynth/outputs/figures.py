@@ -392,6 +392,7 @@ def _mix_figure(
     labels: dict[str, str],
     title: str,
     what: str,
+    *,
     legend: dict[str, str],
 ) -> Figure:
     sources = gap_map.filter(pl.col("source") != ALL)["source"].to_list()
@@ -475,7 +476,7 @@ def mix_figure(
     codes = [c for c in dict.fromkeys(drawn["code"].to_list()) if c not in MIX_POOLS]
     shown = words.column(pl.Series(codes, dtype=pl.String), column).to_list()
     legend = {**dict(zip(codes, shown, strict=True)), **MIX_POOLS}  # codes in words
-    fig = _mix_figure(drawn, gap_map, _labels(tables), title, noun, legend)
+    fig = _mix_figure(drawn, gap_map, _labels(tables), title, noun, legend=legend)
     return _freeze(fig)
 
 
@@ -599,7 +600,7 @@ def trial_timeline_figure(drawn: pl.DataFrame, tables: list[SourceTable]) -> Fig
                     ha="right",
                     va="top",
                     fontsize=8,
-                    bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "#999999"},
+                    bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "#999"},
                 )
             ax.set_ylabel(labels.get(source, source), rotation=0, ha="right", va="center")
             ax.set_yticks([])
