@@ -250,3 +250,27 @@ def test_a_new_record_filled_in_passes_check(in_project):
     target.write_text(text, encoding="utf-8")
     problems, _ = cli.check([target.as_posix()])
     assert problems == []
+
+
+def test_new_for_a_source_the_vocabulary_knows_writes_its_config_entry(project):
+    """No hand-editing: the config gains the source's entry, its table next in line."""
+    config_file = project / "config" / "config.yaml"
+    before = config_file.read_text(encoding="utf-8")
+    done = run_cli(project, "new", "placenta", "smith-2021")
+    assert done.returncode == 0, done.stderr
+    assert "Table 4" in done.stderr
+    again = run_cli(project, "new", "wharton_jelly", "lee-2020")
+    assert again.returncode == 0, again.stderr
+    after = config_file.read_text(encoding="utf-8")
+    assert after.startswith(before)  # every line and comment kept, the entries added after
+    config = yaml.safe_load(after)
+    assert config["sources"]["placenta"]["table"] == 4
+    assert config["sources"]["wharton_jelly"]["table"] == 5
+    assert config["sources"]["wharton_jelly"]["label"] == "Wharton's jelly"
+    assert 4 not in config["review"]["tables"]  # a table added to the review's, not its own
+    text = (project / "raw" / "placenta" / "smith-2021.yaml").read_text(encoding="utf-8")
+    assert "(Placenta: e.g. Placenta)" not in text
+    assert "(Placenta: e.g. placenta, placental" in text
+    # a second record of the source adds nothing more
+    assert run_cli(project, "new", "placenta", "berg-2022").returncode == 0
+    assert config_file.read_text(encoding="utf-8") == after
