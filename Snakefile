@@ -31,6 +31,7 @@ rule all:
         "results/translation_gap.html",
         "results/trials.csv",
         "results/trials.parquet",
+        "results/trials.html",
         expand("results/tables/table{n}.{ext}", n=TABLES, ext=["csv", "md", "html"]),
         "results/exosynth.xlsx",
         expand("results/figures/{name}.{ext}", name=FIGURES, ext=["png", "svg", "csv"]),
@@ -116,6 +117,8 @@ rule publish:
         studies=STUDY_TABLE,
         ledger=rules.validate.output.ledger,
         report=rules.validate.output.report,
+        # The summary counts the registered trials too (written before rule validate).
+        trials="results/trials.parquet",
     output:
         csv="results/studies.csv",
         parquet="results/studies.parquet",
@@ -147,6 +150,7 @@ rule stats:
         ledger=rules.validate.output.ledger,
         report=rules.validate.output.report,
         trials="results/trials.parquet",
+        vocabulary=VOCABULARY,
     output:
         translation_gap="results/translation_gap.csv",
         translation_gap_html=statistic("results/translation_gap.html", "translation_gap"),
@@ -157,6 +161,13 @@ rule stats:
             "results/stats/time_to_translation.csv", "time_to_translation"
         ),
         time_to_trial=statistic("results/stats/time_to_trial.csv", "time_to_trial"),
+        # The registered trials as a table in the HTML report, in words.
+        trials_html=report(
+            "results/trials.html",
+            caption="workflow/report/trials.rst",
+            category="Tables",
+            subcategory="Registered trials",
+        ),
     log:
         "results/logs/stats.log",
     benchmark:
@@ -261,15 +272,7 @@ rule figures:
 
 # -- the end of a build (helpers in workflow/rules/common.smk) ----------------------------
 onsuccess:
-    from exosynth.adapters import finished_line
-
-    say_last(
-        finished_line(
-            rules.publish.output.summary,
-            rules.workbook.output.xlsx,
-            rules.validate.output.report,
-        )
-    )
+    say_summary()
     cancel_rate_timers()
 
 

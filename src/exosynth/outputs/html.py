@@ -15,11 +15,16 @@ from exosynth.settings import SourceTable
 # -- HTML, for the report ------------------------------------------------------------
 # Snakemake's report shows an HTML output in the page; these are small, self-contained
 # documents (no script, no fetched resource) with a style of their own.
+# A table never runs off the right edge of the page: it is at most as wide as the page, its
+# headers wrap between words (and within one only where a word alone is wider than its
+# column), and a table too wide even so scrolls inside its own box, not the page.
 _HTML_STYLE = (
     "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;font-size:14px;"
     "margin:12px;color:#111}"
-    "table{border-collapse:collapse;margin:8px 0}"
-    "th,td{border:1px solid #bbb;padding:4px 8px;vertical-align:top;text-align:left}"
+    "div.wide{max-width:100%;overflow-x:auto}"
+    "table{border-collapse:collapse;margin:8px 0;max-width:100%}"
+    "th,td{border:1px solid #bbb;padding:4px 6px;vertical-align:top;text-align:left}"
+    "th{hyphens:auto;font-size:12.5px}td{font-size:13.5px}"
     "th{background:#DCE6F1}td.n{text-align:right}td.c{text-align:center}"
     "caption{caption-side:top;text-align:left;font-weight:bold;padding:4px 0}"
     "p.note{font-style:italic;max-width:70em}"
@@ -48,7 +53,7 @@ def html_table(
     ``formats`` turns a column's values into text (nulls stay empty).
     """
     classes, formats = dict(classes or {}), dict(formats or {})
-    lines = ["<table>"]
+    lines = ['<div class="wide"><table>']
     if caption:
         lines.append(f"<caption>{html.escape(caption)}</caption>")
     header = "".join(f"<th>{html.escape(c)}</th>" for c in frame.columns)
@@ -61,7 +66,7 @@ def html_table(
             cls = f' class="{classes[name]}"' if name in classes else ""
             cells.append(f"<td{cls}>{html.escape(text)}</td>")
         lines.append("<tr>" + "".join(cells) + "</tr>")
-    lines += ["</tbody>", "</table>"]
+    lines += ["</tbody>", "</table></div>"]
     return "\n".join(lines) + "\n"
 
 
@@ -90,3 +95,40 @@ def translation_gap_html(
         "The numbers are in results/translation_gap.csv.</p>\n"
     )
     return html_page("Translation gap", body)
+
+
+# The trial columns a reader of the report sees (every column is in results/trials.csv).
+TRIAL_PAGE_COLUMNS = (
+    "trial_id",
+    "title",
+    "ev_class",
+    "source",
+    "source_basis",
+    "phase",
+    "status",
+    "study_type",
+    "enrollment",
+    "first_posted",
+    "conditions",
+    "interventions",
+    "sponsor",
+    "decision_reason",
+)
+
+
+def trials_html(trials: pl.DataFrame, words: Words | None = None) -> str:
+    """The registered trials as a page of the report: one row per trial, codes in words."""
+    columns = COLUMNS["trials.csv"]
+    shown = trials.select(c for c in TRIAL_PAGE_COLUMNS if c in trials.columns)
+    multi = [c for c in ("conditions", "interventions") if c in shown.columns]
+    shown = shown.with_columns(pl.col(multi).str.replace_all("|", "; ", literal=True))
+    frame, _ = in_words(shown, columns, words)
+    classes = {c: "n" for c, d in frame.schema.items() if d.is_numeric()}
+    n_ev = trials.filter(pl.col("ev_class") == "msc_ev").height if "ev_class" in trials else 0
+    caption = f"Registered trials: {trials.height:,} ({n_ev:,} of MSC-EV products)"
+    body = html_table(frame, caption=caption, classes=classes)
+    body += (
+        '<p class="note">Every column, with the codes, is in results/trials.csv (and '
+        "results/trials.parquet); the About sheet of the workbook explains each.</p>\n"
+    )
+    return html_page("Registered trials", body)
