@@ -4,8 +4,9 @@ Snakemake prints about 160 lines for a build of the shipped records (job blocks 
 input, output, reason and resources, progress counts, scheduling rounds). A reader wants
 what ran, what went wrong and the result. :class:`BriefTerminal` is a filter on Snakemake's
 terminal handler only (the complete log in ``.snakemake/log/`` keeps every line): a job's
-start becomes one line (``exosynth: ingest shard=0``), warnings and errors pass whole, the
-rest of Snakemake's chatter is left out. ``snakemake --config terminal=full`` shows it all.
+start becomes one line, its header (``localrule ingest: shard=0``); warnings, errors and
+every other message pass whole; Snakemake's progress and scheduling lines are left out.
+``snakemake --config terminal=full`` shows it all.
 
 It also notices a build with nothing to do, so the summary line ends a no-op run too
 (Snakemake calls no onsuccess hook then).
@@ -19,10 +20,33 @@ from collections.abc import Callable
 SNAKEMAKE_LOGGER = "snakemake.logging"
 STREAM_HANDLER = "DefaultStreamHandler"
 NOTHING_TO_DO = "Nothing to be done"
-# Lines of Snakemake without an event kept on the brief terminal: where the full log is, and
-# what `snakemake --report` says it did.
-KEPT = ("Complete log(s):", "Report created", "Building report", "Downloading resources")
-QUIET_RULES = frozenset({"all"})  # the target rule: no work of its own
+# Snakemake's events a brief terminal leaves out (a job's start is kept, as one line).
+LEFT_OUT_EVENTS = frozenset(
+    {
+        "job_started",
+        "job_finished",
+        "progress",
+        "resources_info",
+        "run_info",
+        "shellcmd",
+        "workflow_started",
+    }
+)
+# Snakemake's scheduling chatter, by how its lines start. Anything else (lint findings, the
+# report's messages, warnings, errors) is kept.
+LEFT_OUT_LINES = (
+    "Building DAG of jobs",
+    "Using shell:",
+    "Provided cores:",
+    "Provided remote nodes:",
+    "Rules claiming more threads",
+    "Select jobs to execute",
+    "Execute ",
+    "Assuming unrestricted shared filesystem",
+    "Job stats:",
+    "Elapsed time:",
+    "Loading script code for rule",
+)
 
 
 def _event(record: logging.LogRecord) -> str:
@@ -31,11 +55,13 @@ def _event(record: logging.LogRecord) -> str:
 
 
 def job_line(record: logging.LogRecord) -> str:
-    """A job's start in one line: the rule and its wildcards (``ingest shard=0``)."""
+    """A job's start in one line, Snakemake's job header with its wildcards:
+    ``localrule ingest: shard=0``."""
     rule = getattr(record, "rule_name", "") or "job"
+    local = "local" if getattr(record, "local", False) else ""
     wildcards = getattr(record, "wildcards", None) or {}
-    named = " ".join(f"{k}={v}" for k, v in dict(wildcards).items())
-    return f"exosynth: {rule}{' ' + named if named else ''}"
+    named = ", ".join(f"{k}={v}" for k, v in dict(wildcards).items())
+    return f"{local}rule {rule}:{' ' + named if named else ''}"
 
 
 class BriefTerminal(logging.Filter):
@@ -58,13 +84,11 @@ class BriefTerminal(logging.Filter):
             return True
         event = _event(record)
         if event == "job_info":
-            if getattr(record, "rule_name", "") in QUIET_RULES:
-                return False
             record.msg, record.args, record.event = job_line(record), (), None
             return True
         if event:
-            return False  # progress, job finished, resources, run info, shell commands
-        return message.startswith((NOTHING_TO_DO, *KEPT))
+            return event not in LEFT_OUT_EVENTS
+        return bool(message.strip()) and not message.lstrip().startswith(LEFT_OUT_LINES)
 
 
 def install(*, full: bool, on_nothing_to_do: Callable[[], None] | None = None) -> bool:
