@@ -14,8 +14,8 @@ import pytest
 
 from exosynth import settings
 from exosynth.outputs import words as words_module
-from exosynth.outputs.columns import COLUMNS, in_words
-from exosynth.outputs.printing import A3, A4, PORTRAIT_WIDTH
+from exosynth.outputs.columns import COLUMNS, detail_headings, in_words
+from exosynth.outputs.printing import A3, A4, PORTRAIT_WIDTH, PrintPlan, print_setup
 from exosynth.outputs.workbook import reviewer_workbook
 from exosynth.settings import load_yaml
 from exosynth.trials.classify import TrialVocabulary
@@ -120,6 +120,7 @@ def test_no_code_left_in_any_sheet(built: tuple[Path, pl.DataFrame]) -> None:
                     for part in re.split(r";\s*", value)
                     if part in everything
                 ]
+    book.close()
     assert found == []
     # the test sees codes where they are: the trials hold them, the sheets do not
     assert set(trials["status"].drop_nulls()) & codes["statuses"]
@@ -128,7 +129,9 @@ def test_no_code_left_in_any_sheet(built: tuple[Path, pl.DataFrame]) -> None:
 
 def test_the_trial_sheet_in_words(built: tuple[Path, pl.DataFrame]) -> None:
     path, _ = built
-    rows = list(openpyxl.load_workbook(path, read_only=True)["Registered trials"].values)
+    book = openpyxl.load_workbook(path, read_only=True)
+    rows = list(book["Registered trials"].values)
+    book.close()
     header = list(rows[0])
     column = {c: header.index(COLUMNS["trials.csv"][c].label) for c in ("ev_class", "phase")}
     shown = {c: {r[i] for r in rows[1:]} for c, i in column.items()}
@@ -144,10 +147,10 @@ def test_every_sheet_prints_one_page_wide_with_its_header(built: tuple[Path, pl.
         assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
         assert (setup.fitToWidth or 1, setup.fitToHeight) == (1, 0), sheet.title  # 1: default
         assert int(setup.paperSize) in (A4, A3), sheet.title
-        width = sum(d.width or 0 for d in sheet.column_dimensions.values())
-        expected = "landscape" if width > PORTRAIT_WIDTH else "portrait"
-        assert setup.orientation == expected, sheet.title
+        assert setup.orientation in ("landscape", "portrait"), sheet.title
         assert "&A" in (sheet.oddHeader.left.text or ""), sheet.title
+    for wide in ("Studies", "Registered trials", "Table 1"):
+        assert book[wide].page_setup.orientation == "landscape"
     # the header rows repeat on every printed page
     assert book["Studies"].print_title_rows == "$1:$1"
     assert book["Registered trials"].print_title_rows == "$1:$1"
@@ -181,3 +184,44 @@ def test_words_of_codes_one_and_several() -> None:
         words,
     )
     assert frame.row(0) == ("Active, not recruiting", "Phase 1/2")
+
+
+def test_analyst_columns_are_folded_away_and_not_printed(built: tuple[Path, pl.DataFrame]) -> None:
+    book = openpyxl.load_workbook(built[0])
+    for sheet, csv in (("Registered trials", "trials.csv"), ("Studies", "studies.csv")):
+        header = [c.value for c in book[sheet][1]]
+        dims = book[sheet].column_dimensions
+        for label in detail_headings(COLUMNS[csv]):
+            letter = openpyxl.utils.get_column_letter(header.index(label) + 1)
+            # openpyxl groups equal neighbours under the first letter of the run
+            dim = next(d for d in dims.values() if d.min <= header.index(label) + 1 <= d.max)
+            assert dim.hidden, (sheet, label, letter)
+            assert dim.outlineLevel == 1, (sheet, label, letter)
+        shown = [c for c in COLUMNS[csv].values() if not c.detail and c.label in header]
+        assert shown, sheet
+        for column in shown:
+            index = header.index(column.label) + 1
+            dim = next((d for d in dims.values() if d.min <= index <= d.max), None)
+            assert dim is None or not dim.hidden, (sheet, column.label)
+    about = {row[0]: row[1] for row in book["About"].iter_rows(values_only=True)}
+    assert "folded away" in about["Studies"]
+
+
+def test_a_narrow_sheet_prints_upright() -> None:
+    class Sheet:
+        name = "narrow"
+
+        def __init__(self) -> None:
+            self.calls: dict[str, object] = {}
+
+        def __getattr__(self, method: str):
+            return lambda *a, **k: self.calls.setdefault(method, a)
+
+    plan = PrintPlan()
+    sheet = Sheet()
+    plan.record(sheet, PORTRAIT_WIDTH - 1, 0)  # type: ignore[arg-type]
+    print_setup(sheet, plan)  # type: ignore[arg-type]
+    assert "set_portrait" in sheet.calls
+    assert "set_landscape" not in sheet.calls
+    assert sheet.calls["set_paper"] == (A4,)
+    assert sheet.calls["repeat_rows"] == (0,)

@@ -35,6 +35,9 @@ class Column:
     # The kind of code the column holds (a map of exosynth.outputs.words): readers see words.
     values: str | None = None
     several: bool = False  # ";"-joined codes, each shown in words
+    # For analysts more than readers: the workbook groups the column and folds it away (one
+    # click shows it); folded, it does not print.
+    detail: bool = False
 
 
 # The one mapping from CSV column names to headings (workbook, HTML) and to the About sheet's
@@ -114,18 +117,25 @@ COLUMNS: dict[str, dict[str, Column]] = {
         "enrollment": Column("Enrollment", "participants, as registered"),
         "start_date": Column("Start", "start date, as precise as registered (YYYY-MM or date)"),
         "first_posted": Column("First posted", "date first posted"),
-        "last_update": Column("Last update", "date of the last update posted"),
+        "last_update": Column("Last update", "date of the last update posted", detail=True),
         "conditions": Column("Conditions", "conditions, '|'-joined"),
         "interventions": Column("Interventions", "interventions, '|'-joined"),
         "sponsor": Column("Sponsor", "the lead sponsor"),
-        "secondary_ids": Column("Other ids", "secondary ids, '|'-joined"),
-        "raw_files": Column("Exports", "every export file the trial was found in"),
-        "first_submitted": Column("First submitted", "date first submitted, where given"),
-        "phase_registry": Column("Phase as registered", "the phase as the export wrote it"),
-        "ev_rule": Column(
-            "Class rule", "the config/trials.yaml rule that set the class", values="code"
+        "secondary_ids": Column("Other ids", "secondary ids, '|'-joined", detail=True),
+        "raw_files": Column("Exports", "every export file the trial was found in", detail=True),
+        "first_submitted": Column(
+            "First submitted", "date first submitted, where given", detail=True
         ),
-        "source_term": Column("Source named as", "the words that named the source"),
+        "phase_registry": Column(
+            "Phase as registered", "the phase as the export wrote it", detail=True
+        ),
+        "ev_rule": Column(
+            "Class rule",
+            "the config/trials.yaml rule that set the class",
+            values="code",
+            detail=True,
+        ),
+        "source_term": Column("Source named as", "the words that named the source", detail=True),
         "decision_reason": Column("Author's decision", "the reason of a decision, if any"),
     },
     "studies.csv": {
@@ -135,7 +145,7 @@ COLUMNS: dict[str, dict[str, Column]] = {
             "source code (bone_marrow, adipose, umbilical_cord, ...)",
             values="source",
         ),
-        "table": Column("Table", "table number from config/config.yaml"),
+        "table": Column("Table", "table number from config/config.yaml", detail=True),
         "condition": Column("Condition", "disease or condition as the table shows it"),
         "in_vitro": Column(
             "In vitro", "true/false in the CSV, yes/no in the workbook (NR: not reported)"
@@ -160,29 +170,40 @@ COLUMNS: dict[str, dict[str, Column]] = {
         "first_author": Column("First author", "surname of the first author"),
         "year": Column("Year", "year of publication"),
         "ref": Column("Ref. in review", "number in the review's reference list"),
-        "doi": Column("DOI", "the paper's DOI"),
-        "pmid": Column("PMID", "the paper's PubMed id"),
-        "raw_file": Column("Raw file", "the record file the row came from"),
+        "doi": Column("DOI", "the paper's DOI", detail=True),
+        "pmid": Column("PMID", "the paper's PubMed id", detail=True),
+        "raw_file": Column("Raw file", "the record file the row came from", detail=True),
         "source_donor": Column(
             "MSC donor",
             "species the MSC came from (donor_species, or the source spelling)",
             values="species",
+            detail=True,
         ),
         "model_induction": Column(
             "Model induction",
             "how disease models were induced (chemical, surgical...), ';'-joined",
             values="code",
             several=True,
+            detail=True,
         ),
         "cited_in": Column(
-            "Cited in", "for a paper known from another review's table: that review (DOI or URL)"
+            "Cited in",
+            "for a paper known from another review's table: that review (DOI or URL)",
+            detail=True,
         ),
-        "cited_in_ref": Column("Ref. there", "the paper's number in that review's table"),
+        "cited_in_ref": Column(
+            "Ref. there", "the paper's number in that review's table", detail=True
+        ),
         "review_row": Column(
-            "Row in review", "row in the review's table; empty: added since the review"
+            "Row in review", "row in the review's table; empty: added since the review", detail=True
         ),
     },
 }
+
+
+def detail_headings(columns: Mapping[str, Column]) -> set[str]:
+    """The headings of the columns for analysts (``Column.detail``), folded in the workbook."""
+    return {c.label for c in columns.values() if c.detail}
 
 
 def in_words(

@@ -307,11 +307,15 @@ def summary_line(summary: dict[str, Any], workbook: str, report: str) -> str:
     else:
         left_out = f"{rejected:,} rejected"
     registered = summary.get("registered_trials")
-    trials = (
-        f"{plural(registered['trials'], 'registered trial')} ({registered['msc_ev']:,} MSC-EV), "
-        if registered is not None
-        else ""
-    )
+    if registered is None:
+        trials = ""
+    elif not registered["exports"]:
+        trials = "no registry export, "
+    else:
+        trials = (
+            f"{plural(registered['trials'], 'registered trial')} "
+            f"({registered['msc_ev']:,} MSC-EV), "
+        )
     return (
         f"exosynth: {plural(summary['studies'], 'study', 'studies')} "
         f"({summary['added']:,} added since the review) in {plural(summary['tables'], 'table')}, "

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,8 @@ from exosynth.outputs.columns import (
     TRANSLATION_GAP_SHEET,
     TRIALS_SHEET,
     YES,
+    Column,
+    detail_headings,
     in_words,
 )
 from exosynth.outputs.printing import PrintPlan, print_setup
@@ -189,7 +191,8 @@ def about_rows(
         (
             STUDIES_SHEET,
             "The normalized study table, one row per included study: the columns of "
-            f"results/studies.csv, headed in words (below); true/false shown as {YES}/{NO}",
+            f"results/studies.csv, headed in words (below), codes in words; true/false shown "
+            f"as {YES}/{NO}. {_folded(COLUMNS['studies.csv'])}",
         ),
         *trials_about_rows(ledger if trials else None),
         (ABOUT_SHEET, "This sheet"),
@@ -262,23 +265,29 @@ def _write_frame(
     centered: Sequence[str] = (),
     formats: Sequence[str | None] | None = None,
     width_cap: int = MAX_WIDTH,
+    details: Collection[str] = (),
 ) -> tuple[int, list[int]]:
     """Header at ``first_row`` then one row per record, row by row (constant-memory order).
 
     ``formats`` gives a column's Excel number format (e.g. :data:`PERCENT`); ``width_cap``
-    the widest a column gets (a longer text wraps). Nulls are left as empty cells. Returns the
-    index of the last row written and the column widths.
+    the widest a column gets (a longer text wraps); ``details`` the headings of columns for
+    analysts, grouped and folded away (the + above them shows them; folded, they do not
+    print, and the row heights fit the columns shown). Nulls are left as empty cells.
+    Returns the index of the last row written and the column widths.
     """
     formats = list(formats or [None] * frame.width)
     cells = sheet_cells(frame)
     widths = column_widths(cells, formats, width_cap)
     header = pl.DataFrame([cells.columns], schema=cells.columns, orient="row")
+    shown = [(c, w) for c, w in zip(cells.columns, widths, strict=True) if c not in details]
     set_height(sheet, first_row, row_lines(header, widths, bold=True)[0])
     for col, (name, width) in enumerate(zip(cells.columns, widths, strict=True)):
-        sheet.set_column(col, col, width)
+        folded = {"level": 1, "hidden": True} if name in details else {}
+        sheet.set_column(col, col, width, None, folded)
         sheet.write_string(first_row, col, name, styles.header)
     writers = _writers(sheet, cells, styles, centered, formats)
-    rows = zip(cells.iter_rows(), row_lines(cells, widths), strict=True)
+    lines = row_lines(cells.select(c for c, _ in shown), [w for _, w in shown])
+    rows = zip(cells.iter_rows(), lines, strict=True)
     for row, (values, lines) in enumerate(rows, start=first_row + 1):
         set_height(sheet, row, lines)
         for col, value in enumerate(values):
@@ -286,7 +295,7 @@ def _write_frame(
                 write, cell_format = writers[col]
                 write(row, col, value, cell_format)
     last = first_row + cells.height
-    styles.printing.record(sheet, sum(widths), first_row)
+    styles.printing.record(sheet, sum(w for _, w in shown), first_row)
     sheet.freeze_panes(first_row + 1, 0)
     sheet.autofilter(first_row, 0, last, max(cells.width - 1, 0))
     sheet.ignore_errors({"number_stored_as_text": "A1:XFD1048576"})
@@ -422,7 +431,15 @@ def write_workbook(
 
         sheet = book.add_worksheet(STUDIES_SHEET)
         listed, formats = in_words(studies, COLUMNS["studies.csv"], words)
-        _write_frame(sheet, listed, 0, styles, formats=formats, width_cap=LIST_WIDTH)
+        _write_frame(
+            sheet,
+            listed,
+            0,
+            styles,
+            formats=formats,
+            width_cap=LIST_WIDTH,
+            details=detail_headings(COLUMNS["studies.csv"]),
+        )
         if trials is not None:
             write_trials_sheet(book.add_worksheet(TRIALS_SHEET), trials, styles, words)
         _about_sheet(book.add_worksheet(ABOUT_SHEET), about, styles)
@@ -438,7 +455,24 @@ def write_trials_sheet(
     (no cell becomes a formula, a link or a number), codes in words, frozen header,
     autofilter."""
     listed, formats = in_words(trials, COLUMNS["trials.csv"], words)
-    _write_frame(sheet, listed, 0, styles, formats=formats, width_cap=LIST_WIDTH)
+    _write_frame(
+        sheet,
+        listed,
+        0,
+        styles,
+        formats=formats,
+        width_cap=LIST_WIDTH,
+        details=detail_headings(COLUMNS["trials.csv"]),
+    )
+
+
+def _folded(columns: Mapping[str, Column]) -> str:
+    """What the About sheet says of a sheet's folded columns (:func:`detail_headings`)."""
+    folded = [c.label for c in columns.values() if c.detail]
+    return (
+        f"Columns for analysts ({', '.join(folded)}) are folded away and not printed: the + "
+        "above the column letters shows them."
+    )
 
 
 def trials_about_rows(ledger: dict | None) -> list[tuple[str, str]]:
@@ -455,7 +489,8 @@ def trials_about_rows(ledger: dict | None) -> list[tuple[str, str]]:
             f"raw/trials/ ({exports}, {rows} read, duplicates "
             "merged): its product class (MSC-EV, MSC secretome, other) with the rule that "
             "gave it, its MSC source and where that comes from (registry text, product list, "
-            "or the author's decision with its reason), phase and status",
+            "or the author's decision with its reason), phase and status, in words. "
+            + _folded(COLUMNS["trials.csv"]),
         )
     ]
 
