@@ -33,6 +33,8 @@ class PrintPlan:
 
     widths: dict[str, float] = field(default_factory=dict)
     header_rows: dict[str, int] = field(default_factory=dict)
+    # Sheets with a picture: printed gridlines would run through it.
+    pictures: set[str] = field(default_factory=set)
 
     def record(self, sheet: Worksheet, width: float, header_row: int | None) -> None:
         self.widths[sheet.name] = max(width, self.widths.get(sheet.name, 0.0))
@@ -43,7 +45,7 @@ class PrintPlan:
 def print_setup(sheet: Worksheet, plan: PrintPlan) -> None:
     """The sheet as a reviewer prints it: A4 (A3 for the widest), upright or across as its
     width needs, one page wide (as many long as it takes), the header row on every page,
-    gridlines printed."""
+    gridlines printed (not through a picture)."""
     width = plan.widths.get(sheet.name)
     sheet.set_paper(A3 if width is not None and width > A3_WIDTH else A4)
     if width is None or width > PORTRAIT_WIDTH:
@@ -54,7 +56,8 @@ def print_setup(sheet: Worksheet, plan: PrintPlan) -> None:
     sheet.set_margins(**MARGINS)
     sheet.set_header(HEADER)
     sheet.set_footer(FOOTER)
-    sheet.hide_gridlines(0)  # 0: printed as on screen, so a long row can be followed
+    if sheet.name not in plan.pictures:
+        sheet.hide_gridlines(0)  # 0: printed as on screen, so a long row can be followed
     row = plan.header_rows.get(sheet.name)
     if row is not None:
         sheet.repeat_rows(row)

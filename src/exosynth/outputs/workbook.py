@@ -415,6 +415,7 @@ def write_workbook(
         gap, formats = in_words(translation_gap, COLUMNS["translation_gap.csv"], words)
         _write_frame(sheet, gap, 0, styles, formats=formats)
         if gap_map_png:  # the evidence gap map, below the numbers it is drawn from
+            styles.printing.pictures.add(sheet.name)
             sheet.insert_image(
                 gap.height + 3,
                 0,
