@@ -800,6 +800,9 @@ def test_row_heights_count_wrapped_lines_of_capped_text() -> None:
     # 48 letters fit the capped column on one line, 96 take two, a newline adds one
     assert sheet_layout.row_lines(cells, widths) == [1, 2, 2]
     assert sheet_layout.row_lines(pl.DataFrame({"n": [1, 2]}), [6]) == [1, 1]
+    # a web address after words starts a line of its own: "cited in https://..." takes three
+    cited = "cited in https://pmc.ncbi.nlm.nih.gov/articles/PMC9021384/table/T4 ref 170, 2017"
+    assert sheet_layout.row_lines(pl.DataFrame({"ref": [cited]}), [50]) == [3]
 
 
 def test_row_height_is_15_points_a_line_capped_at_40_lines() -> None:

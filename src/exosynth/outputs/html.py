@@ -22,9 +22,9 @@ _HTML_STYLE = (
     "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;font-size:14px;"
     "margin:12px;color:#111}"
     "div.wide{max-width:100%;overflow-x:auto}"
-    "table{border-collapse:collapse;margin:8px 0;max-width:100%}"
+    "table{border-collapse:collapse;margin:8px 0;width:100%}"
     "th,td{border:1px solid #bbb;padding:4px 6px;vertical-align:top;text-align:left}"
-    "th{hyphens:auto;font-size:12.5px}td{font-size:13.5px}"
+    "th{hyphens:auto;font-size:12.5px}td{font-size:13.5px;overflow-wrap:break-word}td.w{overflow-wrap:anywhere}td.t{min-width:18em}td.m{min-width:9em}"
     "th{background:#DCE6F1}td.n{text-align:right}td.c{text-align:center}"
     "caption{caption-side:top;text-align:left;font-weight:bold;padding:4px 0}"
     "p.note{font-style:italic;max-width:70em}"
@@ -103,32 +103,44 @@ TRIAL_PAGE_COLUMNS = (
     "title",
     "ev_class",
     "source",
-    "source_basis",
     "phase",
     "status",
-    "study_type",
     "enrollment",
     "first_posted",
     "conditions",
-    "interventions",
     "sponsor",
     "decision_reason",
 )
+EV_FIRST = {"msc_ev": 0, "msc_secretome": 1}  # the page lists MSC-EV trials first
 
 
 def trials_html(trials: pl.DataFrame, words: Words | None = None) -> str:
     """The registered trials as a page of the report: one row per trial, codes in words."""
     columns = COLUMNS["trials.csv"]
-    shown = trials.select(c for c in TRIAL_PAGE_COLUMNS if c in trials.columns)
+    if "ev_class" in trials.columns:
+        rank = pl.col("ev_class").replace_strict(EV_FIRST, default=2, return_dtype=pl.Int64)
+        trials = trials.sort(rank, maintain_order=True)
+    wanted = [c for c in TRIAL_PAGE_COLUMNS if c in trials.columns]
+    if "decision_reason" in wanted and trials["decision_reason"].null_count() == trials.height:
+        wanted.remove("decision_reason")  # no decision: no empty column
+    shown = trials.select(wanted)
     multi = [c for c in ("conditions", "interventions") if c in shown.columns]
     shown = shown.with_columns(pl.col(multi).str.replace_all("|", "; ", literal=True))
     frame, _ = in_words(shown, columns, words)
     classes = {c: "n" for c, d in frame.schema.items() if d.is_numeric()}
+    # long free texts may break within a word where a line has no room for it: the page
+    # stays as wide as the window (ids, phases and dates never break)
+    free = ("title", "conditions", "sponsor", "decision_reason")
+    classes.update({columns[c].label: "w" for c in free if c in shown.columns})
+    classes[columns["title"].label] = "w t"  # the title keeps room to be read
+    classes.update({columns[c].label: "w m" for c in ("conditions", "sponsor")})
     n_ev = trials.filter(pl.col("ev_class") == "msc_ev").height if "ev_class" in trials else 0
     caption = f"Registered trials: {trials.height:,} ({n_ev:,} of MSC-EV products)"
     body = html_table(frame, caption=caption, classes=classes)
     body += (
-        '<p class="note">Every column, with the codes, is in results/trials.csv (and '
-        "results/trials.parquet); the About sheet of the workbook explains each.</p>\n"
+        '<p class="note">MSC-EV trials first, then MSC secretome trials, then the others. '
+        "Every column (how the source was found, the rule that set the class, the "
+        "interventions, other ids, the exports), with the codes, is in results/trials.csv "
+        "(and results/trials.parquet); the About sheet of the workbook explains each.</p>\n"
     )
     return html_page("Registered trials", body)

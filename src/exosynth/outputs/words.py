@@ -26,7 +26,7 @@ STAGES = {"in_vitro": "In vitro", "animal": "Animal", "clinical": "Clinical (peo
 EV_CLASSES = {
     "msc_ev": "MSC-EV",
     "msc_secretome": "MSC secretome (not EV)",
-    "other": "Other (not an MSC-EV product)",
+    "other": "Other (not MSC-EV)",
 }
 SOURCE_BASES = {
     "registry": "Registry text",
