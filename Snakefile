@@ -36,6 +36,11 @@ rule all:
         "results/exosynth.xlsx",
         expand("results/figures/{name}.{ext}", name=FIGURES, ext=["png", "svg", "csv"]),
         "results/figures/trial_timeline_note.rst",
+        "results/prisma.csv",
+        "results/figures/prisma_flow.png",
+        "results/figures/prisma_flow.svg",
+        "results/changes.csv",
+        "results/changes.md",
 
 
 rule ingest:
@@ -103,6 +108,8 @@ rule validate:
         sources=config["sources"],
         # The report says whether the build stops or leaves the rejected files out.
         on_invalid=config["on_invalid"],
+        # The ledger counts the drafts of raw/inbox/ (added or removed ones rerun it).
+        drafts=lambda wildcards: draft_count(RAW_DIR),
     script:
         "workflow/scripts/validate.py"
 
@@ -219,6 +226,8 @@ rule workbook:
         trials="results/trials.parquet",
         # The words of sources without a table and of species.
         vocabulary=VOCABULARY,
+        changes="results/changes.csv",
+        prisma="results/prisma.csv",
     output:
         xlsx="results/exosynth.xlsx",
     log:
@@ -268,6 +277,10 @@ rule figures:
         top_conditions=config["figures"]["top_conditions"],
     script:
         "workflow/scripts/figures.py"
+
+
+# Literature in: the PRISMA flow and the changes since the baseline (after rule validate).
+include: "workflow/rules/literature.smk"
 
 
 # -- the end of a build (helpers in workflow/rules/common.smk) ----------------------------

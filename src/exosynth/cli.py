@@ -1,8 +1,10 @@
 """The ``exosynth`` command: check records before a build, and start a new one.
 
 ``exosynth check FILE...`` runs every check a build runs (schema, the other records
-of ``raw/``, vocabularies) on the named files and prints the build's messages;
-``exosynth new SOURCE ID`` writes an empty record with every field explained.
+of ``raw/``, vocabularies) on the named files and prints the build's messages, and says of a
+draft in ``raw/inbox/`` what it still lacks; ``exosynth new SOURCE ID`` writes an empty record
+with every field explained; ``exosynth import FILE...`` turns reference files (RIS, PubMed,
+BibTeX, EndNote XML, screening tools' tables) into drafts in ``raw/inbox/``.
 
 A thin layer over the stage functions. It imports only what checking needs (no
 Snakemake, no pandera, no xlsxwriter): a check is meant to answer in about a second.
@@ -139,14 +141,53 @@ def check(files: Sequence[str], config_path: str = CONFIG) -> tuple[list, int]:
     return [p for p in found if p.file in wanted], sum(p.file not in wanted for p in found)
 
 
+def _is_draft(file: str, raw_dir: str) -> bool:
+    from exosynth.corpus import INBOX_FOLDER  # noqa: PLC0415
+
+    inbox = os.path.realpath(Path(raw_dir) / INBOX_FOLDER)
+    return os.path.realpath(file).startswith(inbox + os.sep)
+
+
+def check_drafts(files: Sequence[str], config: dict) -> list[str]:
+    """What each draft of ``raw/inbox/`` still lacks, one line each (a draft never fails)."""
+    from exosynth.literature.screening import draft_state, what_is_missing  # noqa: PLC0415
+
+    lines: list[str] = []
+    reasons = config["literature"]["exclusion_reasons"]
+    for file in files:
+        name = _project_path(file)
+        try:
+            document = _load_yaml(file)
+        except Exception as err:  # any YAML error is said, not raised
+            document = f"cannot be read: {err}"
+        _, problems = draft_state(name, document, reasons)
+        lines += [p.render() for p in problems]
+        if isinstance(document, dict):
+            lines += [f"{name}: draft: {todo}" for todo in what_is_missing(document)]
+    return lines
+
+
 def _run_check(args: argparse.Namespace) -> int:
     from exosynth.problems import errors, plural, warnings  # noqa: PLC0415
 
-    problems, elsewhere = check(args.files, args.config)
+    config = _load_config(args.config)
+    drafts = [f for f in args.files if _is_draft(f, config["raw_dir"])]
+    if drafts:
+        for line in check_drafts(drafts, config):
+            print(line)
+        print(
+            f"exosynth check: {plural(len(drafts), 'draft')} (drafts are never tabulated and "
+            "never fail a build)",
+            file=sys.stderr,
+        )
+    records = [f for f in args.files if f not in drafts]
+    if not records:
+        return 0
+    problems, elsewhere = check(records, args.config)
     for problem in problems:
         print(problem.render())
     n_errors, n_warnings = len(errors(problems)), len(warnings(problems))
-    files = plural(len({os.path.realpath(f) for f in args.files}), "file")
+    files = plural(len({os.path.realpath(f) for f in records}), "file")
     if problems:
         kinds = ", ".join(
             part
@@ -318,12 +359,57 @@ def _run_new(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- import --------------------------------------------------------------------------
+def import_files(files: Sequence[str], config_path: str = CONFIG) -> list:
+    """Each file's references into drafts in ``<raw_dir>/inbox/`` (exosynth.literature)."""
+    from exosynth.corpus import INBOX_FOLDER  # noqa: PLC0415
+    from exosynth.literature.importer import run_import  # noqa: PLC0415
+
+    config = _load_config(config_path)
+    vocabulary = _load_vocabulary(config["vocabulary"])
+    raw_dir = config["raw_dir"]
+    return run_import(
+        [_project_path(f) for f in files],
+        raw_dir,
+        Path(raw_dir) / INBOX_FOLDER,
+        vocabulary,  # type: ignore[arg-type]
+        config["literature"]["exclusion_reasons"],
+    )
+
+
+def _run_import(args: argparse.Namespace) -> int:
+    from exosynth.problems import errors, plural  # noqa: PLC0415
+
+    reports = import_files(args.files, args.config)
+    failed = 0
+    for report in reports:
+        for problem in report.problems:
+            print(problem.render())
+        if errors(report.problems):
+            failed += 1
+            continue
+        if report.already is not None:
+            print(f"{report.file}: imported before ({report.already}): nothing written")
+            continue
+        print(
+            f"{report.file}: {report.format or 'refused'}: {plural(report.read, 'reference')} "
+            f"read, {plural(len(report.duplicates), 'duplicate')}, "
+            f"{plural(len(report.drafts), 'draft')} written"
+        )
+    print(
+        "exosynth import: drafts are in raw/inbox/; decide each (screening.decision), and "
+        "`exosynth check FILE` says what an included one still lacks",
+        file=sys.stderr,
+    )
+    return 1 if failed else 0
+
+
 # -- the command ---------------------------------------------------------------------
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="exosynth",
-        description="Check study records before a build, or start a new one. Run it in the "
-        "project folder; `snakemake` builds the outputs.",
+        description="Check study records before a build, start a new one, or import reference "
+        "files as drafts. Run it in the project folder; `snakemake` builds the outputs.",
     )
     commands = top.add_subparsers(dest="command", required=True)
     check_cmd = commands.add_parser(
@@ -347,6 +433,18 @@ def parser() -> argparse.ArgumentParser:
     new_cmd.add_argument("id", metavar="ID", help="the record's id, e.g. smith-2021")
     new_cmd.add_argument("--config", default=CONFIG, help=f"configuration (default {CONFIG})")
     new_cmd.set_defaults(run=_run_new)
+    import_cmd = commands.add_parser(
+        "import",
+        help="reference files into draft records in raw/inbox/",
+        description="Read reference files (RIS, PubMed .nbib, BibTeX, EndNote XML, CSV/XLSX "
+        "exports of screening tools; the format is told by the content) and write one draft "
+        "record per reference into raw/inbox/, with a log per file. References already in "
+        "raw/ or twice in the files are reported, not written; a file imported before writes "
+        "nothing; no file is overwritten. Exits 1 if a file was refused.",
+    )
+    import_cmd.add_argument("files", nargs="+", metavar="FILE", help="reference file(s)")
+    import_cmd.add_argument("--config", default=CONFIG, help=f"configuration (default {CONFIG})")
+    import_cmd.set_defaults(run=_run_import)
     return top
 
 

@@ -9,4 +9,6 @@ with logged(snakemake.log[0], snakemake.rule):
         snakemake.output.xlsx,
         trials_in=snakemake.input.trials,
         vocabulary_in=snakemake.input.vocabulary,
+        changes_in=snakemake.input.changes,
+        prisma_in=snakemake.input.prisma,
     )

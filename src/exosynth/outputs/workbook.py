@@ -40,6 +40,12 @@ from exosynth.outputs.columns import (
     detail_headings,
     in_words,
 )
+from exosynth.outputs.literature_sheets import (
+    CHANGES_SHEET,
+    PRISMA_SHEET,
+    changes_rows,
+    prisma_rows,
+)
 from exosynth.outputs.printing import PrintPlan, print_setup
 from exosynth.outputs.sheet_layout import (
     ABOUT_WIDTH,
@@ -80,12 +86,15 @@ LIST_WIDTH = 30
 
 
 # -- the workbook ------------------------------------------------------------------
-def sheet_names(tables: Sequence[SourceTable], *, trials: bool = False) -> list[str]:
+def sheet_names(
+    tables: Sequence[SourceTable], *, trials: bool = False, literature: bool = False
+) -> list[str]:
     """The workbook's sheets in order; the About sheet lists them from here too."""
     return [f"Table {t.table}" for t in tables] + [
         TRANSLATION_GAP_SHEET,
         STUDIES_SHEET,
         *([TRIALS_SHEET] if trials else []),
+        *([CHANGES_SHEET, PRISMA_SHEET] if literature else []),
         ABOUT_SHEET,
     ]
 
@@ -137,6 +146,7 @@ def about_rows(
     *,
     added: Mapping[int, int] | None = None,
     trials: bool = False,
+    literature: bool = False,
 ) -> list[tuple[str, str]]:
     """What the workbook is and what it was built from, for a reader without the repository.
 
@@ -169,7 +179,7 @@ def about_rows(
         ("Raw files rejected", str(ledger["rejected"])),
         ("Raw set checksum (SHA-256)", str(ledger["raw_checksum"])),
         ("exosynth version", version),
-        ("Sheets", ", ".join(sheet_names(tables, trials=trials))),
+        ("Sheets", ", ".join(sheet_names(tables, trials=trials, literature=literature))),
     ]
     rows += [
         (
@@ -195,6 +205,22 @@ def about_rows(
             f"as {YES}/{NO}. {_folded(COLUMNS['studies.csv'])}",
         ),
         *trials_about_rows(ledger if trials else None),
+        *(
+            [
+                (
+                    CHANGES_SHEET,
+                    "Studies and registered trials added, removed or edited since the baseline "
+                    "(config/config.yaml literature.baseline), with the fields that changed",
+                ),
+                (
+                    PRISMA_SHEET,
+                    "The PRISMA 2020 flow of the literature imported with exosynth import: "
+                    "records identified, duplicates, screened, excluded, assessed, included",
+                ),
+            ]
+            if literature
+            else []
+        ),
         (ABOUT_SHEET, "This sheet"),
     ]
     return rows + _dictionary_rows()
@@ -380,8 +406,10 @@ def write_workbook(
     trials: pl.DataFrame | None = None,
     words: Words | None = None,
     review: Mapping[str, Any] | None = None,
+    extra_sheets: Sequence[tuple[str, pl.DataFrame]] = (),
 ) -> None:
-    """The reviewer workbook: "Table N" sheets, "Translation gap", "Studies", "About".
+    """The reviewer workbook: "Table N" sheets, "Translation gap", "Studies", "About";
+    ``extra_sheets`` (name, rows in words) go before "About".
 
     Made to be handed out: text is written as text (no formula, link or number is
     derived from data), and the same inputs give a byte-identical file (fixed
@@ -396,6 +424,7 @@ def write_workbook(
         ]
         + [(TRANSLATION_GAP_SHEET, 1 + translation_gap.height), (STUDIES_SHEET, 1 + studies.height)]
         + ([(TRIALS_SHEET, 1 + trials.height)] if trials is not None else [])
+        + [(name, 1 + rows.height) for name, rows in extra_sheets]
     )
     words = words or Words.of({"sources": {t.key: {"label": t.label} for t, _ in tables}})
     with xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS) as book:
@@ -443,6 +472,8 @@ def write_workbook(
         )
         if trials is not None:
             write_trials_sheet(book.add_worksheet(TRIALS_SHEET), trials, styles, words)
+        for name, rows in extra_sheets:  # printed as every sheet is (print_setup, below)
+            _write_frame(book.add_worksheet(name), rows, 0, styles)
         _about_sheet(book.add_worksheet(ABOUT_SHEET), about, styles)
         for sheet in book.worksheets():  # every sheet, those added later too, prints alike
             print_setup(sheet, styles.printing)
@@ -505,17 +536,21 @@ def reviewer_workbook(
     *,
     trials: pl.DataFrame | None = None,
     vocabulary: Mapping[str, Any] | None = None,
+    changes: pl.DataFrame | None = None,
+    prisma: pl.DataFrame | None = None,
 ) -> None:
     """The reviewer workbook of a build, with an About sheet saying what it was built from.
 
     ``vocabulary`` (config/vocabulary.yaml as read) gives the words of sources without a
-    table and of species (:class:`exosynth.outputs.words.Words`).
+    table and of species (:class:`exosynth.outputs.words.Words`). ``changes`` and ``prisma``
+    (results/changes.csv and results/prisma.csv) add the sheets "Changes" and "PRISMA flow".
 
     The translation gap and the evidence gap map come from the functions rules stats and
     figures use (:mod:`exosynth.synthesis.gap`), computed here from the study table, so the
     workbook (the slowest output at scale) need not wait for those rules.
     """
     sources = source_tables(config)
+    words = Words.of(config, vocabulary)
     gap = (
         translation_gap(studies, sources)
         if trials is None
@@ -534,9 +569,18 @@ def reviewer_workbook(
             version,
             added=added_by_table(studies, sources),
             trials=trials is not None,
+            literature=changes is not None and prisma is not None,
         ),
         gap_map_png=figures.render(picture, "png"),
         trials=trials,
-        words=Words.of(config, vocabulary),
+        words=words,
         review=config.get("review"),
+        extra_sheets=(
+            [
+                (CHANGES_SHEET, changes_rows(changes, dict(words.sources))),
+                (PRISMA_SHEET, prisma_rows(prisma)),
+            ]
+            if changes is not None and prisma is not None
+            else []
+        ),
     )
