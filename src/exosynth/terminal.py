@@ -46,6 +46,7 @@ LEFT_OUT_LINES = (
     "Job stats:",
     "Elapsed time:",
     "Loading script code for rule",
+    "Adding ",  # `snakemake --report`: each file it adds
 )
 
 

@@ -363,17 +363,18 @@ def summary_rst(summary: dict[str, Any], review: str = "") -> str:
         return str(text).replace("|", "\\|")
 
     registered = summary.get("registered_trials")
+    counted = bool(registered and registered["exports"])  # a trial column only with exports
     ev = (registered or {}).get("msc_ev_by_source", {})
     rows = [
         (s["label"], f"Table {s['table']}", s["studies"], s["added"], s["in_vitro"], s["animal"],
-         s["clinical"], *([ev.get(s["source"], 0)] if registered else []))
+         s["clinical"], *([ev.get(s["source"], 0)] if counted else []))
         for s in summary["by_source"]
     ]  # fmt: skip
-    if registered:  # the MSC-EV trials whose registry text names no tissue
+    if counted:  # the MSC-EV trials whose registry text names no tissue
         rows.append((UNSPECIFIED_LABEL, "", 0, 0, 0, 0, 0, ev.get(UNSPECIFIED, 0)))
     total = [sum(r[i] for r in rows) for i in range(2, len(rows[0]) if rows else 7)]
     header = ("MSC source", "Table", "Studies", "Added since the review", "In vitro", "Animal",
-              "Clinical", *(["MSC-EV trials"] if registered else []))  # fmt: skip
+              "Clinical", *(["MSC-EV trials"] if counted else []))  # fmt: skip
     lines = [
         f"**The corpus:** {plural(summary['studies'], 'study', 'studies')} in "
         f"{plural(summary['tables'], 'table')}, "
