@@ -262,7 +262,10 @@ def test_new_for_a_source_the_vocabulary_knows_writes_its_config_entry(project):
     again = run_cli(project, "new", "wharton_jelly", "lee-2020")
     assert again.returncode == 0, again.stderr
     after = config_file.read_text(encoding="utf-8")
-    assert after.startswith(before)  # every line and comment kept, the entries added after
+    # every line and comment kept, in order; the entries added at the end of `sources:`
+    added = [line for line in after.splitlines() if line not in before.splitlines()]
+    assert [line for line in after.splitlines() if line not in added] == before.splitlines()
+    assert added[0].startswith("  placenta:  # added by `exosynth new`")
     config = yaml.safe_load(after)
     assert config["sources"]["placenta"]["table"] == 4
     assert config["sources"]["wharton_jelly"]["table"] == 5

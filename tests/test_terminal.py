@@ -91,7 +91,10 @@ def test_a_build_prints_a_line_per_job_then_the_summary_and_so_does_a_no_op(
     lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
     jobs = [line for line in lines if "rule " in line and line.rstrip().split()[0].endswith("rule")]
     # one line per job (ingest twice: two shards), the profile's and log's lines, the summary
-    assert len(jobs) == 10, lines
+    assert {"localrule ingest: shard=0", "localrule ingest: shard=1", "localrule all:"} <= set(
+        jobs
+    ), lines
+    assert len(jobs) == len(set(jobs)), lines
     assert len(lines) <= len(jobs) + 3, lines
     assert lines[-1].startswith("exosynth: 26 studies")
     assert "no registry export" in lines[-1]  # the trials counted, here none
