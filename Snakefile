@@ -41,6 +41,7 @@ rule all:
         "results/figures/prisma_flow.svg",
         "results/changes.csv",
         "results/changes.md",
+        "results/evidence_map.html",
 
 
 rule ingest:
@@ -230,6 +231,8 @@ rule workbook:
         prisma="results/prisma.csv",
     output:
         xlsx="results/exosynth.xlsx",
+        # The workbook's SHA-256: the next build keeps a copy edited in place (onstart).
+        digest="results/interim/exosynth.xlsx.sha256",
     log:
         "results/logs/workbook.log",
     benchmark:
@@ -243,6 +246,34 @@ rule workbook:
         review=config["review"],
     script:
         "workflow/scripts/workbook.py"
+
+
+rule evidence_map:
+    """The evidence map: one self-contained page to explore studies and registered trials."""
+    input:
+        studies=STUDY_TABLE,
+        ledger=rules.validate.output.ledger,
+        report=rules.validate.output.report,
+        trials="results/trials.parquet",
+    output:
+        html=report(
+            "results/evidence_map.html",
+            caption="workflow/report/evidence_map.rst",
+            category="Evidence map",
+        ),
+    log:
+        "results/logs/evidence_map.log",
+    benchmark:
+        "results/benchmarks/evidence_map.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    params:
+        on_invalid=config["on_invalid"],
+        sources=config["sources"],
+        review=config["review"],
+    script:
+        "workflow/scripts/evidence_map.py"
 
 
 rule figures:
@@ -284,6 +315,16 @@ include: "workflow/rules/literature.smk"
 
 
 # -- the end of a build (helpers in workflow/rules/common.smk) ----------------------------
+onstart:
+    # A workbook edited in place since the build wrote it is kept aside, never overwritten.
+    from exosynth.adapters import keep_edited_workbook
+
+    kept = keep_edited_workbook(rules.workbook.output.xlsx, rules.workbook.output.digest)
+    if kept:
+        print(kept, file=sys.stderr, flush=True)
+        say_last(kept)
+
+
 onsuccess:
     say_summary()
     cancel_rate_timers()
@@ -292,8 +333,14 @@ onsuccess:
 onerror:
     # A failed build leaves no deliverable, none from this build nor from an earlier one, so
     # results/ never mixes old and new; the validation report stays when it is current.
-    from exosynth.adapters import clean_after_failure
+    from exosynth.adapters import clean_after_failure, keep_edited_workbook
 
+    # Before removing an edited workbook: kept aside (by onstart, unless it failed before)
+    kept = keep_edited_workbook(
+        rules.workbook.output.xlsx, rules.workbook.output.digest, only_new=True
+    )
+    if kept:
+        say_last(kept)
     say_last(
         clean_after_failure(
             deliverables(),

@@ -13,7 +13,10 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 # Every file a user receives; interim files, logs and benchmarks are the build's own business.
-PUBLISHED = ("*.csv", "*.parquet", "*.md", "*.json", "*.xlsx", "tables/*", "stats/*", "figures/*")
+PUBLISHED = (
+    *("*.csv", "*.parquet", "*.md", "*.json", "*.xlsx", "evidence_map.html"),
+    *("tables/*", "stats/*", "figures/*"),
+)
 
 
 def published(project: Path) -> dict[str, bytes]:
@@ -39,6 +42,7 @@ def test_outputs_are_byte_identical_across_shards_and_folders(
     first, second = published(one), published(three)
     assert len(list((three / "results/interim/ingest").glob("shard-*.parquet"))) == 3
     assert "exosynth.xlsx" in first
+    assert "evidence_map.html" in first
     assert {
         "tables/table1.md",
         "figures/evidence_gap_map.png",
@@ -73,7 +77,7 @@ def test_adding_a_paper_reruns_one_shard_and_what_depends_on_the_studies(
     # baseline read the study table too; the baseline itself does not change.
     assert ran == {
         "ingest", "validate", "publish", "stats", "tables", "workbook", "figures", "prisma",
-        "changes", "all",
+        "changes", "evidence_map", "all",
     }  # fmt: skip
     shards = re.findall(r"shard=(\d+)", rerun.stdout + rerun.stderr)
     assert len(set(shards)) == 1, "only the new paper's shard runs"

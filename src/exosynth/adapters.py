@@ -6,6 +6,7 @@ functions; the stages themselves take data and return data.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import sys
@@ -457,15 +458,24 @@ def write_workbook_file(
     vocabulary_in: str | None = None,
     changes_in: str | None = None,
     prisma_in: str | None = None,
+    digest_out: str | None = None,
 ) -> None:
-    """Rule workbook: :func:`exosynth.outputs.workbook.reviewer_workbook` into its file."""
+    """Rule workbook: :func:`exosynth.outputs.workbook.reviewer_workbook` into its file, with
+    the SHA-256 of each record file (a returned workbook is read against them) and, in
+    ``digest_out``, the workbook's own (:func:`keep_edited_workbook` compares it)."""
     from exosynth import __version__
     from exosynth.outputs.workbook import reviewer_workbook
     from exosynth.settings import load_yaml
 
+    studies = pl.read_parquet(studies_in)
+    digests = {
+        raw_file: hashlib.sha256(Path(raw_file).read_bytes()).hexdigest()
+        for raw_file in studies.get_column("raw_file").unique().sort()
+        if Path(raw_file).is_file()
+    }
     reviewer_workbook(
         xlsx_out,
-        pl.read_parquet(studies_in),
+        studies,
         json.loads(Path(ledger_in).read_text(encoding="utf-8")),
         config,
         __version__,
@@ -473,8 +483,52 @@ def write_workbook_file(
         vocabulary=load_yaml(vocabulary_in) if vocabulary_in is not None else None,
         changes=pl.read_csv(changes_in, infer_schema=False) if changes_in else None,
         prisma=pl.read_csv(prisma_in, infer_schema=False) if prisma_in else None,
+        digests=digests,
     )
+    if digest_out is not None:
+        built = hashlib.sha256(Path(xlsx_out).read_bytes()).hexdigest()
+        Path(digest_out).write_text(built + "\n", encoding="utf-8")
     log.info("workbook %s", xlsx_out)
+
+
+def keep_edited_workbook(xlsx: str, digest_file: str, *, only_new: bool = False) -> str | None:
+    """Before a build: a workbook edited since the build wrote it is copied aside, as
+    ``<name>.edited-<12 hex digits of its SHA-256>.xlsx`` beside it (the same edits, the same
+    name; other edits never overwrite it). Returns what to tell the user, or None (with
+    ``only_new``, also None when that copy was there already).
+    """
+    workbook, recorded = Path(xlsx), Path(digest_file)
+    if not workbook.is_file() or not recorded.is_file():
+        return None
+    data = workbook.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest == recorded.read_text(encoding="utf-8").strip():
+        return None
+    kept = workbook.with_name(f"{workbook.stem}.edited-{digest[:12]}{workbook.suffix}")
+    if kept.exists() and only_new:
+        return None
+    if not kept.exists():
+        kept.write_bytes(data)
+    return (
+        f"exosynth: {workbook.as_posix()} was edited after it was built: kept as "
+        f"{kept.as_posix()} (read its changes: exosynth review-returned {kept.as_posix()})"
+    )
+
+
+def write_evidence_map(studies_in: str, trials_in: str, config: dict, html_out: str) -> None:
+    """Rule evidence_map: :func:`exosynth.outputs.evidence_map.evidence_map_page` into its file."""
+    from exosynth.outputs.evidence_map import evidence_map_page
+    from exosynth.settings import source_tables
+
+    review = (config.get("review") or {}).get("citation")
+    page = evidence_map_page(
+        pl.read_parquet(studies_in),
+        pl.read_parquet(trials_in),
+        source_tables(config),
+        review=" ".join(review.split()) if review else None,
+    )
+    Path(html_out).write_text(page, encoding="utf-8")
+    log.info("evidence map %s: %d bytes", html_out, len(page.encode("utf-8")))
 
 
 def draw_figures(

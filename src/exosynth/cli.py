@@ -5,6 +5,9 @@ of ``raw/``, vocabularies) on the named files and prints the build's messages, a
 draft in ``raw/inbox/`` what it still lacks; ``exosynth new SOURCE ID`` writes an empty record
 with every field explained; ``exosynth import FILE...`` turns reference files (RIS, PubMed,
 BibTeX, EndNote XML, screening tools' tables) into drafts in ``raw/inbox/``.
+BibTeX, EndNote XML, screening tools' tables) into drafts in ``raw/inbox/``;
+``exosynth review-returned WORKBOOK [--apply]`` reads a reviewer's returned workbook against
+the current build and, with ``--apply``, writes the accepted edits into the records.
 
 A thin layer over the stage functions. It imports only what checking needs (no
 Snakemake, no pandera, no xlsxwriter): a check is meant to answer in about a second.
@@ -20,6 +23,7 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 CONFIG = "config/config.yaml"
 CONFIG_SCHEMA = "schemas/config.schema.yaml"
@@ -359,6 +363,96 @@ def _run_new(args: argparse.Namespace) -> int:
     return 0
 
 
+def review_returned(
+    workbook: str, studies_path: str, out_dir: str, *, apply: bool = False
+) -> tuple[Any, list[Path], list[str]]:
+    """The changes of a returned workbook (with each field's line in its record file), the
+    reports written, and the refusals of ``--apply`` (empty without it)."""
+    import openpyxl  # noqa: PLC0415
+    import polars as pl  # noqa: PLC0415
+
+    from exosynth.outputs.returned import read_returned, write_reports  # noqa: PLC0415
+    from exosynth.studies.amend import field_line  # noqa: PLC0415
+
+    if not Path(workbook).is_file():
+        raise UsageError(f"{workbook} not found")
+    if not Path(studies_path).is_file():
+        raise UsageError(f"{studies_path} not found: build first (snakemake), then read it back")
+    studies = pl.read_parquet(studies_path)
+    try:
+        book = openpyxl.load_workbook(workbook)
+    except Exception as err:  # a file that is not an xlsx workbook is the user's to fix
+        raise UsageError(f"{workbook} is not an Excel workbook (.xlsx): {err}") from err
+    try:
+        changes = read_returned(book, studies)
+    except ValueError as err:
+        raise UsageError(f"{workbook}: {err}") from err
+    texts: dict[str, str] = {}
+    lines = []
+    for raw_file, field in changes.select("raw_file", "field").iter_rows():
+        if raw_file and field and raw_file not in texts and Path(raw_file).is_file():
+            texts[raw_file] = Path(raw_file).read_text(encoding="utf-8")
+        text = texts.get(raw_file or "")
+        lines.append(field_line(text, field) if text is not None and field else None)
+    changes = changes.with_columns(line=pl.Series(lines, dtype=pl.Int64))
+    refused: list[str] = []
+    if apply:
+        changes, refused = _apply(changes, studies, book)
+    return changes, write_reports(changes, workbook, Path(out_dir)), refused
+
+
+def _apply(changes: Any, studies: Any, book: Any) -> tuple[Any, list[str]]:
+    """Apply the accepted edits; each change's status says what became of it."""
+    import polars as pl  # noqa: PLC0415
+
+    from exosynth.outputs.returned import read_provenance, typed_value  # noqa: PLC0415
+    from exosynth.studies.amend import FieldEdit, apply_edits  # noqa: PLC0415
+
+    provenance = read_provenance(book)
+    records = provenance.records if provenance else {}
+    edits, where, status = [], [], list(changes.get_column("status"))
+    for i, row in enumerate(changes.iter_rows(named=True)):
+        if row["kind"] != "changed" or row["status"] != "accepted":
+            continue
+        dtype = studies.schema[row["column"]]
+        value, problem = typed_value(row["column"], row["after"] or "", dtype)
+        if problem:
+            status[i] = f"not applied: {problem}"
+            continue
+        digest = records.get(row["study_id"], ("", ""))[1]
+        edits.append(FieldEdit(row["raw_file"], row["field"], value, digest))
+        where.append(i)
+    outcomes = apply_edits(Path(), edits)
+    refused = []
+    for i, outcome in zip(where, outcomes, strict=True):
+        status[i] = "applied" if outcome.applied else f"not applied: {outcome.reason}"
+        if not outcome.applied:
+            refused.append(f"{outcome.edit.raw_file} [{outcome.edit.field}]: {outcome.reason}")
+    return changes.with_columns(status=pl.Series(status, dtype=pl.String)), refused
+
+
+def _run_review_returned(args: argparse.Namespace) -> int:
+    changes, written, refused = review_returned(
+        args.workbook, args.studies, args.out, apply=args.apply
+    )
+    counts = dict(changes.group_by("kind").len().iter_rows())
+    print(
+        f"{args.workbook}: {counts.get('changed', 0)} changed cells, "
+        f"{counts.get('comment', 0)} comments, {counts.get('row_added', 0)} rows added, "
+        f"{counts.get('row_deleted', 0)} rows deleted -> {', '.join(p.as_posix() for p in written)}"
+    )
+    if not args.apply:
+        return 0
+    statuses = changes.filter(kind="changed").get_column("status").to_list()
+    tried = [s for s in statuses if s == "applied" or s.startswith("not applied: ")]
+    accepted = [s for s in tried if s == "applied" or "computed by the build" not in s]
+    applied = statuses.count("applied")
+    print(f"applied {applied} of {len(accepted)} accepted edits")
+    for line in refused:
+        print(f"not applied: {line}")
+    return 1 if applied < len(accepted) else 0
+
+
 # -- import --------------------------------------------------------------------------
 def import_files(files: Sequence[str], config_path: str = CONFIG) -> list:
     """Each file's references into drafts in ``<raw_dir>/inbox/`` (exosynth.literature)."""
@@ -433,6 +527,28 @@ def parser() -> argparse.ArgumentParser:
     new_cmd.add_argument("id", metavar="ID", help="the record's id, e.g. smith-2021")
     new_cmd.add_argument("--config", default=CONFIG, help=f"configuration (default {CONFIG})")
     new_cmd.set_defaults(run=_run_new)
+    returned_cmd = commands.add_parser(
+        "review-returned",
+        help="list a returned workbook's changes and comments; --apply writes the edits",
+        description="Read a reviewer's returned workbook against the current build: every "
+        "changed cell and cell comment with the record file, field and line it came from, "
+        "rows added or deleted; written as Markdown and CSV. --apply writes the accepted "
+        "edits into the records (comments and layout kept), never into a record changed "
+        "since the workbook was built; exits 1 if an accepted edit could not be applied.",
+    )
+    returned_cmd.add_argument("workbook", metavar="WORKBOOK", help="the returned .xlsx")
+    returned_cmd.add_argument(
+        "--apply", action="store_true", help="write the accepted edits into the records"
+    )
+    returned_cmd.add_argument(
+        "--studies",
+        default="results/studies.parquet",
+        help="the current build's study table (default results/studies.parquet)",
+    )
+    returned_cmd.add_argument(
+        "--out", default="results/returned", help="folder of the reports (default results/returned)"
+    )
+    returned_cmd.set_defaults(run=_run_review_returned)
     import_cmd = commands.add_parser(
         "import",
         help="reference files into draft records in raw/inbox/",

@@ -114,6 +114,7 @@ def deliverables():
             rules.tables,
             rules.workbook,
             rules.figures,
+            rules.evidence_map,
             rules.prisma,
             rules.changes,
         )

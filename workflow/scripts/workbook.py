@@ -11,4 +11,5 @@ with logged(snakemake.log[0], snakemake.rule):
         vocabulary_in=snakemake.input.vocabulary,
         changes_in=snakemake.input.changes,
         prisma_in=snakemake.input.prisma,
+        digest_out=snakemake.output.digest,
     )

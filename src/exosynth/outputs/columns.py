@@ -126,6 +126,14 @@ COLUMNS: dict[str, dict[str, Column]] = {
         "first_submitted": Column(
             "First submitted", "date first submitted, where given", detail=True
         ),
+        "primary_completion_date": Column(
+            "Primary completion",
+            "primary completion date (actual or anticipated), where given",
+            detail=True,
+        ),
+        "completion_date": Column(
+            "Completion", "study completion date (actual or anticipated), where given", detail=True
+        ),
         "phase_registry": Column(
             "Phase as registered", "the phase as the export wrote it", detail=True
         ),

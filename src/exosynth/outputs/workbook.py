@@ -47,6 +47,7 @@ from exosynth.outputs.literature_sheets import (
     prisma_rows,
 )
 from exosynth.outputs.printing import PrintPlan, print_setup
+from exosynth.outputs.returned import PROVENANCE_SHEET, provenance_rows
 from exosynth.outputs.sheet_layout import (
     ABOUT_WIDTH,
     MAX_WIDTH,
@@ -407,6 +408,7 @@ def write_workbook(
     words: Words | None = None,
     review: Mapping[str, Any] | None = None,
     extra_sheets: Sequence[tuple[str, pl.DataFrame]] = (),
+    provenance: Sequence[Sequence[Any]] | None = None,
 ) -> None:
     """The reviewer workbook: "Table N" sheets, "Translation gap", "Studies", "About";
     ``extra_sheets`` (name, rows in words) go before "About".
@@ -477,6 +479,20 @@ def write_workbook(
         _about_sheet(book.add_worksheet(ABOUT_SHEET), about, styles)
         for sheet in book.worksheets():  # every sheet, those added later too, prints alike
             print_setup(sheet, styles.printing)
+        if provenance is not None:  # a returned workbook is read back through it
+            _provenance_sheet(book.add_worksheet(PROVENANCE_SHEET), provenance)
+
+
+def _provenance_sheet(sheet: Worksheet, rows: Sequence[Sequence[Any]]) -> None:
+    """The hidden sheet of :func:`exosynth.outputs.returned.provenance_rows`, as text and
+    whole numbers."""
+    for row, values in enumerate(rows):
+        for col, value in enumerate(values):
+            if isinstance(value, int):
+                sheet.write_number(row, col, value)
+            else:
+                sheet.write_string(row, col, str(value))
+    sheet.hide()
 
 
 # -- registered trials (exosynth.trials) ---------------------------------------------------
@@ -538,12 +554,15 @@ def reviewer_workbook(
     vocabulary: Mapping[str, Any] | None = None,
     changes: pl.DataFrame | None = None,
     prisma: pl.DataFrame | None = None,
+    digests: Mapping[str, str] | None = None,
 ) -> None:
     """The reviewer workbook of a build, with an About sheet saying what it was built from.
 
     ``vocabulary`` (config/vocabulary.yaml as read) gives the words of sources without a
     table and of species (:class:`exosynth.outputs.words.Words`). ``changes`` and ``prisma``
     (results/changes.csv and results/prisma.csv) add the sheets "Changes" and "PRISMA flow".
+    ``digests`` (raw file -> SHA-256 of its bytes) go on the hidden Provenance sheet, with the
+    record and field of each cell of the Studies sheet (:mod:`exosynth.outputs.returned`).
 
     The translation gap and the evidence gap map come from the functions rules stats and
     figures use (:mod:`exosynth.synthesis.gap`), computed here from the study table, so the
@@ -583,4 +602,5 @@ def reviewer_workbook(
             if changes is not None and prisma is not None
             else []
         ),
+        provenance=None if digests is None else provenance_rows(studies, digests),
     )
