@@ -372,6 +372,7 @@ def review_returned(
     import polars as pl  # noqa: PLC0415
 
     from exosynth.outputs.returned import read_returned, write_reports  # noqa: PLC0415
+    from exosynth.outputs.words import Words  # noqa: PLC0415
     from exosynth.studies.amend import field_line  # noqa: PLC0415
 
     if not Path(workbook).is_file():
@@ -384,7 +385,11 @@ def review_returned(
     except Exception as err:  # a file that is not an xlsx workbook is the user's to fix
         raise UsageError(f"{workbook} is not an Excel workbook (.xlsx): {err}") from err
     try:
-        changes = read_returned(book, studies)
+        config = _load_config(CONFIG)
+        vocabulary = (
+            _load_yaml(config["vocabulary"]) if Path(config["vocabulary"]).is_file() else {}
+        )
+        changes = read_returned(book, studies, Words.of(config, vocabulary))  # type: ignore[arg-type]
     except ValueError as err:
         raise UsageError(f"{workbook}: {err}") from err
     texts: dict[str, str] = {}
