@@ -31,9 +31,11 @@ rule all:
         "results/translation_gap.html",
         "results/trials.csv",
         "results/trials.parquet",
+        "results/trials.html",
         expand("results/tables/table{n}.{ext}", n=TABLES, ext=["csv", "md", "html"]),
         "results/exosynth.xlsx",
         expand("results/figures/{name}.{ext}", name=FIGURES, ext=[*FIGURE_FORMATS, "csv"]),
+        "results/figures/trial_timeline_note.rst",
         "results/prisma.csv",
         expand("results/figures/prisma_flow.{ext}", ext=FIGURE_FORMATS),
         "results/changes.csv",
@@ -122,6 +124,8 @@ rule publish:
         studies=STUDY_TABLE,
         ledger=rules.validate.output.ledger,
         report=rules.validate.output.report,
+        # The summary counts the registered trials too (written before rule validate).
+        trials="results/trials.parquet",
     output:
         csv="results/studies.csv",
         parquet="results/studies.parquet",
@@ -153,6 +157,7 @@ rule stats:
         ledger=rules.validate.output.ledger,
         report=rules.validate.output.report,
         trials="results/trials.parquet",
+        vocabulary=VOCABULARY,
     output:
         translation_gap="results/translation_gap.csv",
         translation_gap_html=statistic("results/translation_gap.html", "translation_gap"),
@@ -163,6 +168,13 @@ rule stats:
             "results/stats/time_to_translation.csv", "time_to_translation"
         ),
         time_to_trial=statistic("results/stats/time_to_trial.csv", "time_to_trial"),
+        # The registered trials as a table in the HTML report, in words.
+        trials_html=report(
+            "results/trials.html",
+            caption="workflow/report/trials.rst",
+            category="Tables",
+            subcategory="Registered trials",
+        ),
     log:
         "results/logs/stats.log",
     benchmark:
@@ -212,6 +224,8 @@ rule workbook:
         ledger=rules.validate.output.ledger,
         report=rules.validate.output.report,
         trials="results/trials.parquet",
+        # The words of sources without a table and of species.
+        vocabulary=VOCABULARY,
         changes="results/changes.csv",
         prisma="results/prisma.csv",
     output:
@@ -268,8 +282,12 @@ rule figures:
         ledger=rules.validate.output.ledger,
         report=rules.validate.output.report,
         trials="results/trials.parquet",
+        # The words of species and of sources without a table.
+        vocabulary=VOCABULARY,
     output:
         **figure_outputs(FIGURES),
+        # What the trial timeline leaves off its time axis, included by its caption.
+        trial_timeline_note="results/figures/trial_timeline_note.rst",
     log:
         "results/logs/figures.log",
     benchmark:
@@ -305,15 +323,7 @@ onstart:
 
 
 onsuccess:
-    from exosynth.adapters import finished_line
-
-    say_last(
-        finished_line(
-            rules.publish.output.summary,
-            rules.workbook.output.xlsx,
-            rules.validate.output.report,
-        )
-    )
+    say_summary()
     cancel_rate_timers()
 
 

@@ -414,10 +414,12 @@ def test_adding_a_paper_redraws_the_figures_and_the_report_holds_them(
         "tables/table1.html",
         "tables/table2.html",
         "tables/table3.html",
+        "trials.html",  # the registered trials, in the page (not a CSV download)
     ):
         assert table in html
-    # the front page opens with what the corpus holds, the added paper counted
+    # the front page opens with what the corpus holds, the added paper counted, and the trials
     assert "27 studies in 3 tables, 1 of them added since the review" in html
+    assert "Registered trials:" in html
     # Self-contained: no script, style sheet or image is fetched from the network.
     assert not re.search(r"<script[^>]*\bsrc\s*=", html, re.I)
     assert not re.search(r"<link[^>]*\bhref\s*=\s*[\"']?(https?:)?//", html, re.I)

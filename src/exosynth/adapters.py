@@ -243,6 +243,7 @@ def publish_studies(
     config: dict | None = None,
     summary_out: str | None = None,
     front_page_out: str | None = None,
+    trials_in: str | None = None,
     limit: int = SHOWN_PROBLEMS,
 ) -> None:
     """The gate: publish the normalized table, or stop the build listing the problems.
@@ -292,7 +293,8 @@ def publish_studies(
     studies.write_csv(csv_out)
     studies.write_parquet(parquet_out)
     if config is not None and (summary_out or front_page_out):
-        built = build_summary(studies, summary, source_tables(config), on_invalid)
+        trials = pl.read_parquet(trials_in) if trials_in is not None else None
+        built = build_summary(studies, summary, source_tables(config), on_invalid, trials)
         if summary_out:
             write_json(built, summary_out)
         if front_page_out:
@@ -305,15 +307,26 @@ def publish_studies(
 
 
 # -- the end of a build (the Snakefile's onsuccess and onerror) --------------------------
-def finished_line(summary_in: str, workbook: str, report: str) -> str:
-    """The last line of a good build, from the gate's summary (exosynth.report.summary_line)."""
+def finished_line(summary_in: str, workbook: str, report: str, report_html: str = "") -> str:
+    """The last line of a good build, from the gate's summary (exosynth.report.summary_line).
+
+    Where ``report_html`` (Snakemake's HTML report, made by ``snakemake --report``, not by a
+    build) is missing or older than the build's summary, the line ends with the command that
+    brings it back (a stopped build removes it with every other deliverable).
+    """
     from exosynth.outputs.ledger import summary_line
 
     summary = json.loads(Path(summary_in).read_text(encoding="utf-8"))
     built = Path(workbook)
     if not built.exists() or built.stat().st_mtime < Path(summary_in).stat().st_mtime:
         workbook = str(built.parent) + "/"  # a partial target: the workbook was not built
-    return summary_line(summary, workbook, report)
+    line = summary_line(summary, workbook, report)
+    html = Path(report_html) if report_html else None
+    if html is not None and (
+        not html.exists() or html.stat().st_mtime < Path(summary_in).stat().st_mtime
+    ):
+        line += f"; HTML report: snakemake --report {report_html}"
+    return line
 
 
 def _current(output: Path, inputs: Sequence[str | Path]) -> bool:
@@ -371,13 +384,18 @@ def compute_statistics(
     trials_in: str | None = None,
     time_to_trial_out: str | None = None,
     data_cutoff: str = "",
+    trials_html_out: str | None = None,
+    vocabulary_in: str | None = None,
 ) -> None:
-    """Rule stats: the statistics of :func:`exosynth.synthesis.gap.statistics`, one file each."""
-    from exosynth.outputs.html import translation_gap_html
-    from exosynth.settings import source_tables
+    """Rule stats: the statistics of :func:`exosynth.synthesis.gap.statistics`, one file each;
+    for the HTML report, the translation gap and the registered trials as pages in words."""
+    from exosynth.outputs.html import translation_gap_html, trials_html
+    from exosynth.outputs.words import Words
+    from exosynth.settings import load_yaml, source_tables
     from exosynth.synthesis.gap import statistics
 
     tables = source_tables(config)
+    words = Words.of(config, load_yaml(vocabulary_in) if vocabulary_in is not None else None)
     trials = pl.read_parquet(trials_in) if trials_in is not None else None
     numbers = statistics(pl.read_parquet(studies_in), tables, trials, data_cutoff)
     outputs = {
@@ -393,8 +411,10 @@ def compute_statistics(
             frame.write_csv(outputs[name])
     if translation_gap_html_out:  # for the HTML report: in words, labels, percentages
         Path(translation_gap_html_out).write_text(
-            translation_gap_html(numbers["translation_gap"], tables), encoding="utf-8"
+            translation_gap_html(numbers["translation_gap"], tables, words), encoding="utf-8"
         )
+    if trials_html_out and trials is not None:
+        Path(trials_html_out).write_text(trials_html(trials, words), encoding="utf-8")
     log.info("statistics of %d sources", len(tables))
 
 
@@ -465,6 +485,7 @@ def write_workbook_file(
     xlsx_out: str,
     trials_in: str | None = None,
     *,
+    vocabulary_in: str | None = None,
     changes_in: str | None = None,
     prisma_in: str | None = None,
     digest_out: str | None = None,
@@ -474,6 +495,7 @@ def write_workbook_file(
     ``digest_out``, the workbook's own (:func:`keep_edited_workbook` compares it)."""
     from exosynth import __version__
     from exosynth.outputs.workbook import reviewer_workbook
+    from exosynth.settings import load_yaml
 
     studies = pl.read_parquet(studies_in)
     digests = {
@@ -488,6 +510,7 @@ def write_workbook_file(
         config,
         __version__,
         trials=pl.read_parquet(trials_in) if trials_in is not None else None,
+        vocabulary=load_yaml(vocabulary_in) if vocabulary_in is not None else None,
         changes=pl.read_csv(changes_in, infer_schema=False) if changes_in else None,
         prisma=pl.read_csv(prisma_in, infer_schema=False) if prisma_in else None,
         digests=digests,
@@ -544,6 +567,7 @@ def draw_figures(
     top_conditions: int,
     outputs: dict[str, str],
     trials_in: str | None = None,
+    vocabulary_in: str | None = None,
 ) -> None:
     """Each figure as PNG (and SVG where asked), with the numbers it drew as CSV next to it.
 
@@ -551,13 +575,22 @@ def draw_figures(
     config asks for SVG (``figures: {svg: true}``), to paths for every name in
     :data:`exosynth.figures.FIGURE_NAMES`. Without it, an SVG an earlier build left beside
     the PNG is removed: results/ never holds a picture of other numbers.
+    ``trial_timeline_note`` is the sentence the timeline's caption includes (what it leaves
+    off its time axis).
     """
     from exosynth.outputs import figures
-    from exosynth.settings import source_tables
+    from exosynth.outputs.words import Words
+    from exosynth.settings import load_yaml, source_tables
 
     trials = pl.read_parquet(trials_in) if trials_in is not None else None
+    vocabulary = load_yaml(vocabulary_in) if vocabulary_in is not None else None
+    tables = source_tables(config)
     drawn = figures.draw_all(
-        pl.read_parquet(studies_in), source_tables(config), top_conditions, trials=trials
+        pl.read_parquet(studies_in),
+        tables,
+        top_conditions,
+        trials=trials,
+        words=Words.of(config, vocabulary),
     )
     for name, (fig, frame) in drawn.items():
         svg = outputs.get(f"{name}_svg")
@@ -566,6 +599,10 @@ def draw_figures(
             Path(outputs[f"{name}_png"]).with_suffix(".svg").unlink(missing_ok=True)
         frame.write_csv(outputs[f"{name}_csv"])
         log.info("figure %s: %d rows of numbers drawn", name, frame.height)
+    note = outputs.get("trial_timeline_note")
+    if note:
+        timeline = drawn[figures.TRIAL_TIMELINE][1] if figures.TRIAL_TIMELINE in drawn else None
+        Path(note).write_text(figures.undated_caption(timeline, tables), encoding="utf-8")
 
 
 def build_registered_trials(

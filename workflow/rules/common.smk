@@ -2,11 +2,13 @@
 import atexit
 import functools
 import glob
+import os
 import sys
 import threading
 
 from snakemake.utils import validate
 
+from exosynth import terminal
 from exosynth.corpus import (
     PARSE_CACHE,
     draft_count,
@@ -136,7 +138,7 @@ def deliverables():
     }
     # The trial table is a deliverable too, though rule trials writes it before the gate.
     built.update((rules.trials.output.csv, rules.trials.output.parquet))
-    built.add("results/report.html")  # written by `snakemake --report`, from the deliverables
+    built.add(REPORT_HTML)
     built.update(glob.glob("results/tables/table*.*"))
     return sorted(built)
 
@@ -161,6 +163,31 @@ def cancel_rate_timers():
             thread.cancel()
 
 
+REPORT_HTML = "results/report.html"  # written by `snakemake --report`, from the deliverables
+
+
+def say_summary():
+    """The build's last line (onsuccess, and a run with nothing to do: no hook runs then)."""
+    from exosynth.adapters import finished_line
+
+    if os.path.exists(rules.publish.output.summary):
+        say_last(
+            finished_line(
+                rules.publish.output.summary,
+                rules.workbook.output.xlsx,
+                rules.validate.output.report,
+                REPORT_HTML,
+            )
+        )
+
+
+# The terminal: one line per job, problems in full, then the summary (exosynth.terminal);
+# `snakemake --config terminal=full` (or --verbose) shows Snakemake's own log, which
+# .snakemake/log/ keeps in full either way.
+terminal.install(
+    full=config["terminal"] == "full" or bool(getattr(workflow.output_settings, "verbose", False)),
+    on_nothing_to_do=say_summary,
+)
 # -- literature in (workflow/rules/literature.smk) ---------------------------------------
 BASELINE = config["literature"]["baseline"]
 

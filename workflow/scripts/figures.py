@@ -8,4 +8,5 @@ with logged(snakemake.log[0], snakemake.rule, exit_when_done=True):
         snakemake.params.top_conditions,
         dict(snakemake.output.items()),
         trials_in=snakemake.input.trials,
+        vocabulary_in=snakemake.input.vocabulary,
     )

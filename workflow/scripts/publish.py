@@ -11,4 +11,5 @@ with logged(snakemake.log[0], snakemake.rule, exit_when_done=True):
         config={"sources": snakemake.params.sources, "review": snakemake.params.review},
         summary_out=snakemake.output.summary,
         front_page_out=snakemake.output.front_page,
+        trials_in=snakemake.input.trials,
     )

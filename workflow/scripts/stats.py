@@ -14,4 +14,6 @@ with logged(snakemake.log[0], snakemake.rule, exit_when_done=True):
         trials_in=snakemake.input.trials,
         time_to_trial_out=snakemake.output.time_to_trial,
         data_cutoff=snakemake.params.data_cutoff,
+        trials_html_out=snakemake.output.trials_html,
+        vocabulary_in=snakemake.input.vocabulary,
     )

@@ -8,6 +8,7 @@ with logged(snakemake.log[0], snakemake.rule, exit_when_done=True):
         {"sources": snakemake.params.sources, "review": snakemake.params.review},
         snakemake.output.xlsx,
         trials_in=snakemake.input.trials,
+        vocabulary_in=snakemake.input.vocabulary,
         changes_in=snakemake.input.changes,
         prisma_in=snakemake.input.prisma,
         digest_out=snakemake.output.digest,
