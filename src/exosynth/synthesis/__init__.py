@@ -1,0 +1,1 @@
+"""Numbers made from the evidence streams: translation gap, effect sizes, pooling, quality."""
