@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 from metafor_reference import TOLERANCE, expected, groups
 
+from exosynth.analysis_groups import fold_outcome
 from exosynth.synthesis import meta, pooling
 from exosynth.synthesis.effects import compute_effects, outcome_groups
 
@@ -189,11 +190,11 @@ def test_reml_that_does_not_converge_falls_back_to_dl_and_names_the_analysis(
 
 
 def test_fold_outcome() -> None:
-    assert pooling.fold_outcome("Infarct Volumes") == "infarct volume"
-    assert pooling.fold_outcome("infarct-volume (%)") == "infarct volume"
-    assert pooling.fold_outcome("  Serum  creatinine ") == "serum creatinine"
-    assert pooling.fold_outcome("fibrosis") == "fibrosis"
-    assert pooling.fold_outcome("grip strength") == "grip strength"
+    assert fold_outcome("Infarct Volumes") == "infarct volume"
+    assert fold_outcome("infarct-volume (%)") == "infarct volume"
+    assert fold_outcome("  Serum  creatinine ") == "serum creatinine"
+    assert fold_outcome("fibrosis") == "fibrosis"
+    assert fold_outcome("grip strength") == "grip strength"
 
 
 def test_synonyms_put_two_names_in_one_analysis() -> None:

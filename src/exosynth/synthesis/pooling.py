@@ -12,12 +12,12 @@ publication year and Egger's test for analyses with at least 10 studies.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import polars as pl
 
+from exosynth.analysis_groups import fold_outcome
 from exosynth.problems import WARNING, Problem
 from exosynth.synthesis import meta
 
@@ -87,19 +87,6 @@ EGGER_SCHEMA: dict[str, Any] = {
     "limit_ci_low": pl.Float64,
     "limit_ci_high": pl.Float64,
 }
-
-_PUNCTUATION = re.compile(r"[^\w]+|_+")
-
-
-def fold_outcome(name: str) -> str:
-    """Lower case, punctuation and spaces as one space, a plural s of the last word dropped."""
-    words = _PUNCTUATION.sub(" ", name.casefold()).split()
-    if words:
-        last = words[-1]
-        if len(last) > 3 and last.endswith("s") and not last.endswith(("ss", "us", "is")):
-            words[-1] = last[:-1]
-    return " ".join(words)
-
 
 def with_analysis(effects: pl.DataFrame, synonyms: Mapping[str, str] | None = None) -> pl.DataFrame:
     """Add ``analysis``: the outcome's synonym group label, else its folded name.
