@@ -43,6 +43,13 @@ rule ingest:
     output:
         records="results/interim/ingest/shard-{shard}.parquet",
         problems="results/interim/ingest/shard-{shard}.problems.json",
+    log:
+        "results/logs/ingest/shard-{shard}.log",
+    benchmark:
+        "results/benchmarks/ingest/shard-{shard}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
     params:
         raw_dir=RAW_DIR,
         shards=len(SHARDS),
@@ -52,13 +59,6 @@ rule ingest:
         # Not an output (Snakemake removes a job's outputs before it runs); deleting it only
         # costs the time of a full parse.
         cache=f"{PARSE_CACHE}/shard-{{shard}}.parquet",
-    log:
-        "results/logs/ingest/shard-{shard}.log",
-    benchmark:
-        "results/benchmarks/ingest/shard-{shard}.tsv"
-    threads: 1
-    resources:
-        mem_mb=1000,
     script:
         "workflow/scripts/ingest.py"
 
@@ -89,11 +89,6 @@ rule validate:
             category="Validation",
         ),
         studies=STUDY_TABLE,
-    params:
-        raw_dir=RAW_DIR,
-        sources=config["sources"],
-        # The report says whether the build stops or leaves the rejected files out.
-        on_invalid=config["on_invalid"],
     log:
         "results/logs/validate.log",
     benchmark:
@@ -101,6 +96,11 @@ rule validate:
     threads: 2
     resources:
         mem_mb=2000,
+    params:
+        raw_dir=RAW_DIR,
+        sources=config["sources"],
+        # The report says whether the build stops or leaves the rejected files out.
+        on_invalid=config["on_invalid"],
     script:
         "workflow/scripts/validate.py"
 
@@ -121,20 +121,20 @@ rule publish:
         # The terminal's last line (onsuccess) and the HTML report's front page.
         summary="results/summary.json",
         front_page="results/summary.rst",
+    log:
+        "results/logs/publish.log",
+    benchmark:
+        "results/benchmarks/publish.tsv"
+    # Started first of the jobs it runs beside: a failing gate stops the build at once (and the
+    # rules beside it stop at their start, rules.after_the_gate).
+    priority: 10
+    threads: 1
+    resources:
+        mem_mb=1000,
     params:
         on_invalid=config["on_invalid"],
         sources=config["sources"],
         review=config["review"],
-    log:
-        "results/logs/publish.log",
-    # Started first of the jobs it runs beside: a failing gate stops the build at once (and the
-    # rules beside it stop at their start, rules.after_the_gate).
-    priority: 10
-    benchmark:
-        "results/benchmarks/publish.tsv"
-    threads: 1
-    resources:
-        mem_mb=1000,
     script:
         "workflow/scripts/publish.py"
 
@@ -156,10 +156,6 @@ rule stats:
             "results/stats/time_to_translation.csv", "time_to_translation"
         ),
         time_to_trial=statistic("results/stats/time_to_trial.csv", "time_to_trial"),
-    params:
-        on_invalid=config["on_invalid"],
-        sources=config["sources"],
-        data_cutoff=config["review"]["data_cutoff"],
     log:
         "results/logs/stats.log",
     benchmark:
@@ -167,6 +163,10 @@ rule stats:
     threads: 1
     resources:
         mem_mb=1000,
+    params:
+        on_invalid=config["on_invalid"],
+        sources=config["sources"],
+        data_cutoff=config["review"]["data_cutoff"],
     script:
         "workflow/scripts/stats.py"
 
@@ -181,12 +181,6 @@ rule tables:
         csv=expand("results/tables/table{n}.csv", n=TABLES),
         md=expand("results/tables/table{n}.md", n=TABLES),
         html=[evidence_table(n) for n in TABLES],
-    params:
-        on_invalid=config["on_invalid"],
-        # Titles, footnotes and the review as params: editing them in the config rebuilds
-        # the tables (and removes those of a source no longer configured).
-        sources=config["sources"],
-        review=config["review"],
     log:
         "results/logs/tables.log",
     benchmark:
@@ -194,6 +188,12 @@ rule tables:
     threads: 1
     resources:
         mem_mb=1000,
+    params:
+        on_invalid=config["on_invalid"],
+        # Titles, footnotes and the review as params: editing them in the config rebuilds
+        # the tables (and removes those of a source no longer configured).
+        sources=config["sources"],
+        review=config["review"],
     script:
         "workflow/scripts/tables.py"
 
@@ -207,10 +207,6 @@ rule workbook:
         trials="results/trials.parquet",
     output:
         xlsx="results/exosynth.xlsx",
-    params:
-        on_invalid=config["on_invalid"],
-        sources=config["sources"],
-        review=config["review"],
     log:
         "results/logs/workbook.log",
     benchmark:
@@ -218,6 +214,10 @@ rule workbook:
     threads: 1
     resources:
         mem_mb=2000,
+    params:
+        on_invalid=config["on_invalid"],
+        sources=config["sources"],
+        review=config["review"],
     script:
         "workflow/scripts/workbook.py"
 
@@ -235,30 +235,32 @@ rule figures:
             for name in FIGURES
             for ext in ("png", "svg", "csv")
         },
+    log:
+        "results/logs/figures.log",
+    benchmark:
+        "results/benchmarks/figures.tsv"
+    # The longest job beside the gate at a small corpus (matplotlib): started first after it.
+    priority: 5
+    threads: 1
+    resources:
+        mem_mb=1000,
     params:
         on_invalid=config["on_invalid"],
         sources=config["sources"],
         top_conditions=config["figures"]["top_conditions"],
-    log:
-        "results/logs/figures.log",
-    # The longest job beside the gate at a small corpus (matplotlib): started first after it.
-    priority: 5
-    benchmark:
-        "results/benchmarks/figures.tsv"
-    threads: 1
-    resources:
-        mem_mb=1000,
     script:
         "workflow/scripts/figures.py"
 
 
 # -- the end of a build (helpers in workflow/rules/common.smk) ----------------------------
 onsuccess:
-    from exosynth.rules import finished_line
+    from exosynth.adapters import finished_line
 
     say_last(
         finished_line(
-            rules.publish.output.summary, rules.workbook.output.xlsx, rules.validate.output.report
+            rules.publish.output.summary,
+            rules.workbook.output.xlsx,
+            rules.validate.output.report,
         )
     )
     cancel_rate_timers()
@@ -267,7 +269,7 @@ onsuccess:
 onerror:
     # A failed build leaves no deliverable, none from this build nor from an earlier one, so
     # results/ never mixes old and new; the validation report stays when it is current.
-    from exosynth.rules import clean_after_failure
+    from exosynth.adapters import clean_after_failure
 
     say_last(
         clean_after_failure(

@@ -35,7 +35,7 @@ def sample_rows(n: int) -> tuple[list[str], Rows]:
 def with_xlsxwriter(path: Path, header: list[str], rows: Rows) -> None:
     import xlsxwriter  # noqa: PLC0415
 
-    from exosynth.export import WORKBOOK_CREATED, WORKBOOK_OPTIONS  # noqa: PLC0415
+    from exosynth.outputs.workbook import WORKBOOK_CREATED, WORKBOOK_OPTIONS  # noqa: PLC0415
 
     book = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)  # as exosynth writes the workbook
     book.set_properties({"created": WORKBOOK_CREATED})  # a fixed date: no clock in the file

@@ -15,9 +15,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from exosynth import normalize, settings, validate
-from exosynth.ingest import StudyValidator, discover_raw_files, ingest, read_raw, study_validator
+from exosynth import settings
+from exosynth.corpus import discover_raw_files
 from exosynth.problems import Problem
+from exosynth.studies import normalize, validate
+from exosynth.studies.loading import read_raw
+from exosynth.studies.parse_cache import ingest
+from exosynth.studies.schema_messages import StudyValidator, study_validator
 from exosynth.vocabulary import Vocabulary
 
 REPO = Path(__file__).resolve().parents[1]

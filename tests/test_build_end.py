@@ -18,7 +18,8 @@ import pytest
 import yaml
 from conftest import snakemake_bare
 
-from exosynth import export, rules
+from exosynth import adapters
+from exosynth.outputs import columns as column_dictionary
 from exosynth.problems import Problem
 
 ADDED_PAPER = """\
@@ -61,7 +62,7 @@ def workbook_ids(project: Path) -> list[str]:
         rows = list(book["Studies"].iter_rows(values_only=True))
     finally:
         book.close()
-    assert rows[0][0] == export.COLUMNS["studies.csv"]["id"].label
+    assert rows[0][0] == column_dictionary.COLUMNS["studies.csv"]["id"].label
     return [row[0] for row in rows[1:]]
 
 
@@ -209,8 +210,8 @@ def test_the_gate_prints_the_first_problems_and_says_how_many_more_and_where(
         for i in range(count)
     ]
     ledger = _ledger(tmp_path, problems)
-    with pytest.raises(rules.InvalidRecords):
-        rules.publish_studies(
+    with pytest.raises(adapters.InvalidRecords):
+        adapters.publish_studies(
             str(tmp_path / "none.parquet"),
             str(ledger),
             "results/validation_report.md",
@@ -242,9 +243,9 @@ def test_rules_beside_the_gate_stop_when_it_stops(tmp_path, capsys, severity, on
     problem = Problem("raw/adipose/a-2020.yaml", 3, "in_vitro", "bad", "fix", severity=severity)
     ledger = _ledger(tmp_path, [problem])
     if stops:
-        with pytest.raises(rules.InvalidRecords):
-            rules.after_the_gate(str(ledger), on_invalid, "results/validation_report.md")
+        with pytest.raises(adapters.InvalidRecords):
+            adapters.after_the_gate(str(ledger), on_invalid, "results/validation_report.md")
         assert "results/validation_report.md" in capsys.readouterr().err
     else:
-        rules.after_the_gate(str(ledger), on_invalid, "results/validation_report.md")
+        adapters.after_the_gate(str(ledger), on_invalid, "results/validation_report.md")
         assert capsys.readouterr().err == ""

@@ -121,8 +121,8 @@ def test_check_names_a_duplicate_against_the_rest_of_raw(in_project, good_record
 
 def _warm_parse_cache(project: Path) -> None:
     """The parse cache as a build leaves it (rule ingest's function, both shards)."""
+    from exosynth.adapters import ingest_shard  # noqa: PLC0415
     from exosynth.corpus import PARSE_CACHE  # noqa: PLC0415
-    from exosynth.rules import ingest_shard  # noqa: PLC0415
 
     for shard in (0, 1):
         ingest_shard(
@@ -139,14 +139,14 @@ def _warm_parse_cache(project: Path) -> None:
 def test_check_parses_only_the_named_file_when_the_build_cached_the_rest(
     in_project, good_record, write_raw, monkeypatch
 ):
-    from exosynth import ingest  # noqa: PLC0415
+    from exosynth.studies import parse_cache  # noqa: PLC0415
 
     write_raw(in_project, "adipose", "new-2021", good_record("new-2021", ("review_row: 1\n", "")))
     _warm_parse_cache(in_project)
     parsed: list[str] = []
-    real = ingest.parse_study
+    real = parse_cache.parse_study
     monkeypatch.setattr(
-        ingest, "parse_study", lambda path, *a: parsed.append(path) or real(path, *a)
+        parse_cache, "parse_study", lambda path, *a: parsed.append(path) or real(path, *a)
     )
     cold, _ = cli.check(["raw/adipose/new-2021.yaml"])
     assert parsed == ["raw/adipose/new-2021.yaml"]

@@ -66,6 +66,9 @@ def slurm_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, st
         unavailable(f"benchmarks/slurm_local.sh could not start SLURM: {started.stderr.strip()}")
     env = dict(os.environ)
     env["SLURM_CONF"] = str(folder / "etc" / "slurm.conf")
+    # A job submitted without --output writes slurm-<id>.out into the submitting folder (one
+    # was once left at the repository's root): send any such log into this test's own folder.
+    env["SBATCH_OUTPUT"] = str(folder / "log" / "slurm-%j.out")
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     try:
         yield env

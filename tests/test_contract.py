@@ -16,8 +16,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from exosynth import export, stats
+from exosynth.outputs import tables as review_tables
 from exosynth.problems import SEVERITIES
+from exosynth.synthesis import gap as gap_stats
 
 
 def _generator():
@@ -71,7 +72,7 @@ def raw_dir(tmp_path: Path) -> Path:
 
 def rows_of(studies: pl.DataFrame, tables: list, key: str = "bone_marrow") -> list[dict]:
     table = next(t for t in tables if t.key == key)
-    return export.table_rows(studies, table).to_dicts()
+    return review_tables.table_rows(studies, table).to_dicts()
 
 
 # -- identity and the Ref. cell ---------------------------------------------------------
@@ -111,9 +112,7 @@ def test_ref_cell_cites_what_identifies_the_paper(build_studies, tables, raw_dir
 def test_a_paper_nothing_identifies_is_an_error_naming_the_four_ways(
     build_studies, raw_dir, citation
 ):
-    text = (
-        f"id: paper-1\nsource: bone marrow\n{citation}condition: Liver disease\nin_vitro: true\n"
-    )
+    text = f"id: paper-1\nsource: bone marrow\n{citation}condition: Liver disease\nin_vitro: true\n"
     write(raw_dir.parent, "bone_marrow", "paper-1", text)
     studies, problems = build_studies(raw_dir)
     assert studies.height == 0
@@ -128,9 +127,7 @@ def test_a_paper_nothing_identifies_is_an_error_naming_the_four_ways(
 
 
 def test_cited_in_needs_the_citing_review(build_studies, raw_dir):
-    write(
-        raw_dir.parent, "bone_marrow", "paper-1", added("paper-1", "  cited_in: {ref: 19}\n")
-    )
+    write(raw_dir.parent, "bone_marrow", "paper-1", added("paper-1", "  cited_in: {ref: 19}\n"))
     _, problems = build_studies(raw_dir)
     assert [(p.code, p.field) for p in problems] == [("schema.any_of", "citation.cited_in")]
     assert "url" in problems[0].hint
@@ -167,9 +164,7 @@ def test_a_ref_used_twice_in_one_table_is_an_error_but_not_across_tables(build_s
 
 
 # -- not reported ---------------------------------------------------------------------
-def test_not_reported_in_vitro_and_results_print_nr_and_count_apart(
-    build_studies, tables, raw_dir
-):
+def test_not_reported_in_vitro_and_results_print_nr_and_count_apart(build_studies, tables, raw_dir):
     write(raw_dir.parent, "bone_marrow", "pmid-29378639", PMID_ONLY)
     write(
         raw_dir.parent,
@@ -190,16 +185,16 @@ def test_not_reported_in_vitro_and_results_print_nr_and_count_apart(
     )
     assert rows["Smith et al, 2020"]["In vitro study"] == "-"
     table = next(t for t in tables if t.key == "bone_marrow")
-    note = export.footnote(export.table_rows(studies, table), table)
-    assert note.endswith(export.NR_FOOTNOTE)
-    gap = stats.translation_gap(studies, tables).filter(pl.col("source") == "bone_marrow")
+    note = review_tables.footnote(review_tables.table_rows(studies, table), table)
+    assert note.endswith(review_tables.NR_FOOTNOTE)
+    gap = gap_stats.translation_gap(studies, tables).filter(pl.col("source") == "bone_marrow")
     assert gap.select("n_studies", "n_in_vitro", "n_in_vitro_nr").row(0) == (2, 0, 1)
 
 
 def test_the_review_tables_explain_no_nr_they_do_not_print(review_studies, tables):
     for table in tables:
-        rows = export.table_rows(review_studies, table)
-        assert export.footnote(rows, table) == table.footnote_text
+        rows = review_tables.table_rows(review_studies, table)
+        assert review_tables.footnote(rows, table) == table.footnote_text
 
 
 # -- one pass, codes, severities -----------------------------------------------------
@@ -315,9 +310,12 @@ def test_source_donor_comes_from_the_spelling_or_donor_species(
 
 
 def test_a_donor_species_the_source_contradicts_is_an_error(build_studies, raw_dir):
-    text = added("smith-2020", "  first_author: Smith\n  year: 2020\n").replace(
-        "source: bone marrow", "source: rat bone marrow"
-    ) + "donor_species: human\n"
+    text = (
+        added("smith-2020", "  first_author: Smith\n  year: 2020\n").replace(
+            "source: bone marrow", "source: rat bone marrow"
+        )
+        + "donor_species: human\n"
+    )
     write(raw_dir.parent, "bone_marrow", "smith-2020", text)
     _, problems = build_studies(raw_dir)
     assert [(p.code, p.field) for p in problems] == [("normalize.donor_conflict", "donor_species")]
@@ -346,7 +344,7 @@ def test_a_paper_known_only_by_its_pmid_builds_with_nr(project, run_snakemake):
     markdown = (results / "tables" / "table1.md").read_text(encoding="utf-8")
     assert "| PMID 29378639 |" in markdown
     # the footnote says what NR means (the caption citing the review follows it)
-    assert any(line.endswith(export.NR_FOOTNOTE) for line in markdown.splitlines())
+    assert any(line.endswith(review_tables.NR_FOOTNOTE) for line in markdown.splitlines())
     (study,) = [r for r in read_csv(results / "studies.csv") if r["id"] == "pmid-29378639"]
     assert (study["in_vitro"], study["results"], study["pmid"]) == ("", "", "29378639")
     gap = {r["source"]: r for r in read_csv(results / "translation_gap.csv")}
@@ -414,9 +412,7 @@ def add_field_records(project: Path) -> list[str]:
 
 
 @needs_field
-def test_field_records_build_with_the_review_without_a_problem(
-    build_studies, repo_root, tmp_path
-):
+def test_field_records_build_with_the_review_without_a_problem(build_studies, repo_root, tmp_path):
     project = tmp_path / "project"
     for path in (repo_root / "raw").rglob("*.yaml"):
         write(project, path.parent.name, path.stem, path.read_text(encoding="utf-8"))

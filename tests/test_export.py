@@ -32,7 +32,12 @@ from conftest import office_tool
 from matplotlib import font_manager
 from matplotlib.ft2font import FT2Font
 
-from exosynth import export, normalize, rules, settings
+from exosynth import adapters, settings
+from exosynth.outputs import columns as column_dictionary
+from exosynth.outputs import sheet_layout
+from exosynth.outputs import tables as review_tables
+from exosynth.outputs import workbook as workbook_output
+from exosynth.studies import normalize
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
@@ -83,18 +88,20 @@ def gap() -> pl.DataFrame:
 def all_tables(
     studies: pl.DataFrame, config: dict
 ) -> list[tuple[settings.SourceTable, pl.DataFrame]]:
-    return [(t, export.table_sheet_rows(studies, t)) for t in settings.source_tables(config)]
+    return [
+        (t, workbook_output.table_sheet_rows(studies, t)) for t in settings.source_tables(config)
+    ]
 
 
 def build_workbook(path: Path, studies: pl.DataFrame, config: dict, gap: pl.DataFrame) -> Path:
     tables = settings.source_tables(config)
-    export.write_workbook(
+    workbook_output.write_workbook(
         path,
         all_tables(studies, config),
         gap,
         studies,
-        export.about_rows(
-            config, LEDGER, "9.9.9-test", added=export.added_by_table(studies, tables)
+        workbook_output.about_rows(
+            config, LEDGER, "9.9.9-test", added=workbook_output.added_by_table(studies, tables)
         ),
     )
     return path
@@ -170,7 +177,7 @@ def test_markdown_matches_the_review_cell_for_cell(
     table = settings.source_tables(config)[number - 1]
     assert table.table == number
     title, rows, others = parse_markdown(
-        export.table_markdown(export.table_rows(studies, table), table)
+        review_tables.table_markdown(review_tables.table_rows(studies, table), table)
     )
     assert title == TITLES[str(number)]
     assert rows == transcription(number)
@@ -182,13 +189,15 @@ def test_csv_matches_the_review_cell_for_cell(
     number: int, studies: pl.DataFrame, config: dict
 ) -> None:
     table = settings.source_tables(config)[number - 1]
-    assert csv_rows(export.table_csv(export.table_rows(studies, table))) == transcription(number)
+    assert csv_rows(
+        review_tables.table_csv(review_tables.table_rows(studies, table))
+    ) == transcription(number)
 
 
 def test_table_rows_has_exactly_the_review_columns(studies: pl.DataFrame, config: dict) -> None:
-    rows = export.table_rows(studies, settings.source_tables(config)[0])
-    assert rows.columns == list(export.TABLE_COLUMNS)
-    assert rows.schema == dict.fromkeys(export.TABLE_COLUMNS, pl.String)
+    rows = review_tables.table_rows(studies, settings.source_tables(config)[0])
+    assert rows.columns == list(column_dictionary.TABLE_COLUMNS)
+    assert rows.schema == dict.fromkeys(column_dictionary.TABLE_COLUMNS, pl.String)
 
 
 def _study(**values: object) -> dict:
@@ -219,7 +228,7 @@ def test_in_vivo_cell_joins_animal_and_clinical_use(studies: pl.DataFrame, confi
         ],
         schema=studies.schema,
     )
-    rows = export.table_rows(frame, settings.source_tables(config)[0])
+    rows = review_tables.table_rows(frame, settings.source_tables(config)[0])
     assert rows.rows() == [
         (
             "Sepsis",
@@ -244,27 +253,27 @@ def test_markdown_escapes_what_would_break_the_table(studies: pl.DataFrame, conf
     text = "a | b \\ c\nd"
     frame = pl.DataFrame([_study(results=text)], schema=studies.schema)
     table = settings.source_tables(config)[0]
-    markdown = export.table_markdown(export.table_rows(frame, table), table)
+    markdown = review_tables.table_markdown(review_tables.table_rows(frame, table), table)
     assert "a \\| b \\\\ c d" in markdown
     assert parse_markdown(markdown)[1][1][3] == "a | b \\ c d"
-    assert csv_rows(export.table_csv(export.table_rows(frame, table)))[1][3] == text
+    assert csv_rows(review_tables.table_csv(review_tables.table_rows(frame, table)))[1][3] == text
 
 
 @pytest.mark.parametrize(("in_vitro", "cell"), [(True, "+"), (False, "-"), (None, "NR")])
 def test_in_vitro_cell_and_the_nr_footnote(studies, config, in_vitro, cell) -> None:
     frame = pl.DataFrame([_study(in_vitro=in_vitro)], schema=studies.schema)
     table = settings.source_tables(config)[0]
-    rows = export.table_rows(frame, table)
-    assert rows[export.TABLE_COLUMNS[1]].to_list() == [cell]
-    markdown = export.table_markdown(rows, table)
-    assert (export.NR_FOOTNOTE in markdown) == (in_vitro is None)
+    rows = review_tables.table_rows(frame, table)
+    assert rows[column_dictionary.TABLE_COLUMNS[1]].to_list() == [cell]
+    markdown = review_tables.table_markdown(rows, table)
+    assert (review_tables.NR_FOOTNOTE in markdown) == (in_vitro is None)
 
 
 def test_markdown_caption_is_escaped_italics(studies, config) -> None:
     table = settings.source_tables(config)[0]
-    rows = export.table_rows(studies, table)
+    rows = review_tables.table_rows(studies, table)
     caption = r"From *Stem Cells* 2020_12, see a\b"
-    markdown = export.table_markdown(rows, table, caption)
+    markdown = review_tables.table_markdown(rows, table, caption)
     assert markdown.endswith("\n\n*From \\*Stem Cells\\* 2020\\_12, see a\\\\b*\n")
 
 
@@ -272,11 +281,15 @@ def test_a_source_without_studies_gives_a_header_only_table(
     studies: pl.DataFrame, config: dict
 ) -> None:
     table = settings.SourceTable("placenta", 4, "Placenta", "Placental MSC", ())
-    rows = export.table_rows(studies, table)
+    rows = review_tables.table_rows(studies, table)
     assert rows.height == 0
-    assert csv_rows(export.table_csv(rows)) == [list(export.TABLE_COLUMNS)]
-    title, cells, others = parse_markdown(export.table_markdown(rows, table))
-    assert (title, cells, others) == ("Table 4 Placental MSC", [list(export.TABLE_COLUMNS)], [])
+    assert csv_rows(review_tables.table_csv(rows)) == [list(column_dictionary.TABLE_COLUMNS)]
+    title, cells, others = parse_markdown(review_tables.table_markdown(rows, table))
+    assert (title, cells, others) == (
+        "Table 4 Placental MSC",
+        [list(column_dictionary.TABLE_COLUMNS)],
+        [],
+    )
 
 
 # -- (b) the workbook ----------------------------------------------------------------------
@@ -298,14 +311,16 @@ def test_table_sheet_matches_the_review(number: int, workbook: openpyxl.Workbook
     values = sheet_values(sheet)
     width = len(header) + 1  # the review's columns and "Added since the review"
     assert values[0] == [TITLES[str(number)], *[None] * (width - 1)]
-    assert values[1] == [*header, export.ADDED_COLUMN]
+    assert values[1] == [*header, column_dictionary.ADDED_COLUMN]
     # every shipped paper is the review's own: marked "no", its cells as the review prints them
     assert values[2 : 2 + len(expected)] == [[*row, "no"] for row in expected]
     end = 2 + len(expected)
     assert values[end] == [None] * width
     assert values[end + 1] == [FOOTNOTES[str(number)], *[None] * (width - 1)]
     note = values[end + 2][0]
-    assert note.startswith(f"{export.ADDED_COLUMN}: yes for a paper that is not in Table {number}")
+    assert note.startswith(
+        f"{column_dictionary.ADDED_COLUMN}: yes for a paper that is not in Table {number}"
+    )
     assert f"0 of {len(expected)} rows" in note
     assert len(values) == end + 3
     # title and notes span the table instead of running on into empty cells
@@ -326,8 +341,8 @@ def test_data_sheets_hold_the_frames_as_typed_values(
 ) -> None:
     labels = {t.key: t.label for t in settings.source_tables(config)}
     for name, frame, doc in (
-        ("Translation gap", gap, export.COLUMNS["translation_gap.csv"]),
-        ("Studies", studies, export.COLUMNS["studies.csv"]),
+        ("Translation gap", gap, column_dictionary.COLUMNS["translation_gap.csv"]),
+        ("Studies", studies, column_dictionary.COLUMNS["studies.csv"]),
     ):
         sheet = workbook[name]
         values = sheet_values(sheet)
@@ -376,37 +391,39 @@ def test_translation_gap_sheet_headers_in_words_and_shares_as_percent(
 
 
 def test_about_rows_carry_no_timestamp(config: dict) -> None:
-    rows = export.about_rows(config, LEDGER, "1")
+    rows = workbook_output.about_rows(config, LEDGER, "1")
     year = str(dt.datetime.now(tz=dt.UTC).year)
     assert not any(re.search(r"\d{2}:\d{2}", v) or year in v for _, v in rows)
 
 
 def test_workbook_stores_nan_as_empty_and_refuses_text_excel_would_cut(tmp_path: Path) -> None:
     numbers = pl.DataFrame({"x": [1.5, float("nan"), float("inf"), None]})
-    export.write_workbook(tmp_path / "nan.xlsx", [], numbers, pl.DataFrame({"y": ["ok"]}), [])
+    workbook_output.write_workbook(
+        tmp_path / "nan.xlsx", [], numbers, pl.DataFrame({"y": ["ok"]}), []
+    )
     sheet = openpyxl.load_workbook(tmp_path / "nan.xlsx")["Translation gap"]
     assert [c.value for c in sheet["A"]] == ["x", 1.5]
-    too_long = pl.DataFrame({"results": ["x" * (export.EXCEL_MAX_STRING + 1)]})
+    too_long = pl.DataFrame({"results": ["x" * (sheet_layout.EXCEL_MAX_STRING + 1)]})
     with pytest.raises(ValueError, match=r"(?i)results: a value of 32,768 characters"):
-        export.write_workbook(tmp_path / "long.xlsx", [], numbers, too_long, [])
+        workbook_output.write_workbook(tmp_path / "long.xlsx", [], numbers, too_long, [])
 
 
 def test_workbook_refuses_a_sheet_longer_than_excel_allows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config: dict, studies: pl.DataFrame
 ) -> None:
     """xlsxwriter drops rows past the limit silently; the workbook must stop and say so."""
-    tables = [(t, export.table_rows(studies, t)) for t in settings.source_tables(config)]
+    tables = [(t, review_tables.table_rows(studies, t)) for t in settings.source_tables(config)]
     gap = pl.DataFrame({"source": ["all"]})
     needed = 1 + studies.height  # the Studies sheet: header and one row per study
     path = tmp_path / "long.xlsx"
-    monkeypatch.setattr(export, "EXCEL_MAX_ROWS", needed - 1)
+    monkeypatch.setattr(sheet_layout, "EXCEL_MAX_ROWS", needed - 1)
     with pytest.raises(ValueError, match=rf"sheet 'Studies' needs {needed} rows") as err:
-        export.write_workbook(path, tables, gap, studies, [])
+        workbook_output.write_workbook(path, tables, gap, studies, [])
     assert f"at most {needed - 1:,}" in str(err.value)
     assert "Table" not in str(err.value).split(":")[0]  # the tables fit and are not named
     assert not path.exists()
-    monkeypatch.setattr(export, "EXCEL_MAX_ROWS", needed)  # exactly full is fine
-    export.write_workbook(path, tables, gap, studies, [])
+    monkeypatch.setattr(sheet_layout, "EXCEL_MAX_ROWS", needed)  # exactly full is fine
+    workbook_output.write_workbook(path, tables, gap, studies, [])
     assert openpyxl.load_workbook(path)["Studies"].max_row == needed
 
 
@@ -504,10 +521,10 @@ def test_formula_like_text_survives_csv_and_markdown(
 ) -> None:
     studies, _ = hostile
     table = settings.source_tables(config)[0]
-    rows = export.table_rows(studies, table)
-    expected = [list(export.TABLE_COLUMNS), *[list(r) for r in rows.rows()]]
-    assert csv_rows(export.table_csv(rows)) == expected
-    assert parse_markdown(export.table_markdown(rows, table))[1] == expected
+    rows = review_tables.table_rows(studies, table)
+    expected = [list(column_dictionary.TABLE_COLUMNS), *[list(r) for r in rows.rows()]]
+    assert csv_rows(review_tables.table_csv(rows)) == expected
+    assert parse_markdown(review_tables.table_markdown(rows, table))[1] == expected
     assert ["-", "+", "-1 model (Mouse)", "+cmd|' /C calc'!A0", "Evil et al, 2020"] in expected
 
 
@@ -557,8 +574,8 @@ def build_all(folder: Path, studies: pl.DataFrame, config: dict) -> dict[str, by
     csv_out = [str(out / f"table{n}.csv") for n in numbers]
     md_out = [str(out / f"table{n}.md") for n in numbers]
     html_out = [str(out / f"table{n}.html") for n in numbers]
-    rules.write_tables(studies_in, config, csv_out, md_out, html_out)
-    rules.write_workbook_file(studies_in, ledger_in, config, str(out / "book.xlsx"))
+    adapters.write_tables(studies_in, config, csv_out, md_out, html_out)
+    adapters.write_workbook_file(studies_in, ledger_in, config, str(out / "book.xlsx"))
     return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
 
 
@@ -593,7 +610,7 @@ def test_outputs_are_matched_to_tables_by_number(
 ) -> None:
     studies_in, _, _ = write_inputs(tmp_path / "in", studies)
     with pytest.raises(ValueError, match=r"tables \[1, 2\], the config has tables \[1, 2, 3\]"):
-        rules.write_tables(
+        adapters.write_tables(
             studies_in,
             config,
             [str(tmp_path / f"table{n}.csv") for n in (1, 2)],
@@ -609,7 +626,7 @@ def test_translation_gap_columns_keep_their_types_when_empty(
     config = copy.deepcopy(config)
     config["sources"]["wetlands"] = {"table": 9, "title": "Exosomes from wetland MSC"}
     out = tmp_path / "book.xlsx"
-    rules.write_workbook_file(studies_in, ledger_in, config, str(out))
+    adapters.write_workbook_file(studies_in, ledger_in, config, str(out))
     sheet = openpyxl.load_workbook(out)["Translation gap"]
     rows = {row[0]: row for row in sheet_values(sheet)[1:]}
     assert rows["Wetlands"] == ["Wetlands", 0, 0, 0, 0, None, None, None, None, 0]
@@ -654,7 +671,7 @@ def test_fourth_source_becomes_table_4(
     built = tmp_path / "built"
     files = build_all(built, studies, config4)
     expected = [
-        list(export.TABLE_COLUMNS),
+        list(column_dictionary.TABLE_COLUMNS),
         [
             "Preeclampsia",
             "+",
@@ -678,7 +695,7 @@ def test_fourth_source_becomes_table_4(
     # Table 4 is not the review's: its caption says both rows were added since the review
     assert others[1:] == [
         f"*All rows are 2 papers added since the review "
-        f"({export.review_reference(config4['review'])}).*".replace("_", "\\_")
+        f"({review_tables.review_reference(config4['review'])}).*".replace("_", "\\_")
     ]
     assert csv_rows(files["table3.csv"]) == transcription(3)
     book = openpyxl.load_workbook(built / "out" / "book.xlsx")
@@ -756,17 +773,17 @@ def test_column_widths_are_the_widest_value_plus_two_within_6_and_50() -> None:
             "Supercalifragilisticexpialidocious": [None, None],  # ceil(1.1 * 34) + 2
         }
     )
-    assert export._widths(cells) == [6, 11, 50, 22, 40]
-    assert export._widths(pl.DataFrame()) == []
+    assert sheet_layout.column_widths(cells) == [6, 11, 50, 22, 40]
+    assert sheet_layout.column_widths(pl.DataFrame()) == []
 
 
 def test_row_heights_count_wrapped_lines_of_capped_text() -> None:
     cells = pl.DataFrame({"short": ["x", "x", "two\nlines"], "long": ["y" * 48, "y" * 96, "y"]})
-    widths = export._widths(cells)
+    widths = sheet_layout.column_widths(cells)
     assert widths == [10, 50]
     # 48 letters fit the capped column on one line, 96 take two, a newline adds one
-    assert export._lines(cells, widths) == [1, 2, 2]
-    assert export._lines(pl.DataFrame({"n": [1, 2]}), [6]) == [1, 1]
+    assert sheet_layout.row_lines(cells, widths) == [1, 2, 2]
+    assert sheet_layout.row_lines(pl.DataFrame({"n": [1, 2]}), [6]) == [1, 1]
 
 
 def test_row_height_is_15_points_a_line_capped_at_40_lines() -> None:
@@ -779,7 +796,7 @@ def test_row_height_is_15_points_a_line_capped_at_40_lines() -> None:
 
     sheet = Sheet()
     for row, lines in enumerate([1, 2, 3, 41]):
-        export._set_height(sheet, row, lines)  # type: ignore[arg-type]
+        sheet_layout.set_height(sheet, row, lines)  # type: ignore[arg-type]
     assert sheet.rows == {1: 30, 2: 45, 3: 600}
 
 
@@ -789,7 +806,7 @@ def test_config_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> Non
     rows = pl.DataFrame({"Study": ['=HYPERLINK("http://x")']})
     about = [("Review", "=1+1"), ("How to cite", "+1-2"), ("Data cut-off", "-3")]
     path = tmp_path / "book.xlsx"
-    export.write_workbook(path, [(table, rows)], pl.DataFrame({"x": [1]}), rows, about)
+    workbook_output.write_workbook(path, [(table, rows)], pl.DataFrame({"x": [1]}), rows, about)
     with zipfile.ZipFile(path) as archive:
         sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/sheet")]
         assert sheets
@@ -850,7 +867,7 @@ def test_rows_that_fit_on_one_line_are_one_line_high(
         else:
             several += 1
             assert height is not None, (row, texts)
-            assert height >= 2 * export.LINE_HEIGHT, (row, texts)
+            assert height >= 2 * sheet_layout.LINE_HEIGHT, (row, texts)
     assert one_line, "no row of one line: the test pins nothing"
     if number == 1:
         assert several, "Table 1 has results longer than their column"
@@ -874,7 +891,7 @@ def test_tables_cite_the_review_and_say_which_rows_were_added(
     studies, problems = build_studies(raw)
     assert problems == []
     files = build_all(tmp_path / "built", studies, config)
-    reference = export.review_reference(config["review"]).rstrip(".")
+    reference = review_tables.review_reference(config["review"]).rstrip(".")
     header, *review_rows = transcription(1)
     _, cells, others = parse_markdown(files["table1.md"].decode("utf-8"))
     # the review's cells unchanged, the added paper after them
@@ -909,4 +926,4 @@ def test_about_sheet_has_a_data_dictionary_of_every_csv_column(
         block = rows[start + 1 : start + 1 + len(frame_columns)]
         assert [r[0] for r in block] == list(frame_columns)
         for column, text in block:
-            assert text.startswith(export.COLUMNS[name][column].label + " \u2014 ")
+            assert text.startswith(column_dictionary.COLUMNS[name][column].label + " \u2014 ")

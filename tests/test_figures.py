@@ -17,7 +17,10 @@ import polars as pl
 import pytest
 from conftest import office_tool
 
-from exosynth import figures, rules, settings, stats
+from exosynth import adapters, settings
+from exosynth.outputs import figures
+from exosynth.synthesis import figure_data
+from exosynth.synthesis import gap as gap_stats
 
 ROOT = Path(__file__).resolve().parents[1]
 # The review's Tables 1-3: studies and clinical studies per MSC source.
@@ -147,12 +150,14 @@ def test_condition_map_cells(drawn: dict, studies: pl.DataFrame) -> None:
 def test_condition_map_shows_the_top_n_and_says_so(
     studies: pl.DataFrame, tables: list[settings.SourceTable]
 ) -> None:
-    fig, frame = figures.condition_map_figure(studies, tables, top_n=5)
+    frame = figure_data.condition_map_frame(studies, tables, top_n=5)
+    sources, n_conditions = figure_data.condition_map_columns(studies, tables)
+    fig = figures.condition_map_figure(frame, tables, sources, n_conditions)
     assert frame["row"].n_unique() == 5
     assert frame.filter(pl.col("row") == 0)["condition"].item() == "Graft vs host disease"
     assert "top 5 of 20 conditions" in fig.get_suptitle()
     with pytest.raises(ValueError, match="top_n"):
-        figures.condition_map_figure(studies, tables, top_n=0)
+        figure_data.condition_map_frame(studies, tables, top_n=0)
 
 
 def test_species_and_model_mix(drawn: dict) -> None:
@@ -162,7 +167,7 @@ def test_species_and_model_mix(drawn: dict) -> None:
     assert counts[("bone_marrow", "rat")] == 4
     assert counts[("bone_marrow", "human")] == 1
     assert counts[("umbilical_cord", "human")] == 1
-    assert counts[("adipose", figures.NO_IN_VIVO)] == 4  # the adipose in vitro-only studies
+    assert counts[("adipose", figure_data.NO_IN_VIVO)] == 4  # the adipose in vitro-only studies
     assert ("adipose", "human") not in counts
     for _source, shares in species.group_by("source").agg(pl.col("share").sum()).iter_rows():
         assert shares == pytest.approx(1.0, abs=1e-3)
@@ -177,15 +182,15 @@ def test_species_and_model_mix(drawn: dict) -> None:
 def test_mix_pools_rare_codes_as_other(
     studies: pl.DataFrame, tables: list[settings.SourceTable]
 ) -> None:
-    frame = figures.mix_frame(
-        stats.species_by_source(studies, tables),
+    frame = figure_data.mix_frame(
+        gap_stats.species_by_source(studies, tables),
         "species",
-        stats.evidence_gap_map(studies, tables),
+        gap_stats.evidence_gap_map(studies, tables),
         tables,
         max_codes=3,
     )
     codes = set(frame["code"])
-    assert codes == {"mouse", "rat", figures.OTHER, figures.NO_IN_VIVO}
+    assert codes == {"mouse", "rat", figure_data.OTHER, figure_data.NO_IN_VIVO}
     bone_marrow = frame.filter((pl.col("source") == "bone_marrow") & (pl.col("code") == "other"))
     assert bone_marrow["n_studies"].item() == 2  # human 1 + rabbit 1
 
@@ -259,10 +264,10 @@ def test_draw_figures_writes_pictures_and_the_numbers(
 ) -> None:
     inputs = {
         "studies": studies,
-        "translation_gap": stats.translation_gap(studies, tables),
-        "gap_map": stats.evidence_gap_map(studies, tables),
-        "species": stats.species_by_source(studies, tables),
-        "model_types": stats.model_type_by_source(studies, tables),
+        "translation_gap": gap_stats.translation_gap(studies, tables),
+        "gap_map": gap_stats.evidence_gap_map(studies, tables),
+        "species": gap_stats.species_by_source(studies, tables),
+        "model_types": gap_stats.model_type_by_source(studies, tables),
     }
     paths = {}
     for key, frame in inputs.items():
@@ -277,7 +282,7 @@ def test_draw_figures_writes_pictures_and_the_numbers(
         for ext in ("png", "svg", "csv")
     }
     (tmp_path / "figures").mkdir()
-    rules.draw_figures(paths["studies"], config, 40, outputs)
+    adapters.draw_figures(paths["studies"], config, 40, outputs)
     gap = pl.read_csv(outputs["evidence_gap_map_csv"])
     clinical = gap.filter(pl.col("stage") == "clinical")
     assert dict(zip(clinical["source"], clinical["n_studies"], strict=True)) == {

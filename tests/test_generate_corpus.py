@@ -12,8 +12,8 @@ from types import ModuleType
 
 import pytest
 
-from exosynth import ingest
 from exosynth.problems import Problem
+from exosynth.studies import records as records_stage
 from exosynth.vocabulary import SourceMatch, SpeciesMatch, Vocabulary
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,7 +48,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
 def records(corpus: tuple[Path, list[Path]], validator) -> dict[Path, dict]:
     found = {}
     for path in corpus[1]:
-        record, problems = ingest.read_study(path.as_posix(), path.read_bytes(), validator)
+        record, problems = records_stage.read_study(path.as_posix(), path.read_bytes(), validator)
         assert problems == [], problems
         found[path] = record
     return found

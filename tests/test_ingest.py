@@ -17,25 +17,12 @@ import jsonschema_rs
 import pytest
 import yaml
 
-from exosynth.corpus import scan_raw_files
-from exosynth.ingest import (
-    MAX_NESTING,
-    MAX_RECORD_BYTES,
-    StudyValidator,
-    _structure_problem,
-    discover_raw_files,
-    empty_cache,
-    ingest,
-    ingest_cached,
-    parser_key,
-    read_cache,
-    read_raw,
-    read_study,
-    schema_problems,
-    shard_of,
-    study_validator,
-)
+from exosynth.corpus import discover_raw_files, scan_raw_files, shard_of
 from exosynth.problems import Problem, sorted_problems
+from exosynth.studies.loading import MAX_NESTING, MAX_RECORD_BYTES, _structure_problem, read_raw
+from exosynth.studies.parse_cache import empty_cache, ingest, ingest_cached, parser_key, read_cache
+from exosynth.studies.records import read_study
+from exosynth.studies.schema_messages import StudyValidator, schema_problems, study_validator
 
 PATH = "raw/bone_marrow/smith-2020.yaml"
 
@@ -646,8 +633,7 @@ def test_each_of_the_four_ways_identifies_a_paper(validator, citation):
 )
 def test_a_record_that_does_not_say_which_paper_it_is(validator, citation, what):
     text = (
-        f"id: smith-2020\nsource: bone marrow\n{citation}"
-        "condition: Liver disease\nin_vitro: true\n"
+        f"id: smith-2020\nsource: bone marrow\n{citation}condition: Liver disease\nin_vitro: true\n"
     )
     record, problems = read_study(PATH, text.encode("utf-8"), validator)
     assert record is None

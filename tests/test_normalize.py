@@ -11,8 +11,8 @@ import pytest
 import yaml
 from conftest import make_good_record, write_raw_record
 
-from exosynth.ingest import ingest
-from exosynth.normalize import MODEL_RULES, RECORD_RULES, normalize
+from exosynth.studies.normalize import MODEL_RULES, RECORD_RULES, normalize
+from exosynth.studies.parse_cache import ingest
 from exosynth.vocabulary import SourceMatch, SpeciesMatch, UnknownTerm
 
 # The validator, the shipped vocabulary and tables, and the review's studies: tests/conftest.py.
@@ -363,6 +363,7 @@ def test_vocabulary_problems_of_a_record_the_schema_rejected(validator, vocabula
     studies, found = normalize(records, vocabulary, tables, "raw")
     assert [(p.code, p.field) for p in found] == [("vocabulary.species", "in_vivo[0].species")]
     assert studies.height == 0
+
 
 # -- pinned orders (through the functions, on small inputs) ------------------------------
 def test_added_papers_follow_year_then_first_author_then_id(tmp_path, build_studies):

@@ -12,7 +12,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from exosynth.ingest import read_study
+from exosynth.studies.records import read_study
 
 SCHEMA = json.loads(
     (Path(__file__).resolve().parents[1] / "schemas" / "study.schema.json").read_text("utf-8")

@@ -6,7 +6,8 @@ import polars as pl
 import pytest
 from scipy.stats import binomtest
 
-from exosynth import settings, stats
+from exosynth import settings
+from exosynth.synthesis import gap as gap_stats
 from exosynth.vocabulary import STAGES
 
 
@@ -17,7 +18,7 @@ def studies(review_studies: pl.DataFrame) -> pl.DataFrame:
 
 
 def _wilson(k: int, n: int) -> tuple[float, float]:
-    low, high = stats.wilson_interval(pl.lit(k), pl.lit(n))
+    low, high = gap_stats.wilson_interval(pl.lit(k), pl.lit(n))
     row = pl.select(low=low, high=high).row(0)
     return row[0], row[1]
 
@@ -61,7 +62,7 @@ def test_wilson_interval_is_empty_without_trials() -> None:
 
 
 def test_translation_gap_reproduces_the_review(studies: pl.DataFrame, tables: list) -> None:
-    gap = stats.translation_gap(studies, tables)
+    gap = gap_stats.translation_gap(studies, tables)
     assert gap.columns == [
         "source",
         "n_studies",
@@ -103,7 +104,7 @@ def test_translation_gap_reproduces_the_review(studies: pl.DataFrame, tables: li
 
 def test_source_without_studies_gets_a_row_of_zeros(studies: pl.DataFrame, tables: list) -> None:
     placenta = settings.SourceTable("placenta", 4, "Placenta", "Exosomes from placenta MSC", ())
-    gap = stats.translation_gap(studies, [*tables, placenta])
+    gap = gap_stats.translation_gap(studies, [*tables, placenta])
     row = gap.filter(pl.col("source") == "placenta").row(0, named=True)
     assert row["n_studies"] == 0
     assert row["clinical_share"] is None
@@ -112,7 +113,7 @@ def test_source_without_studies_gets_a_row_of_zeros(studies: pl.DataFrame, table
 
 
 def test_evidence_gap_map_counts_highest_stage(studies: pl.DataFrame, tables: list) -> None:
-    gap_map = stats.evidence_gap_map(studies, tables)
+    gap_map = gap_stats.evidence_gap_map(studies, tables)
     rows = {r["source"]: r for r in gap_map.iter_rows(named=True)}
     assert rows["adipose"] == {
         "source": "adipose",
@@ -143,7 +144,7 @@ def test_species_by_source_counts_each_study_once_per_species(tables: list) -> N
             "species": ["mouse;rat", "rat", None],
         }
     )
-    counts = stats.species_by_source(frame, tables)
+    counts = gap_stats.species_by_source(frame, tables)
     as_dict = {(r["source"], r["species"]): r["n_studies"] for r in counts.iter_rows(named=True)}
     assert as_dict == {
         ("bone_marrow", "rat"): 2,
@@ -164,7 +165,7 @@ def test_time_to_translation_measures_years_from_animal_to_clinical() -> None:
             "clinical_patients": [None, None, 3, None],
         }
     )
-    result = {r["condition"]: r for r in stats.time_to_translation(frame).iter_rows(named=True)}
+    result = {r["condition"]: r for r in gap_stats.time_to_translation(frame).iter_rows(named=True)}
     assert result["GvHD"]["highest_stage"] == "clinical"
     assert result["GvHD"]["first_year"] == 2010
     assert result["GvHD"]["years_animal_to_clinical"] == 7
@@ -183,7 +184,7 @@ def test_a_source_with_one_study_has_a_share(tables: list) -> None:
             "clinical_patients": [3, None],
         }
     )
-    rows = {r["source"]: r for r in stats.translation_gap(one, tables).iter_rows(named=True)}
+    rows = {r["source"]: r for r in gap_stats.translation_gap(one, tables).iter_rows(named=True)}
     assert (rows["bone_marrow"]["clinical_share"], rows["bone_marrow"]["translation_gap"]) == (
         1.0,
         0.0,
@@ -205,7 +206,7 @@ def test_counts_by_source_follow_the_tables_then_count_then_code(tables: list) -
             "species": ["rat", "rabbit;rat", "mouse;rat", None, "rat"],
         }
     )
-    rows = [tuple(r) for r in stats.species_by_source(frame, tables).iter_rows()]
+    rows = [tuple(r) for r in gap_stats.species_by_source(frame, tables).iter_rows()]
     assert rows == [
         ("bone_marrow", "rat", 2),
         ("bone_marrow", "mouse", 1),
@@ -217,12 +218,12 @@ def test_counts_by_source_follow_the_tables_then_count_then_code(tables: list) -
         ("all", "rabbit", 1),
     ]
     models = frame.rename({"species": "model_type"})
-    assert [tuple(r) for r in stats.model_type_by_source(models, tables).iter_rows()] == rows
+    assert [tuple(r) for r in gap_stats.model_type_by_source(models, tables).iter_rows()] == rows
 
 
 def test_evidence_gap_map_keeps_a_configured_source_without_studies(studies, tables) -> None:
     placenta = settings.SourceTable("placenta", 4, "Placenta", "Exosomes from placenta MSC", ())
-    gap_map = stats.evidence_gap_map(studies, [*tables, placenta])
+    gap_map = gap_stats.evidence_gap_map(studies, [*tables, placenta])
     order = ["bone_marrow", "adipose", "umbilical_cord", "placenta", "all"]
     assert gap_map["source"].to_list() == order
     zeros = {"source": "placenta", "in_vitro": 0, "animal": 0, "clinical": 0, "total": 0}
@@ -241,31 +242,51 @@ def test_time_to_translation_rows_in_full() -> None:
             "clinical_patients": [None, 3, None, None, None, None],
         }
     )
-    rows = stats.time_to_translation(frame).to_dicts()
+    rows = gap_stats.time_to_translation(frame).to_dicts()
     assert rows == [
         {
-            "condition": "GvHD", "n_studies": 2, "sources": "adipose;bone_marrow",
-            "highest_stage": "clinical", "first_year": 2012, "first_animal_year": 2012,
-            "first_clinical_year": 2019, "years_animal_to_clinical": 7,
+            "condition": "GvHD",
+            "n_studies": 2,
+            "sources": "adipose;bone_marrow",
+            "highest_stage": "clinical",
+            "first_year": 2012,
+            "first_animal_year": 2012,
+            "first_clinical_year": 2019,
+            "years_animal_to_clinical": 7,
         },
         # at one stage, the condition with more studies first, then by name
         {
-            "condition": "Stroke", "n_studies": 2, "sources": "adipose",
-            "highest_stage": "animal", "first_year": 2014, "first_animal_year": 2014,
-            "first_clinical_year": None, "years_animal_to_clinical": None,
+            "condition": "Stroke",
+            "n_studies": 2,
+            "sources": "adipose",
+            "highest_stage": "animal",
+            "first_year": 2014,
+            "first_animal_year": 2014,
+            "first_clinical_year": None,
+            "years_animal_to_clinical": None,
         },
         {
-            "condition": "Colitis", "n_studies": 1, "sources": "adipose",
-            "highest_stage": "animal", "first_year": 2015, "first_animal_year": 2015,
-            "first_clinical_year": None, "years_animal_to_clinical": None,
+            "condition": "Colitis",
+            "n_studies": 1,
+            "sources": "adipose",
+            "highest_stage": "animal",
+            "first_year": 2015,
+            "first_animal_year": 2015,
+            "first_clinical_year": None,
+            "years_animal_to_clinical": None,
         },
         {
-            "condition": "Sepsis", "n_studies": 1, "sources": "bone_marrow",
-            "highest_stage": "in_vitro", "first_year": 2011, "first_animal_year": None,
-            "first_clinical_year": None, "years_animal_to_clinical": None,
+            "condition": "Sepsis",
+            "n_studies": 1,
+            "sources": "bone_marrow",
+            "highest_stage": "in_vitro",
+            "first_year": 2011,
+            "first_animal_year": None,
+            "first_clinical_year": None,
+            "years_animal_to_clinical": None,
         },
     ]
-    assert stats.time_to_translation(frame).schema["highest_stage"] == pl.String
+    assert gap_stats.time_to_translation(frame).schema["highest_stage"] == pl.String
 
 
 def test_translation_gap_counts_studies_whose_in_vitro_work_is_not_reported(tables) -> None:
@@ -281,7 +302,7 @@ def test_translation_gap_counts_studies_whose_in_vitro_work_is_not_reported(tabl
         },
         schema_overrides={"clinical_patients": pl.Int64},
     )
-    gap = {r["source"]: r for r in stats.translation_gap(frame, tables).iter_rows(named=True)}
+    gap = {r["source"]: r for r in gap_stats.translation_gap(frame, tables).iter_rows(named=True)}
     assert gap["bone_marrow"]["n_in_vitro_nr"] == 1
     assert gap["adipose"]["n_in_vitro_nr"] == 1
     assert gap["umbilical_cord"]["n_in_vitro_nr"] == 0

@@ -15,10 +15,20 @@ import openpyxl
 import polars as pl
 import pytest
 
-from exosynth import export, rules, stats, trials
+from exosynth import adapters
 from exosynth.corpus import discover_raw_files, trial_export_files
+from exosynth.outputs import columns as column_dictionary
+from exosynth.outputs import workbook as workbook_output
 from exosynth.settings import load_yaml, validate_against
-from exosynth.trials import TrialVocabulary, build_trials, parse_date, read_export
+from exosynth.synthesis import gap as gap_stats
+from exosynth.trials import decisions as trial_decisions
+from exosynth.trials import merge as trial_merge
+from exosynth.trials import normalize as trial_normalize
+from exosynth.trials import shape as trial_shape
+from exosynth.trials.classify import TrialVocabulary
+from exosynth.trials.merge import build_trials
+from exosynth.trials.normalize import parse_date
+from exosynth.trials.readers import read_export
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO / ".." / "shared" / "trials"
@@ -41,7 +51,7 @@ def terms() -> TrialVocabulary:
     return TrialVocabulary.from_mapping(raw)
 
 
-def build(paths, terms, vocabulary, decisions=None) -> trials.TrialsResult:
+def build(paths, terms, vocabulary, decisions=None) -> trial_merge.TrialsResult:
     return build_trials(
         [(Path(p).as_posix(), Path(p).read_bytes()) for p in paths],
         terms,
@@ -263,8 +273,8 @@ def test_dates_keep_their_precision(text: str, expected: str | None) -> None:
     ],
 )
 def test_every_phase_spelling_maps(written, code, terms) -> None:
-    record = trials.RegistryRecord(file="f", row=1, line=2, fmt="x", phases=written)
-    assert trials._phase(record, terms) == code
+    record = trial_shape.RegistryRecord(file="f", row=1, line=2, fmt="x", phases=written)
+    assert trial_normalize._phase(record, terms) == code
 
 
 # -- classification, checked by hand on the 1,389 real MSC trials -----------------------------
@@ -338,12 +348,14 @@ def test_naive_keywords_would_count_secretome_trials_as_ev(msc_export: pl.DataFr
 # -- decisions ------------------------------------------------------------------------------------
 def test_decisions_show_in_the_outputs_with_their_reason(terms, vocabulary) -> None:
     decided = {
-        "NCT09990011": trials.Decision("NCT09990011", "left out: a duplicate registration"),
-        "NCT09990013": trials.Decision(
+        "NCT09990011": trial_decisions.Decision(
+            "NCT09990011", "left out: a duplicate registration"
+        ),
+        "NCT09990013": trial_decisions.Decision(
             "NCT09990013", "Published table 2 names umbilical cord", source="umbilical_cord"
         ),
     }
-    decided["NCT09990011"] = trials.Decision(
+    decided["NCT09990011"] = trial_decisions.Decision(
         "NCT09990011", "left out: a duplicate registration", include=False
     )
     result = build([DATA / "broken_classic.csv"], terms, vocabulary, decisions=decided)
@@ -363,7 +375,9 @@ def test_shipped_decisions_pass_their_schema(vocabulary) -> None:
     raw = validate_against(
         load_yaml(path), REPO / "schemas" / "trial_decisions.schema.yaml", "decisions"
     )
-    decided, problems = trials.read_decisions(raw, str(path), set(vocabulary.source_terms.values()))
+    decided, problems = trial_decisions.read_decisions(
+        raw, str(path), set(vocabulary.source_terms.values())
+    )
     assert problems == []
     assert decided["NCT04276987"].source == "adipose"
     assert "published table" in decided["NCT04276987"].reason.casefold()
@@ -371,7 +385,9 @@ def test_shipped_decisions_pass_their_schema(vocabulary) -> None:
 
 def test_a_decision_for_an_unknown_source_is_a_problem(vocabulary) -> None:
     raw = {"decisions": {"NCT09990001": {"source": "kidney", "reason": "a typo in the code"}}}
-    decided, problems = trials.read_decisions(raw, "d.yaml", set(vocabulary.source_terms.values()))
+    decided, problems = trial_decisions.read_decisions(
+        raw, "d.yaml", set(vocabulary.source_terms.values())
+    )
     assert decided == {}
     assert [(p.code, p.record) for p in problems] == [("trials.decision", "NCT09990001")]
 
@@ -392,8 +408,8 @@ def test_translation_gap_gains_trial_columns_and_keeps_its_own(
     review_studies, tables, terms, vocabulary
 ) -> None:
     result = build([DATA / "broken_classic.csv", DATA / "same_trial_api.json"], terms, vocabulary)
-    before = stats.translation_gap(review_studies, tables)
-    after = stats.translation_gap_with_trials(review_studies, tables, result.trials)
+    before = gap_stats.translation_gap(review_studies, tables)
+    after = gap_stats.translation_gap_with_trials(review_studies, tables, result.trials)
     assert after["source"].to_list() == [*(t.key for t in tables), "unspecified", "all"]
     kept = after.filter(pl.col("source") != "unspecified").select(before.columns)
     assert kept.equals(before)
@@ -407,8 +423,8 @@ def test_translation_gap_gains_trial_columns_and_keeps_its_own(
 
 
 def test_time_to_trial_is_censored_without_a_trial(review_studies, tables) -> None:
-    empty = trials.trial_schema().to_frame()
-    frame = stats.time_to_trial(review_studies, empty, tables, "2019")
+    empty = trial_shape.trial_schema().to_frame()
+    frame = gap_stats.time_to_trial(review_studies, empty, tables, "2019")
     assert frame["censored"].all()
     assert (frame["followed_to_year"] == 2019).all()
     first_animal = frame.filter(pl.col("source") == "all")["first_animal_year"].item()
@@ -427,20 +443,20 @@ def test_registered_trials_sheet_is_text_and_has_human_headers(
         .otherwise(pl.col("title"))
     )
     path = tmp_path / "book.xlsx"
-    gap = stats.translation_gap_with_trials(review_studies, tables, frame)
-    export.write_workbook(path, [], gap, review_studies, [], trials=frame)
+    gap = gap_stats.translation_gap_with_trials(review_studies, tables, frame)
+    workbook_output.write_workbook(path, [], gap, review_studies, [], trials=frame)
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames[-2:] == [export.TRIALS_SHEET, export.ABOUT_SHEET]
-    sheet = book[export.TRIALS_SHEET]
+    assert book.sheetnames[-2:] == [column_dictionary.TRIALS_SHEET, column_dictionary.ABOUT_SHEET]
+    sheet = book[column_dictionary.TRIALS_SHEET]
     header = [c.value for c in sheet[1]]
     assert header[:4] == ["Trial", "Title", "Product class", "MSC source"]
     cell = sheet.cell(row=2, column=2)
     assert cell.value == '=HYPERLINK("http://x")'
     assert cell.data_type == "s"
     headings = [c.value for c in book["Translation gap"][1]]
-    assert export.COLUMNS["translation_gap.csv"]["n_trials"].label in headings
+    assert column_dictionary.COLUMNS["translation_gap.csv"]["n_trials"].label in headings
     again = tmp_path / "again.xlsx"
-    export.write_workbook(again, [], gap, review_studies, [], trials=frame)
+    workbook_output.write_workbook(again, [], gap, review_studies, [], trials=frame)
     assert again.read_bytes() == path.read_bytes()
 
 
@@ -451,7 +467,7 @@ def test_build_without_exports_has_empty_trial_outputs(project, run_snakemake) -
     assert done.returncode == 0, done.stderr[-3000:]
     results = project / "results"
     header = (results / "trials.csv").read_text(encoding="utf-8").splitlines()
-    assert header == [",".join(trials.TRIAL_COLUMNS)]
+    assert header == [",".join(trial_shape.TRIAL_COLUMNS)]
     gap = csv_rows(results / "translation_gap.csv")
     assert [r["source"] for r in gap][-2:] == ["unspecified", "all"]
     assert {r["n_trials"] for r in gap} == {"0"}
@@ -498,7 +514,7 @@ def test_a_broken_export_fails_the_build_and_exclude_builds_the_good_rows(
     assert ledger["trials"]["by_file"]["raw/trials/broken export.csv"]["rejected"] == 1
     assert ledger["files_read"] == 26  # the exports and decisions are not study files
     book = openpyxl.load_workbook(project / "results" / "exosynth.xlsx")
-    assert book[export.TRIALS_SHEET].max_row == 1 + len(rows)
+    assert book[column_dictionary.TRIALS_SHEET].max_row == 1 + len(rows)
     drawn = csv_rows(project / "results" / "figures" / "trial_timeline.csv")
     assert sum(int(r["n_trials"]) for r in drawn if r["source"] == "all") == 2
 
@@ -507,7 +523,7 @@ def test_a_decision_file_the_schema_rejects_is_a_problem_not_a_crash(tmp_path) -
     bad = tmp_path / "decisions.yaml"
     bad.write_text("decisions:\n  NCT04276987:\n    source: adipose\n", encoding="utf-8")
     out = {name: str(tmp_path / name) for name in ("t.csv", "t.parquet", "p.json", "l.json")}
-    rules.build_registered_trials(
+    adapters.build_registered_trials(
         exports=[str(DATA / "same_trial_api.json")],
         decisions=[str(bad)],
         decisions_schema=str(REPO / "schemas" / "trial_decisions.schema.yaml"),

@@ -6,8 +6,10 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from exosynth.ingest import discover_raw_files, ingest, read_raw
-from exosynth.validate import RULES, sharing_a_key, validate_records
+from exosynth.corpus import discover_raw_files
+from exosynth.studies.loading import read_raw
+from exosynth.studies.parse_cache import ingest
+from exosynth.studies.validate import RULES, sharing_a_key, validate_records
 
 
 def add_citation(key: str, value: str) -> tuple[str, str]:
@@ -177,9 +179,7 @@ def test_files_rejected_by_ingest_pass_through_unjudged(records_of, good_record)
 
 
 # -- issue 10: every record is checked, the codes, the other file named -------------------
-def test_a_record_the_schema_rejected_is_still_checked_against_the_others(
-    records_of, good_record
-):
+def test_a_record_the_schema_rejected_is_still_checked_against_the_others(records_of, good_record):
     doi = add_citation("doi", "10.1000/abc")
     broken = "raw/bone_marrow/smith-2020.yaml"
     other = "raw/bone_marrow/jones-2021.yaml"
@@ -277,7 +277,8 @@ def test_the_same_ref_of_two_citing_reviews_is_two_papers(records_of, good_recor
             ),
             "raw/bone_marrow/jones-2021.yaml": good_record(
                 # ref 9 of ...-41: the key must not run review and ref together ("...-419")
-                "jones-2021", cited_in("doi: 10.1186/s13287-017-0576-41", 9)
+                "jones-2021",
+                cited_in("doi: 10.1186/s13287-017-0576-41", 9),
             ),
             "raw/bone_marrow/lee-2019.yaml": good_record(
                 "lee-2019", cited_in("url: https://example.org/review", 19)
@@ -287,9 +288,7 @@ def test_the_same_ref_of_two_citing_reviews_is_two_papers(records_of, good_recor
     assert validate_records(records)[1] == []
 
 
-def test_sharing_a_key_keeps_what_can_share_a_problem_with_the_named_files(
-    records_of, good_record
-):
+def test_sharing_a_key_keeps_what_can_share_a_problem_with_the_named_files(records_of, good_record):
     named = "raw/bone_marrow/new-2021.yaml"
     files = {
         named: good_record("new-2021", add_citation("doi", "10.1000/Abc")),

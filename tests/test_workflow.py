@@ -210,9 +210,7 @@ def test_bad_config_or_vocabulary_stops_before_any_rule_runs(project, run_snakem
     vocabulary = project / "config" / "vocabulary.yaml"
     text = vocabulary.read_text(encoding="utf-8")
     # "adsc" already means adipose: listing it under bone marrow too is ambiguous
-    vocabulary.write_text(
-        text.replace("abbreviations: [bm]", "abbreviations: [adsc, bm]")
-    )
+    vocabulary.write_text(text.replace("abbreviations: [bm]", "abbreviations: [adsc, bm]"))
     clash = run_snakemake(project, "--dry-run")
     assert clash.returncode != 0
     assert "'adsc' is listed for both" in clash.stdout + clash.stderr

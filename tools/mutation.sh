@@ -3,7 +3,7 @@
 #
 #   pip install -e ".[test,mutation]"
 #   tools/mutation.sh                      # every stage module
-#   tools/mutation.sh stats validate       # only these
+#   tools/mutation.sh synthesis/gap studies/validate   # only these (paths under src/exosynth/)
 #
 # Each module is mutated in a scratch copy of the project (mutmut writes mutants/ next to the
 # sources) and every mutant runs against the fast unit tests of that module only, never the
@@ -11,7 +11,7 @@
 # Prints one line per module: killed, survived, timed out, no tests, other; the survivors are
 # listed below it (`mutmut show <name>` in the scratch copy shows a diff). MUTATION_KEEP=1 keeps
 # the scratch copies; MUTATION_CHILDREN (default 2) is how many mutants run at once;
-# MUTATION_ONLY='exosynth.stats.x_wilson_interval*' limits the run to mutants matching the globs
+# MUTATION_ONLY='exosynth.synthesis.gap.x_wilson_interval*' limits the run to mutants matching the globs
 # (a full module takes about 10 s per mutant on a loaded 2-core machine: pytest starts afresh
 # and the session fixtures build the study table of the 26 real records each time).
 set -euo pipefail
@@ -26,16 +26,21 @@ children="${MUTATION_CHILDREN:-2}"
 # The unit tests of each stage module (a module's own test file, plus the files that test it
 # through its functions on small frames).
 declare -A TESTS=(
-  [stats]="tests/test_stats.py tests/test_trials.py"  # the trial counts are tested with the trials
-  [normalize]="tests/test_normalize.py"
-  [validate]="tests/test_validate.py"
+  [synthesis/gap]="tests/test_stats.py tests/test_trials.py"  # trial counts: tested with the trials
+  [studies/normalize]="tests/test_normalize.py"
+  [studies/validate]="tests/test_validate.py"
   [vocabulary]="tests/test_normalize.py tests/test_vocabulary.py"
-  [export]="tests/test_export.py"
-  [report]="tests/test_report.py"
-  [ingest]="tests/test_ingest.py tests/test_properties.py"
+  [outputs/tables]="tests/test_export.py"
+  [outputs/workbook]="tests/test_export.py"
+  [outputs/ledger]="tests/test_report.py"
+  [studies/records]="tests/test_ingest.py tests/test_properties.py"
+  [studies/loading]="tests/test_ingest.py tests/test_properties.py"
+  [studies/schema_messages]="tests/test_ingest.py tests/test_properties.py"
 )
 modules=("$@")
-[ ${#modules[@]} -gt 0 ] || modules=(stats validate report vocabulary normalize export ingest)
+[ ${#modules[@]} -gt 0 ] || modules=(synthesis/gap studies/validate outputs/ledger vocabulary
+  studies/normalize outputs/tables outputs/workbook studies/records studies/loading
+  studies/schema_messages)
 
 scratch_root="$(mktemp -d "${TMPDIR:-/tmp}/exosynth-mutation.XXXXXX")"
 [ "${MUTATION_KEEP:-0}" = 1 ] || trap 'rm -rf "$scratch_root"' EXIT
@@ -43,7 +48,7 @@ scratch_root="$(mktemp -d "${TMPDIR:-/tmp}/exosynth-mutation.XXXXXX")"
 printf '%-11s %7s %8s %9s %8s %6s %7s %s\n' module mutants killed survived "timed out" "no tests" other score
 for module in "${modules[@]}"; do
   [ -n "${TESTS[$module]+x}" ] || { echo "unknown module: $module" >&2; exit 2; }
-  work="$scratch_root/$module"
+  work="$scratch_root/${module//\//-}"
   mkdir -p "$work"
   # The project as it is on disk (uncommitted edits included), without outputs and caches.
   (cd "$repo" && tar --exclude=./.venv --exclude=./results --exclude=./mutants \

@@ -91,7 +91,6 @@ def _build_name(file: str, listing: Sequence[tuple[str, int, int]]) -> str:
     return _project_path(file)
 
 
-
 def check(files: Sequence[str], config_path: str = CONFIG) -> tuple[list, int]:
     """Every problem a build finds in ``files``, checked together with the rest of raw/.
 
@@ -102,18 +101,14 @@ def check(files: Sequence[str], config_path: str = CONFIG) -> tuple[list, int]:
     """
     import polars as pl  # noqa: PLC0415
 
-    from exosynth import normalize  # noqa: PLC0415
     from exosynth.corpus import PARSE_CACHE, scan_raw_files  # noqa: PLC0415
-    from exosynth.ingest import (  # noqa: PLC0415
-        ingest,
-        ingest_cached,
-        read_cache,
-        read_raw,
-        study_validator,
-    )
     from exosynth.problems import sorted_problems  # noqa: PLC0415
     from exosynth.settings import source_tables  # noqa: PLC0415
-    from exosynth.validate import sharing_a_key, validate_records  # noqa: PLC0415
+    from exosynth.studies import normalize  # noqa: PLC0415
+    from exosynth.studies.loading import read_raw  # noqa: PLC0415
+    from exosynth.studies.parse_cache import ingest, ingest_cached, read_cache  # noqa: PLC0415
+    from exosynth.studies.schema_messages import study_validator  # noqa: PLC0415
+    from exosynth.studies.validate import sharing_a_key, validate_records  # noqa: PLC0415
 
     config = _load_config(config_path)
     missing = [f for f in files if not Path(f).is_file()]

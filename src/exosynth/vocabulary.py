@@ -598,4 +598,3 @@ def _claim(table: dict[str, str], term: str, code: str, where: str) -> None:
 
 def _closest(folded: str, known: dict[str, str]) -> tuple[str, ...]:
     return tuple(difflib.get_close_matches(folded, list(known), n=3, cutoff=0.4))
-

@@ -41,7 +41,7 @@ def shard_fingerprint(wildcards):
     return fingerprint(raw_files_by_shard()[int(wildcards.shard)])
 
 
-# The figures of rule figures (exosynth.figures), each as PNG, SVG and the numbers drawn as CSV.
+# The figures of rule figures (exosynth.outputs.figures), each as PNG, SVG and the numbers drawn as CSV.
 FIGURES = ["evidence_gap_map", "condition_map", "translation_funnel", "species_mix", "model_mix"]
 FIGURES.append("trial_timeline")  # registered trials (workflow/rules/trials.smk)
 
@@ -64,7 +64,9 @@ def statistic(path, caption):
 
     Caption paths are relative to the Snakefile, where the rules calling this are.
     """
-    return report(path, caption=f"workflow/report/{caption}.rst", category="Tables", subcategory="Statistics")
+    return report(
+        path, caption=f"workflow/report/{caption}.rst", category="Tables", subcategory="Statistics"
+    )
 
 
 def evidence_table(number):

@@ -3,7 +3,7 @@
 import os
 
 from exosynth.corpus import TRIAL_DECISIONS, TRIALS_FOLDER, trial_export_files
-from exosynth.trials import TrialVocabulary
+from exosynth.trials.classify import TrialVocabulary
 
 # The trial vocabularies are checked against their schema before any rule runs, like
 # config/vocabulary.yaml (a bad pattern or a spelling claimed twice stops the run here).
@@ -38,8 +38,6 @@ rule trials:
         parquet="results/trials.parquet",
         problems="results/interim/trials.problems.json",
         ledger="results/interim/trials.ledger.json",
-    params:
-        sources=config["sources"],
     log:
         "results/logs/trials.log",
     benchmark:
@@ -47,5 +45,7 @@ rule trials:
     threads: 1
     resources:
         mem_mb=1000,
+    params:
+        sources=config["sources"],
     script:
         "../scripts/trials.py"

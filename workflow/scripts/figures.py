@@ -1,4 +1,4 @@
-from exosynth.rules import after_the_gate, draw_figures, logged
+from exosynth.adapters import after_the_gate, draw_figures, logged
 
 with logged(snakemake.log[0], snakemake.rule):
     after_the_gate(snakemake.input.ledger, snakemake.params.on_invalid, snakemake.input.report)

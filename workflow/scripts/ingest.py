@@ -1,4 +1,4 @@
-from exosynth.rules import ingest_shard, logged
+from exosynth.adapters import ingest_shard, logged
 
 with logged(snakemake.log[0], snakemake.rule):
     ingest_shard(

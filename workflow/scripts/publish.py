@@ -1,4 +1,4 @@
-from exosynth.rules import logged, publish_studies
+from exosynth.adapters import logged, publish_studies
 
 with logged(snakemake.log[0], snakemake.rule):
     publish_studies(

@@ -1,4 +1,4 @@
-from exosynth.rules import build_registered_trials, logged
+from exosynth.adapters import build_registered_trials, logged
 
 with logged(snakemake.log[0], snakemake.rule):
     build_registered_trials(

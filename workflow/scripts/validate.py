@@ -1,4 +1,4 @@
-from exosynth.rules import check_records, logged
+from exosynth.adapters import check_records, logged
 
 with logged(snakemake.log[0], snakemake.rule):
     check_records(

@@ -20,7 +20,7 @@ import polars as pl
 from exosynth.checks import Rule, run_rules, with_others
 from exosynth.problems import WARNING, Problem
 from exosynth.settings import SourceTable
-from exosynth.validate import cited_document
+from exosynth.studies.validate import cited_document
 from exosynth.vocabulary import STAGES, UnknownTerm, Vocabulary
 
 STAGE = "normalize"
@@ -252,15 +252,12 @@ def _records(
         schema={"source": pl.String, "table": pl.Int64},
     )
     prefix = PurePosixPath(raw_dir).as_posix().rstrip("/") + "/"
-    frame = (
-        frame.join(table_of, on="source", how="left", maintain_order="left")
-        .with_columns(
-            folder=pl.col("raw_file").str.strip_prefix(prefix).str.replace(r"/?[^/]*$", ""),
-            source_donor=pl.coalesce("donor_code", "spelled_donor"),
-            cited_in=cited_document(),
-            configured=pl.lit(", ".join(t.key for t in tables)),
-            raw_dir=pl.lit(raw_dir),
-        )
+    frame = frame.join(table_of, on="source", how="left", maintain_order="left").with_columns(
+        folder=pl.col("raw_file").str.strip_prefix(prefix).str.replace(r"/?[^/]*$", ""),
+        source_donor=pl.coalesce("donor_code", "spelled_donor"),
+        cited_in=cited_document(),
+        configured=pl.lit(", ".join(t.key for t in tables)),
+        raw_dir=pl.lit(raw_dir),
     )
     # Keys with a null part are no key: a study without review_row shares none.
     for column, part in (("row_others", "review_row"), ("ref_others", "ref")):
@@ -376,9 +373,7 @@ def check_contract(studies: pl.DataFrame) -> pl.DataFrame:
             "stage": pa.Column(str, pa.Check.isin(STAGES)),
             "in_vitro": pa.Column(bool, nullable=True),  # null: not reported
             "clinical_patients": pa.Column(pl.Int64, pa.Check.ge(1), nullable=True),
-            "species": pa.Column(
-                str, pa.Check.str_matches(r"^[a-z_]+(;[a-z_]+)*$"), nullable=True
-            ),
+            "species": pa.Column(str, pa.Check.str_matches(r"^[a-z_]+(;[a-z_]+)*$"), nullable=True),
             "raw_file": pa.Column(str, unique=True),
         },
         strict=False,

@@ -1,4 +1,4 @@
-"""Statistics: how much of each MSC source's evidence ever reaches people.
+"""The translation gap: how much of each MSC source's evidence ever reaches people.
 
 Every number is computed from the one normalized study table, with polars
 expressions only, so the statistics, the tables and the workbook agree.
@@ -189,7 +189,7 @@ TRIAL_GAP_COLUMNS = (
 )
 
 
-def _trial_year() -> pl.Expr:
+def trial_year() -> pl.Expr:
     """The year a trial was registered: first posted, else first submitted (some exports
     carry only one of them). Dates are ISO text at their own precision, so the year leads."""
     return (
@@ -223,7 +223,7 @@ def trial_counts(trials: pl.DataFrame, tables: list[SourceTable]) -> pl.DataFram
         **{name: (ev & phase.is_in(list(codes))).sum() for name, codes in PHASE_GROUPS.items()},
         n_trials_no_phase=(ev & (phase.is_null() | (phase == "not_applicable"))).sum(),
         n_secretome_trials=(pl.col("ev_class") == "msc_secretome").sum(),
-        first_trial_year=_trial_year().filter(ev).min(),
+        first_trial_year=trial_year().filter(ev).min(),
     )
     return (
         _trial_source_order(tables)
@@ -303,3 +303,28 @@ def time_to_trial(
         "followed_to_year",
         "years_animal_to_trial",
     )
+
+
+def statistics(
+    studies: pl.DataFrame,
+    tables: list[SourceTable],
+    trials: pl.DataFrame | None = None,
+    data_cutoff: str = "",
+) -> dict[str, pl.DataFrame]:
+    """Every statistic of rule stats, by name: the translation gap (with the registered
+    trials when there are any), species and model mix, the gap map, the time to translation
+    and, with trials, the time to the first trial."""
+    numbers = {
+        "translation_gap": (
+            translation_gap(studies, tables)
+            if trials is None
+            else translation_gap_with_trials(studies, tables, trials)
+        ),
+        "species_by_source": species_by_source(studies, tables),
+        "model_type_by_source": model_type_by_source(studies, tables),
+        "evidence_gap_map": evidence_gap_map(studies, tables),
+        "time_to_translation": time_to_translation(studies),
+    }
+    if trials is not None:
+        numbers["time_to_trial"] = time_to_trial(studies, trials, tables, data_cutoff)
+    return numbers

@@ -1,4 +1,4 @@
-"""Report: the ledger of files read, included and rejected, and every problem found."""
+"""The validation ledger: files read, included and rejected, every problem found, the summary."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import polars as pl
 
-from exosynth.export import html_page, html_table
+from exosynth.outputs.html import html_page, html_table
 from exosynth.problems import WARNING, Problem, plural
 
 

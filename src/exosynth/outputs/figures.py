@@ -28,9 +28,15 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import PercentFormatter
 
-from exosynth import stats
 from exosynth.settings import SourceTable
-from exosynth.stats import ALL
+from exosynth.synthesis import figure_data
+from exosynth.synthesis.figure_data import (
+    DEFAULT_TOP_CONDITIONS,
+    NO_IN_VIVO,
+    OTHER,
+    TRIAL_TIMELINE,
+)
+from exosynth.synthesis.gap import ALL, UNSPECIFIED
 from exosynth.vocabulary import STAGES
 
 FIGURE_NAMES = (
@@ -40,7 +46,6 @@ FIGURE_NAMES = (
     "species_mix",
     "model_mix",
 )
-DEFAULT_TOP_CONDITIONS = 40
 DPI = 150
 FONT = "DejaVu Sans"  # ships with matplotlib, so every machine draws the same glyphs
 
@@ -66,9 +71,6 @@ MIX_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7",
 MIX_HATCHES = ("", "///", "\\\\\\", "xxx", "...", "---", "+++")
 OTHER_COLOUR, OTHER_HATCH = "#999999", "ooo"
 NONE_COLOUR, NONE_HATCH = "#FFFFFF", ""
-OTHER = "other"
-NO_IN_VIVO = "none (in vitro only)"
-ALL_LABEL = "All sources"
 MIX_AXES_WIDTH = 6.0  # inches of the mix figures' bars, to tell whether a count fits its segment
 MAX_LABEL = 48  # characters of a condition shown on the axis; the CSV keeps the full name
 
@@ -99,7 +101,7 @@ def _freeze(fig: Figure) -> Figure:
 
 
 def _labels(tables: list[SourceTable]) -> dict[str, str]:
-    return {**{t.key: t.label for t in tables}, ALL: ALL_LABEL}
+    return figure_data.source_labels(tables)
 
 
 def _short(text: str, limit: int = MAX_LABEL) -> str:
@@ -109,33 +111,13 @@ def _short(text: str, limit: int = MAX_LABEL) -> str:
 # --- evidence gap map -------------------------------------------------------------------
 
 
-def evidence_gap_map_figure(
-    gap_map: pl.DataFrame, tables: list[SourceTable]
-) -> tuple[Figure, pl.DataFrame]:
+def evidence_gap_map_figure(drawn: pl.DataFrame, gap_map: pl.DataFrame) -> Figure:
     """Tiles of source by highest stage reached, in the stage colours, counts printed.
 
-    ``gap_map`` is :func:`exosynth.stats.evidence_gap_map`: one row per source and ``all``.
+    ``drawn`` is :func:`exosynth.synthesis.figure_data.gap_map_tiles` of ``gap_map``
+    (:func:`exosynth.synthesis.gap.evidence_gap_map`: one row per source and ``all``).
     """
-    labels = _labels(tables)
-    drawn = (
-        gap_map.unpivot(
-            index=["source", "total"],
-            on=list(STAGES),
-            variable_name="stage",
-            value_name="n_studies",
-        )
-        .with_columns(
-            label=pl.col("source").replace_strict(labels, default=pl.col("source")),
-            row=pl.col("source").replace_strict(
-                {s: i for i, s in enumerate(gap_map["source"])}, return_dtype=pl.Int64
-            ),
-            column=pl.col("stage").replace_strict(
-                {s: i for i, s in enumerate(STAGES)}, return_dtype=pl.Int64
-            ),
-        )
-        .sort("row", "column")
-        .select("source", "label", "stage", "n_studies", "total", "row", "column")
-    )
+    labels = dict(zip(drawn["source"], drawn["label"], strict=False))
     sources = gap_map["source"].to_list()
     with style():
         fig = _new_figure(6.4, 1.6 + 0.55 * len(sources))
@@ -185,72 +167,21 @@ def evidence_gap_map_figure(
         ax.set_title(
             "Evidence gap map: studies by MSC source and highest stage reached", loc="left"
         )
-    return _freeze(fig), drawn
+    return _freeze(fig)
 
 
 # --- condition map ----------------------------------------------------------------------
 
 
-def condition_cells(studies: pl.DataFrame, top_n: int = DEFAULT_TOP_CONDITIONS) -> pl.DataFrame:
-    """Studies and highest stage per condition and source, for the ``top_n`` conditions.
-
-    Conditions are ranked by studies (all sources), then by highest stage, then by name.
-    """
-    rank = {stage: i for i, stage in enumerate(STAGES)}
-    ranked = studies.with_columns(
-        stage_rank=pl.col("stage").replace_strict(rank, return_dtype=pl.Int64)
-    )
-    conditions = (
-        ranked.group_by("condition")
-        .agg(condition_studies=pl.len().cast(pl.Int64), condition_rank=pl.col("stage_rank").max())
-        .sort(["condition_studies", "condition_rank", "condition"], descending=[True, True, False])
-        .head(top_n)
-        .with_row_index("row")
-        .with_columns(pl.col("row").cast(pl.Int64))
-    )
-    return (
-        ranked.join(conditions, on="condition", how="inner")
-        .group_by("row", "condition", "condition_studies", "source")
-        .agg(n_studies=pl.len().cast(pl.Int64), stage_rank=pl.col("stage_rank").max())
-        .with_columns(
-            highest_stage=pl.col("stage_rank").replace_strict(
-                {i: s for s, i in rank.items()}, return_dtype=pl.String
-            )
-        )
-        .drop("stage_rank")
-    )
-
-
 def condition_map_figure(
-    studies: pl.DataFrame, tables: list[SourceTable], top_n: int = DEFAULT_TOP_CONDITIONS
-) -> tuple[Figure, pl.DataFrame]:
-    """Condition by source, each cell coloured and hatched by the highest stage it reached."""
-    if top_n < 1:
-        raise ValueError(f"top_n must be at least 1, got {top_n}")
+    drawn: pl.DataFrame, tables: list[SourceTable], sources: list[str], n_conditions: int
+) -> Figure:
+    """Condition by source, each cell coloured and hatched by the highest stage it reached.
+
+    ``drawn`` is :func:`exosynth.synthesis.figure_data.condition_map_frame`; ``sources`` its
+    columns in order, ``n_conditions`` how many conditions there are in all.
+    """
     labels = _labels(tables)
-    sources = [t.key for t in tables]
-    sources += sorted(set(studies["source"].unique().to_list()) - set(sources))
-    n_conditions = studies["condition"].n_unique()
-    cells = condition_cells(studies, top_n)
-    drawn = (
-        cells.with_columns(
-            label=pl.col("source").replace_strict(labels, default=pl.col("source")),
-            column=pl.col("source").replace_strict(
-                {s: i for i, s in enumerate(sources)}, return_dtype=pl.Int64
-            ),
-        )
-        .sort("row", "column")
-        .select(
-            "row",
-            "condition",
-            "condition_studies",
-            "column",
-            "source",
-            "label",
-            "n_studies",
-            "highest_stage",
-        )
-    )
     rows = drawn.select("row", "condition", "condition_studies").unique().sort("row")
     shown = rows.height
     what = (
@@ -321,41 +252,19 @@ def condition_map_figure(
             x=0.01,
             ha="left",
         )
-    return _freeze(fig), drawn
+    return _freeze(fig)
 
 
 # --- translation funnel -----------------------------------------------------------------
 
 
-def translation_funnel_figure(
-    translation_gap: pl.DataFrame, tables: list[SourceTable]
-) -> tuple[Figure, pl.DataFrame]:
+def translation_funnel_figure(drawn: pl.DataFrame) -> Figure:
     """Per source: studies with in vitro, animal and clinical evidence; the clinical share.
 
-    ``translation_gap`` is :func:`exosynth.stats.translation_gap`. Bars are shares of the
+    ``drawn`` is :func:`exosynth.synthesis.figure_data.funnel_frame`. Bars are shares of the
     source's studies, so a small source reads as well as a large one, with the counts
     printed; the right panel shows the clinical share and its 95% Wilson interval.
     """
-    labels = _labels(tables)
-    drawn = translation_gap.select(
-        "source",
-        label=pl.col("source").replace_strict(labels, default=pl.col("source")),
-        n_studies="n_studies",
-        in_vitro="n_in_vitro",
-        animal="n_animal",
-        clinical="n_clinical",
-        clinical_share="clinical_share",
-        clinical_share_ci_low="clinical_share_ci_low",
-        clinical_share_ci_high="clinical_share_ci_high",
-    ).with_columns(
-        (
-            pl.when(pl.col("n_studies") > 0)
-            .then(pl.col(stage) / pl.col("n_studies"))
-            .round(4)
-            .alias(f"{stage}_bar")
-        )
-        for stage in STAGES
-    )
     n = drawn.height
     with style():
         fig = _new_figure(10.0, 1.8 + 0.95 * n)
@@ -443,65 +352,10 @@ def translation_funnel_figure(
             for ax in (bars, shares):
                 ax.axhline(drawn["source"].to_list().index(ALL) - 0.5, color="black", linewidth=1.2)
         fig.suptitle("Translation funnel per MSC source", x=0.0, ha="left")
-    return _freeze(fig), drawn
+    return _freeze(fig)
 
 
 # --- species and model mix --------------------------------------------------------------
-
-
-def mix_frame(
-    counts: pl.DataFrame,
-    column: str,
-    gap_map: pl.DataFrame,
-    tables: list[SourceTable],
-    max_codes: int = len(MIX_COLOURS),
-) -> pl.DataFrame:
-    """Studies per source and code, the rarest codes pooled as ``other``, plus in vitro only.
-
-    ``counts`` is :func:`exosynth.stats.species_by_source` or ``model_type_by_source``
-    (a study counts once per code); the studies with no in vivo work are the
-    ``in_vitro`` column of the gap map. At most ``max_codes`` coloured segments, ``other``
-    included, so every segment keeps a colour and hatch of its own. Shares are of the
-    source's bar.
-    """
-    labels = _labels(tables)
-    sources = gap_map.filter(pl.col("source") != ALL)["source"].to_list()
-    ranked = (
-        counts.filter(pl.col("source") != ALL)
-        .group_by(column)
-        .agg(pl.col("n_studies").sum().alias("everywhere"))
-        .sort(["everywhere", column], descending=[True, False])[column]
-        .to_list()
-    )
-    kept = ranked if len(ranked) <= max_codes else ranked[: max_codes - 1]
-    order = {code: i for i, code in enumerate([*kept, OTHER, NO_IN_VIVO])}
-    coded = counts.filter(pl.col("source") != ALL).select(
-        "source",
-        code=pl.when(pl.col(column).is_in(kept)).then(pl.col(column)).otherwise(pl.lit(OTHER)),
-        n_studies="n_studies",
-    )
-    none = gap_map.filter(pl.col("source") != ALL).select(
-        "source", code=pl.lit(NO_IN_VIVO), n_studies=pl.col("in_vitro").cast(pl.Int64)
-    )
-    source_order = {s: i for i, s in enumerate(sources)}
-    return (
-        pl.concat([coded, none])
-        .group_by("source", "code")
-        .agg(pl.col("n_studies").sum().cast(pl.Int64))
-        .filter(pl.col("n_studies") > 0)
-        .with_columns(
-            label=pl.col("source").replace_strict(labels, default=pl.col("source")),
-            row=pl.col("source").replace_strict(
-                source_order, default=len(sources), return_dtype=pl.Int64
-            ),
-            position=pl.col("code").replace_strict(order, return_dtype=pl.Int64),
-        )
-        .with_columns(
-            share=(pl.col("n_studies") / pl.col("n_studies").sum().over("source")).round(4)
-        )
-        .sort("row", "position")
-        .select("source", "label", "code", "n_studies", "share", "row", "position")
-    )
 
 
 def _mix_style(code: str, position: int) -> tuple[str, str]:
@@ -574,9 +428,10 @@ def _mix_figure(
 
 
 def mix_figure(
-    counts: pl.DataFrame, column: str, gap_map: pl.DataFrame, tables: list[SourceTable]
-) -> tuple[Figure, pl.DataFrame]:
-    """Stacked bars per source: studies per species or model type (``counts`` from stats).
+    drawn: pl.DataFrame, column: str, gap_map: pl.DataFrame, tables: list[SourceTable]
+) -> Figure:
+    """Stacked bars per source: studies per species or model type
+    (``drawn`` from :func:`exosynth.synthesis.figure_data.mix_frame`).
 
     ``human`` and ``clinical`` stand for use in people; a study with several codes
     counts for each.
@@ -586,9 +441,8 @@ def mix_figure(
     title = (
         f"{noun.capitalize()} mix per MSC source (a study with several {several} counts for each)"
     )
-    drawn = mix_frame(counts, column, gap_map, tables)
     fig = _mix_figure(drawn, gap_map, _labels(tables), title, noun)
-    return _freeze(fig), drawn
+    return _freeze(fig)
 
 
 # --- all figures, and saving them -------------------------------------------------------
@@ -602,23 +456,24 @@ def draw_all(
 ) -> dict[str, tuple[Figure, pl.DataFrame]]:
     """Every figure by name (:data:`FIGURE_NAMES`), with the frame of the numbers drawn.
 
-    The statistics are computed from the study table by the functions rule stats uses
-    (cheap next to drawing), so the figures agree with the CSVs without waiting for them.
+    The numbers come from :func:`exosynth.synthesis.figure_data.figure_numbers` (the same
+    statistics rule stats writes), so the figures agree with the CSVs without waiting.
     """
-    translation_gap = stats.translation_gap(studies, tables)
-    gap_map = stats.evidence_gap_map(studies, tables)
-    species_by_source = stats.species_by_source(studies, tables)
-    model_type_by_source = stats.model_type_by_source(studies, tables)
-    drawn = {
-        "evidence_gap_map": evidence_gap_map_figure(gap_map, tables),
-        "condition_map": condition_map_figure(studies, tables, top_conditions),
-        "translation_funnel": translation_funnel_figure(translation_gap, tables),
-        "species_mix": mix_figure(species_by_source, "species", gap_map, tables),
-        "model_mix": mix_figure(model_type_by_source, "model_type", gap_map, tables),
+    numbers = figure_data.figure_numbers(studies, tables, top_conditions, trials)
+    gap_map = numbers.pop("_gap_map")
+    sources, n_conditions = figure_data.condition_map_columns(studies, tables)
+    pictures = {
+        "evidence_gap_map": evidence_gap_map_figure(numbers["evidence_gap_map"], gap_map),
+        "condition_map": condition_map_figure(
+            numbers["condition_map"], tables, sources, n_conditions
+        ),
+        "translation_funnel": translation_funnel_figure(numbers["translation_funnel"]),
+        "species_mix": mix_figure(numbers["species_mix"], "species", gap_map, tables),
+        "model_mix": mix_figure(numbers["model_mix"], "model_type", gap_map, tables),
     }
     if trials is not None:  # the registered trials beside the studies (rule trials)
-        drawn[TRIAL_TIMELINE] = trial_timeline_figure(studies, trials, tables)
-    return drawn
+        pictures[TRIAL_TIMELINE] = trial_timeline_figure(numbers[TRIAL_TIMELINE], tables)
+    return {name: (picture, numbers[name]) for name, picture in pictures.items()}
 
 
 def render(fig: Figure, fmt: str) -> bytes:
@@ -636,56 +491,17 @@ def save(fig: Figure, png: str | Path, svg: str | Path) -> None:
 
 
 # --- registered trials: studies and trial registrations per year ------------------------
-TRIAL_TIMELINE = "trial_timeline"
 STUDY_BAR = ("#56B4E9", "")  # Okabe-Ito sky blue, plain
 TRIAL_BAR = ("#D55E00", "///")  # Okabe-Ito vermilion, hatched
 UNSPECIFIED_LABEL = "Source not named (trials)"
 
 
-def trial_timeline_frame(
-    studies: pl.DataFrame, trials: pl.DataFrame, tables: list[SourceTable]
-) -> pl.DataFrame:
-    """Per source and year: studies published and MSC-EV trials registered (first posted).
-
-    Rows for the configured sources, ``unspecified`` (trials whose registry text names no
-    tissue) and ``all``; only years with a study or a trial.
-    """
-    order = [t.key for t in tables] + [stats.UNSPECIFIED, ALL]
-    ev = trials.filter(pl.col("ev_class") == stats.MSC_EV).select(
-        "source", year=stats._trial_year()
-    )
-    ev = pl.concat([ev, ev.with_columns(source=pl.lit(ALL))]).drop_nulls("year")
-    papers = studies.select("source", year=pl.col("year").cast(pl.Int64))
-    papers = pl.concat([papers, papers.with_columns(source=pl.lit(ALL))]).drop_nulls("year")
-    counted = (
-        papers.group_by("source", "year")
-        .agg(n_studies=pl.len().cast(pl.Int64))
-        .join(
-            ev.group_by("source", "year").agg(n_trials=pl.len().cast(pl.Int64)),
-            on=["source", "year"],
-            how="full",
-            coalesce=True,
-        )
-        .filter(pl.col("source").is_in(order))
-        .with_columns(pl.col("n_studies", "n_trials").fill_null(0))
-    )
-    rank = {code: i for i, code in enumerate(order)}
-    return (
-        counted.with_columns(_rank=pl.col("source").replace_strict(rank, return_dtype=pl.Int64))
-        .sort("_rank", "year")
-        .drop("_rank")
-        .select("source", "year", "n_studies", "n_trials")
-    )
-
-
-def trial_timeline_figure(
-    studies: pl.DataFrame, trials: pl.DataFrame, tables: list[SourceTable]
-) -> tuple[Figure, pl.DataFrame]:
+def trial_timeline_figure(drawn: pl.DataFrame, tables: list[SourceTable]) -> Figure:
     """Small multiples, one panel per source: studies per year beside MSC-EV trials registered
-    per year, counts printed on the bars (so it reads in black and white)."""
-    drawn = trial_timeline_frame(studies, trials, tables)
-    labels = {**_labels(tables), stats.UNSPECIFIED: UNSPECIFIED_LABEL}
-    panels = [t.key for t in tables] + [stats.UNSPECIFIED, ALL]
+    per year, counts printed on the bars (so it reads in black and white); ``drawn`` is
+    :func:`exosynth.synthesis.figure_data.trial_timeline_frame`."""
+    labels = {**_labels(tables), UNSPECIFIED: UNSPECIFIED_LABEL}
+    panels = [t.key for t in tables] + [UNSPECIFIED, ALL]
     years = drawn["year"].to_list()
     first, last = (min(years), max(years)) if years else (2000, 2001)
     width = 0.4
@@ -719,4 +535,4 @@ def trial_timeline_figure(
         fig.suptitle(
             "Studies and registered MSC-EV trials per year and MSC source", x=0.0, ha="left"
         )
-    return _freeze(fig), drawn
+    return _freeze(fig)

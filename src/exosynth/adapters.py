@@ -1,4 +1,4 @@
-"""The file I/O of each Snakemake rule: read inputs, call a stage, write outputs.
+"""The Snakemake adapters: each rule's file I/O, read inputs, call one stage, write outputs.
 
 ``workflow/scripts/*.py`` bind ``snakemake.input``/``output``/``params`` to these
 functions; the stages themselves take data and return data.
@@ -68,7 +68,8 @@ def ingest_shard(
     """One shard's raw files parsed and checked; with ``cache_file``, only the files whose
     bytes changed since the last build are parsed (exosynth.ingest.ingest_cached)."""
     from exosynth.corpus import scan_raw_files, shard_of
-    from exosynth.ingest import empty_cache, ingest_cached, read_cache, study_validator
+    from exosynth.studies.parse_cache import empty_cache, ingest_cached, read_cache
+    from exosynth.studies.schema_messages import study_validator
 
     files = [f for f in scan_raw_files(raw_dir) if shard_of(f[0], shards) == shard]
     cache = read_cache(cache_file) if cache_file else empty_cache()
@@ -115,11 +116,11 @@ def check_records(
     The stages stay separate functions; this chains them in memory. The job never fails on
     invalid records, so the report it writes survives; the gate is rule publish.
     """
-    from exosynth.ingest import RECORD_SCHEMA
-    from exosynth.normalize import normalize
-    from exosynth.report import add_trials, ledger, render_html, render_markdown
+    from exosynth.outputs.ledger import add_trials, ledger, render_html, render_markdown
     from exosynth.settings import load_yaml, source_tables, validate_against
-    from exosynth.validate import validate_records
+    from exosynth.studies.normalize import normalize
+    from exosynth.studies.records import RECORD_SCHEMA
+    from exosynth.studies.validate import validate_records
     from exosynth.vocabulary import Vocabulary
 
     records = (
@@ -218,9 +219,9 @@ def publish_studies(
     the build's summary (JSON, for the terminal's last line) and the HTML report's front
     page (reST), from the config's sources.
     """
-    from exosynth.normalize import check_contract
-    from exosynth.report import build_summary, summary_rst
+    from exosynth.outputs.ledger import build_summary, summary_rst
     from exosynth.settings import source_tables
+    from exosynth.studies.normalize import check_contract
 
     summary = json.loads(Path(ledger_in).read_text(encoding="utf-8"))
     found = [Problem(**p) for p in summary["problems"]]
@@ -272,7 +273,7 @@ def publish_studies(
 # -- the end of a build (the Snakefile's onsuccess and onerror) --------------------------
 def finished_line(summary_in: str, workbook: str, report: str) -> str:
     """The last line of a good build, from the gate's summary (exosynth.report.summary_line)."""
-    from exosynth.report import summary_line
+    from exosynth.outputs.ledger import summary_line
 
     summary = json.loads(Path(summary_in).read_text(encoding="utf-8"))
     built = Path(workbook)
@@ -303,7 +304,7 @@ def clean_after_failure(
     stays when it is current, i.e. newer than every input of rule validate; an older one would
     describe other raw files and goes too. Returns the line that ends the build.
     """
-    from exosynth.report import failure_line
+    from exosynth.outputs.ledger import failure_line
 
     report = Path(report_outputs[0])
     keep = all(_current(Path(p), report_inputs) for p in report_outputs)
@@ -337,28 +338,30 @@ def compute_statistics(
     time_to_trial_out: str | None = None,
     data_cutoff: str = "",
 ) -> None:
-    from exosynth import stats
-    from exosynth.export import translation_gap_html
+    """Rule stats: the statistics of :func:`exosynth.synthesis.gap.statistics`, one file each."""
+    from exosynth.outputs.html import translation_gap_html
     from exosynth.settings import source_tables
+    from exosynth.synthesis.gap import statistics
 
-    studies = pl.read_parquet(studies_in)
     tables = source_tables(config)
-    gap = stats.translation_gap(studies, tables)
-    if trials_in is not None:  # the registered trials beside the studies (rule trials)
-        trials = pl.read_parquet(trials_in)
-        gap = stats.translation_gap_with_trials(studies, tables, trials)
-        if time_to_trial_out is not None:
-            stats.time_to_trial(studies, trials, tables, data_cutoff).write_csv(time_to_trial_out)
-    gap.write_csv(translation_gap_out)
+    trials = pl.read_parquet(trials_in) if trials_in is not None else None
+    numbers = statistics(pl.read_parquet(studies_in), tables, trials, data_cutoff)
+    outputs = {
+        "translation_gap": translation_gap_out,
+        "species_by_source": species_out,
+        "model_type_by_source": model_types_out,
+        "evidence_gap_map": gap_map_out,
+        "time_to_translation": time_to_translation_out,
+        "time_to_trial": time_to_trial_out,
+    }
+    for name, frame in numbers.items():
+        if outputs[name] is not None:
+            frame.write_csv(outputs[name])
     if translation_gap_html_out:  # for the HTML report: in words, labels, percentages
         Path(translation_gap_html_out).write_text(
-            translation_gap_html(gap, tables), encoding="utf-8"
+            translation_gap_html(numbers["translation_gap"], tables), encoding="utf-8"
         )
-    stats.species_by_source(studies, tables).write_csv(species_out)
-    stats.model_type_by_source(studies, tables).write_csv(model_types_out)
-    stats.evidence_gap_map(studies, tables).write_csv(gap_map_out)
-    stats.time_to_translation(studies).write_csv(time_to_translation_out)
-    log.info("statistics of %d studies in %d sources", studies.height, gap.height - 1)
+    log.info("statistics of %d sources", len(tables))
 
 
 def _outputs_by_table(paths: Sequence[str], numbers: Sequence[int], kind: str) -> dict[int, str]:
@@ -403,82 +406,40 @@ def write_tables(
     md_out: Sequence[str],
     html_out: Sequence[str] = (),
 ) -> None:
-    """Tables 1..N as CSV (for analysts), Markdown (for manuscripts and diffs) and HTML (for
-    the report), the Markdown and HTML captioned with the review they come from."""
-    from exosynth.export import table_caption, table_csv, table_html, table_markdown, table_rows
+    """Rule tables: each of :func:`exosynth.outputs.tables.review_tables` into its files."""
+    from exosynth.outputs.tables import review_tables
     from exosynth.settings import source_tables
 
-    studies = pl.read_parquet(studies_in)
-    tables = source_tables(config)
-    numbers = [t.table for t in tables]
+    numbers = [t.table for t in source_tables(config)]
     csv_paths = _outputs_by_table(csv_out, numbers, "csv")
     md_paths = _outputs_by_table(md_out, numbers, "md")
     html_paths = _outputs_by_table(html_out, numbers, "html") if html_out else {}
     for folder in {Path(p).parent for p in [*csv_out, *md_out, *html_out]}:
         _remove_stale_tables(folder, numbers)
-    for table in tables:
-        rows = table_rows(studies, table)
-        mine = studies.filter(pl.col("source") == table.key)
-        n_added = mine["review_row"].null_count() if "review_row" in mine.columns else 0
-        caption = table_caption(table, config.get("review"), rows.height - n_added, n_added)
-        Path(csv_paths[table.table]).write_bytes(table_csv(rows))
-        Path(md_paths[table.table]).write_bytes(
-            table_markdown(rows, table, caption).encode("utf-8")
-        )
-        if table.table in html_paths:
-            Path(html_paths[table.table]).write_text(
-                table_html(rows, table, caption), encoding="utf-8"
-            )
-        log.info("table %d (%s): %d studies", table.table, table.key, rows.height)
+    for number, table in review_tables(pl.read_parquet(studies_in), config).items():
+        Path(csv_paths[number]).write_bytes(table.csv)
+        Path(md_paths[number]).write_bytes(table.markdown.encode("utf-8"))
+        if number in html_paths:
+            Path(html_paths[number]).write_text(table.html, encoding="utf-8")
+        log.info("table %d: %d studies", number, table.studies)
 
 
 def write_workbook_file(
     studies_in: str, ledger_in: str, config: dict, xlsx_out: str, trials_in: str | None = None
 ) -> None:
-    """The reviewer workbook, with an About sheet saying what it was built from.
+    """Rule workbook: :func:`exosynth.outputs.workbook.reviewer_workbook` into its file."""
+    from exosynth import __version__
+    from exosynth.outputs.workbook import reviewer_workbook
 
-    The translation gap and the evidence gap map are computed from the study table by
-    the functions rules stats and figures use, so the workbook (the slowest output at
-    scale) need not wait for those rules.
-    """
-    from exosynth import __version__, figures
-    from exosynth.export import about_rows, added_by_table, table_sheet_rows, write_workbook
-    from exosynth.settings import source_tables
-    from exosynth.stats import evidence_gap_map, translation_gap
-
-    studies = pl.read_parquet(studies_in)
-    summary = json.loads(Path(ledger_in).read_text(encoding="utf-8"))
-    sources = source_tables(config)
-    gap = translation_gap(studies, sources)
-    trials = pl.read_parquet(trials_in) if trials_in is not None else None
-    if trials is not None:  # the trial columns and the unspecified row (exosynth.stats)
-        from exosynth.stats import translation_gap_with_trials
-
-        gap = translation_gap_with_trials(studies, sources, trials)
-    picture, _ = figures.evidence_gap_map_figure(evidence_gap_map(studies, sources), sources)
-    tables = [(t, table_sheet_rows(studies, t)) for t in sources]
-    write_workbook(
+    reviewer_workbook(
         xlsx_out,
-        tables,
-        gap,
-        studies,
-        about_rows(
-            config,
-            summary,
-            __version__,
-            added=added_by_table(studies, sources),
-            trials=trials is not None,
-        ),
-        gap_map_png=figures.render(picture, "png"),
-        trials=trials,
+        pl.read_parquet(studies_in),
+        json.loads(Path(ledger_in).read_text(encoding="utf-8")),
+        config,
+        __version__,
+        trials=pl.read_parquet(trials_in) if trials_in is not None else None,
     )
-    log.info(
-        "workbook %s: %d table sheets, %d studies, %d translation-gap rows",
-        xlsx_out,
-        len(tables),
-        studies.height,
-        gap.height,
-    )
+    log.info("workbook %s", xlsx_out)
 
 
 def draw_figures(
@@ -493,7 +454,7 @@ def draw_figures(
     ``outputs`` maps ``<figure>_png``, ``<figure>_svg`` and ``<figure>_csv`` to paths
     for every name in :data:`exosynth.figures.FIGURE_NAMES`.
     """
-    from exosynth import figures
+    from exosynth.outputs import figures
     from exosynth.settings import source_tables
 
     trials = pl.read_parquet(trials_in) if trials_in is not None else None
@@ -526,40 +487,23 @@ def build_registered_trials(
     them and the gate, rule publish, stops the build on them unless on_invalid is exclude).
     ``decisions`` is raw/trials/decisions.yaml, or nothing when there is no such file.
     """
-    from exosynth import trials
     from exosynth.settings import load_yaml, source_tables, validate_against
+    from exosynth.trials.classify import TrialVocabulary
+    from exosynth.trials.decisions import load_decisions
+    from exosynth.trials.merge import build_trials
     from exosynth.vocabulary import Vocabulary
 
-    terms = trials.TrialVocabulary.from_mapping(
+    terms = TrialVocabulary.from_mapping(
         validate_against(load_yaml(trial_vocabulary), trial_vocabulary_schema, trial_vocabulary)
     )
     words = Vocabulary.from_mapping(
         validate_against(load_yaml(vocabulary), vocabulary_schema, vocabulary)
     )
-    chosen: dict = {}
-    problems: list[Problem] = []
     decision_file = decisions[0] if decisions else ""
-    if decision_file:
-        from exosynth.settings import ConfigError
-
-        try:
-            raw = validate_against(load_yaml(decision_file) or {}, decisions_schema, decision_file)
-        except ConfigError as error:  # a decision file the schema rejects: a problem, not a crash
-            problems.append(
-                Problem(
-                    file=decision_file,
-                    line=None,
-                    field="decisions",
-                    message=str(error).replace("\n", " "),
-                    hint=f"see {decisions_schema}",
-                    stage=trials.STAGE,
-                    code="trials.decisions",
-                )
-            )
-            raw = {}
-        chosen, found = trials.read_decisions(raw, decision_file, set(words.source_terms.values()))
-        problems.extend(found)
-    result = trials.build_trials(
+    chosen, problems = load_decisions(
+        decision_file, decisions_schema, set(words.source_terms.values())
+    )
+    result = build_trials(
         [(path, Path(path).read_bytes()) for path in exports],
         terms,
         words,

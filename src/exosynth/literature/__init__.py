@@ -1,0 +1,1 @@
+"""Before a record exists: reference files into drafts, duplicates, screening, PRISMA, changes."""

@@ -1,0 +1,1 @@
+"""What people receive: the review's tables, the workbook, figures, pages, the validation ledger."""

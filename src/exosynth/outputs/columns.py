@@ -1,0 +1,156 @@
+"""The column dictionary: each published column's heading and meaning, shared by every output."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import polars as pl
+
+TABLE_COLUMNS = (
+    "Condition",
+    "In vitro study",
+    "In vivo study (animal model / clinical use)",
+    "Results",
+    "Ref.",
+)
+TRANSLATION_GAP_SHEET = "Translation gap"
+STUDIES_SHEET = "Studies"
+TRIALS_SHEET = "Registered trials"
+ABOUT_SHEET = "About"
+ADDED_COLUMN = "Added since the review"  # the table sheets' mark of papers not in the review
+ALL_SOURCES = "All sources"  # the label of the translation gap's "all" row
+YES, NO, NOT_REPORTED = "yes", "no", "NR"  # the one way a true/false value is shown to readers
+YES, NO, NOT_REPORTED = "yes", "no", "NR"  # the one way a true/false value is shown to readers
+PERCENT = "0.0%"  # shares are numbers (0.1) shown as 10.0%
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a CSV output as readers meet it: its heading in words and what it means."""
+
+    label: str
+    meaning: str
+    number_format: str | None = None  # Excel number format; None: as the value comes
+
+
+# The one mapping from CSV column names to headings (workbook, HTML) and to the About sheet's
+# data dictionary. A frame gaining a column (e.g. trial counts in the translation gap) gains
+# an entry here; tests fail on a column without one.
+COLUMNS: dict[str, dict[str, Column]] = {
+    "translation_gap.csv": {
+        "source": Column("MSC source", "source code; the workbook shows its label from the config"),
+        "n_studies": Column("Studies", "included studies of the source"),
+        "n_in_vitro": Column("In vitro", "studies with in vitro work"),
+        "n_animal": Column("Animal", "studies with any animal model"),
+        "n_clinical": Column("Clinical", "studies with use in people"),
+        "clinical_share": Column(
+            "Clinical share", "n_clinical / n_studies; empty without studies", PERCENT
+        ),
+        "clinical_share_ci_low": Column(
+            "95% CI low", "lower bound of the clinical share's Wilson 95% interval", PERCENT
+        ),
+        "clinical_share_ci_high": Column(
+            "95% CI high", "upper bound of the clinical share's Wilson 95% interval", PERCENT
+        ),
+        "translation_gap": Column(
+            "Translation gap", "1 - clinical_share: the share that never reached people", PERCENT
+        ),
+        "n_in_vitro_nr": Column(
+            "In vitro NR", "studies whose in vitro work is not reported (never counted as none)"
+        ),
+        "n_trials": Column("MSC-EV trials", "registered trials of MSC-EV products"),
+        "n_trials_phase1": Column(
+            "MSC-EV trials in phase 1", "MSC-EV trials in early phase 1, phase 1 or phase 1/2"
+        ),
+        "n_trials_phase2_plus": Column(
+            "MSC-EV trials in phase 2 or later", "MSC-EV trials in phase 2, 2/3, 3 or 4"
+        ),
+        "n_trials_phase3_plus": Column(
+            "MSC-EV trials in phase 3 or later", "MSC-EV trials in phase 3 or 4"
+        ),
+        "n_trials_no_phase": Column(
+            "MSC-EV trials without a phase", "MSC-EV trials with no phase or not applicable"
+        ),
+        "n_secretome_trials": Column(
+            "Secretome trials (not EV)", "trials of conditioned medium, secretome or lysate"
+        ),
+        "first_trial_year": Column(
+            "First MSC-EV trial registered", "year the source's first MSC-EV trial was posted"
+        ),
+    },
+    "trials.csv": {
+        "trial_id": Column("Trial", "ClinicalTrials.gov id, NCT followed by 8 digits"),
+        "title": Column("Title", "the trial's title as registered"),
+        "ev_class": Column("Product class", "msc_ev, msc_secretome or other (ev_rule says why)"),
+        "source": Column("MSC source", "source code, or unspecified where no tissue is named"),
+        "source_basis": Column("Source from", "registry text, product list or decision"),
+        "phase": Column("Phase", "phase code (phase1, phase1_2, ...); empty where none given"),
+        "status": Column("Status", "the registry's status in lower snake case"),
+        "study_type": Column("Study type", "interventional, observational, ..."),
+        "enrollment": Column("Enrollment", "participants, as registered"),
+        "start_date": Column("Start", "start date, as precise as registered (YYYY-MM or date)"),
+        "first_posted": Column("First posted", "date first posted"),
+        "last_update": Column("Last update", "date of the last update posted"),
+        "conditions": Column("Conditions", "conditions, '|'-joined"),
+        "interventions": Column("Interventions", "interventions, '|'-joined"),
+        "sponsor": Column("Sponsor", "the lead sponsor"),
+        "secondary_ids": Column("Other ids", "secondary ids, '|'-joined"),
+        "raw_files": Column("Exports", "every export file the trial was found in"),
+        "first_submitted": Column("First submitted", "date first submitted, where given"),
+        "phase_registry": Column("Phase as registered", "the phase as the export wrote it"),
+        "ev_rule": Column("Class rule", "the config/trials.yaml rule that set the class"),
+        "source_term": Column("Source named as", "the words that named the source"),
+        "decision_reason": Column("Author's decision", "the reason of a decision, if any"),
+    },
+    "studies.csv": {
+        "id": Column("Study id", "the record's id, its file name under raw/<source>/"),
+        "source": Column("MSC source", "source code (bone_marrow, adipose, umbilical_cord, ...)"),
+        "table": Column("Table", "table number from config/config.yaml"),
+        "condition": Column("Condition", "disease or condition as the table shows it"),
+        "in_vitro": Column(
+            "In vitro", "true/false in the CSV, yes/no in the workbook (NR: not reported)"
+        ),
+        "in_vivo": Column("Animal models", "animal models with their species, '; '-joined"),
+        "species": Column("Species", "species codes, ';'-joined; human: use in people"),
+        "strain": Column("Strain", "strains or descriptors (nude, Sprague-Dawley), ';'-joined"),
+        "model_type": Column("Model type", "model type codes, ';'-joined; clinical: use in people"),
+        "stage": Column("Highest stage", "in_vitro < animal < clinical"),
+        "clinical_patients": Column("Patients", "patients treated; empty if no use in people"),
+        "results": Column("Results", "main result as the table shows it"),
+        "first_author": Column("First author", "surname of the first author"),
+        "year": Column("Year", "year of publication"),
+        "ref": Column("Ref. in review", "number in the review's reference list"),
+        "doi": Column("DOI", "the paper's DOI"),
+        "pmid": Column("PMID", "the paper's PubMed id"),
+        "raw_file": Column("Raw file", "the record file the row came from"),
+        "source_donor": Column(
+            "MSC donor", "species the MSC came from (donor_species, or the source spelling)"
+        ),
+        "model_induction": Column(
+            "Model induction", "how disease models were induced (chemical, surgical...), ';'-joined"
+        ),
+        "cited_in": Column(
+            "Cited in", "for a paper known from another review's table: that review (DOI or URL)"
+        ),
+        "cited_in_ref": Column("Ref. there", "the paper's number in that review's table"),
+        "review_row": Column(
+            "Row in review", "row in the review's table; empty: added since the review"
+        ),
+    },
+}
+
+
+def in_words(
+    frame: pl.DataFrame, columns: Mapping[str, Column], labels: Mapping[str, str] | None = None
+) -> tuple[pl.DataFrame, list[str | None]]:
+    """A frame headed in words (:data:`COLUMNS`) with its number formats; source codes as labels.
+
+    A column without an entry keeps its name (a frame from elsewhere, e.g. a test's).
+    """
+    if labels is not None and "source" in frame.columns:
+        frame = frame.with_columns(
+            pl.col("source").replace_strict(dict(labels), default=pl.col("source"))
+        )
+    formats = [columns[c].number_format if c in columns else None for c in frame.columns]
+    return frame.rename({c: columns[c].label for c in frame.columns if c in columns}), formats

@@ -1,0 +1,1 @@
+"""Paper records: safe loading, schema messages, the parse cache, validation, normalization."""
