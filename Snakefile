@@ -34,6 +34,9 @@ rule all:
         expand("results/tables/table{n}.{ext}", n=TABLES, ext=["csv", "md", "html"]),
         "results/exosynth.xlsx",
         expand("results/figures/{name}.{ext}", name=FIGURES, ext=["png", "svg", "csv"]),
+        expand("results/synthesis/{name}.csv", name=SYNTHESIS_TABLES),
+        "results/synthesis/meta_analysis.html",
+        "results/figures/meta_analysis",
 
 
 rule ingest:
@@ -205,6 +208,7 @@ rule workbook:
         ledger=rules.validate.output.ledger,
         report=rules.validate.output.report,
         trials="results/trials.parquet",
+        vocabulary=VOCABULARY,
     output:
         xlsx="results/exosynth.xlsx",
     log:
@@ -218,6 +222,7 @@ rule workbook:
         on_invalid=config["on_invalid"],
         sources=config["sources"],
         review=config["review"],
+        synthesis=config["synthesis"],
     script:
         "workflow/scripts/workbook.py"
 
@@ -252,6 +257,10 @@ rule figures:
         "workflow/scripts/figures.py"
 
 
+# Effect sizes and meta-analyses of the records' outcome data (after rule validate, which it reads).
+include: "workflow/rules/synthesis.smk"
+
+
 # -- the end of a build (helpers in workflow/rules/common.smk) ----------------------------
 onsuccess:
     from exosynth.adapters import finished_line
@@ -261,6 +270,7 @@ onsuccess:
             rules.publish.output.summary,
             rules.workbook.output.xlsx,
             rules.validate.output.report,
+            rules.synthesis.output.pooled,
         )
     )
     cancel_rate_timers()

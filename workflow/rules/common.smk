@@ -9,6 +9,7 @@ from snakemake.utils import validate
 
 from exosynth.corpus import PARSE_CACHE, fingerprint, scan_raw_files, shard_of
 from exosynth.settings import load_yaml, source_tables
+from exosynth.analysis_groups import AnalysisGroups
 from exosynth.vocabulary import Vocabulary
 
 # Config and vocabulary are checked against their schemas before any rule runs. Snakemake reads
@@ -21,6 +22,7 @@ VOCABULARY = config["vocabulary"]
 _terms = load_yaml(VOCABULARY)
 validate(_terms, "../../schemas/vocabulary.schema.yaml")
 Vocabulary.from_mapping(_terms)  # a spelling claimed by two codes stops the run here
+AnalysisGroups.from_mapping(_terms)  # so does a condition or outcome spelling of two groups
 
 RAW_DIR = config["raw_dir"]
 SHARDS = list(range(config["shards"]))
@@ -44,6 +46,8 @@ def shard_fingerprint(wildcards):
 # The figures of rule figures (exosynth.outputs.figures), each as PNG, SVG and the numbers drawn as CSV.
 FIGURES = ["evidence_gap_map", "condition_map", "translation_funnel", "species_mix", "model_mix"]
 FIGURES.append("trial_timeline")  # registered trials (workflow/rules/trials.smk)
+# results/synthesis/<name>.csv of rule synthesis (workflow/rules/synthesis.smk).
+SYNTHESIS_TABLES = ["effects", "pooled", "cumulative", "egger"]
 
 
 def figure_file(name, ext):
@@ -101,6 +105,9 @@ def deliverables():
         for rule in (rules.publish, rules.stats, rules.tables, rules.workbook, rules.figures)
         for path in rule.output
     }
+    # Rule synthesis: its files, and the figures in its folder (the folder itself stays).
+    built.update(str(p) for p in rules.synthesis.output if str(p) != rules.synthesis.output.figures)
+    built.update(glob.glob(f"{rules.synthesis.output.figures}/*"))
     # The trial table is a deliverable too, though rule trials writes it before the gate.
     built.update((rules.trials.output.csv, rules.trials.output.parquet))
     built.add("results/report.html")  # written by `snakemake --report`, from the deliverables

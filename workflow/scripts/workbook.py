@@ -5,7 +5,12 @@ with logged(snakemake.log[0], snakemake.rule):
     write_workbook_file(
         snakemake.input.studies,
         snakemake.input.ledger,
-        {"sources": snakemake.params.sources, "review": snakemake.params.review},
+        {
+            "sources": snakemake.params.sources,
+            "review": snakemake.params.review,
+            "synthesis": snakemake.params.synthesis,
+        },
         snakemake.output.xlsx,
         trials_in=snakemake.input.trials,
+        vocabulary=snakemake.input.vocabulary,
     )

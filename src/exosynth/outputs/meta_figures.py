@@ -8,6 +8,8 @@ grey squares: the figures read in black and white.
 
 from __future__ import annotations
 
+import textwrap
+
 import polars as pl
 from matplotlib.figure import Figure
 from matplotlib.patches import Polygon
@@ -18,7 +20,19 @@ NO_EFFECT = "#777777"
 STUDY_COLOUR = "#555555"
 DIAMOND_COLOUR = "#000000"
 ROW_INCH = 0.26
+NOTE_WIDTH = 110  # characters per line of the note under a figure
 AXIS_LABEL = "Hedges' g (positive: benefit of the EV treatment), 95% CI"
+
+
+def _fixed(value: float) -> str:
+    """Two decimals, never "-0.00"."""
+    text = f"{value:.2f}"
+    return "0.00" if text == "-0.00" else text
+
+
+def _below(label: str, note: str) -> str:
+    """The axis label with the note under it (laid out with the axes, never over them)."""
+    return label + "\n\n" + "\n".join(textwrap.wrap(note, NOTE_WIDTH)) if note else label
 
 
 def _limits(low: list[float], high: list[float]) -> tuple[float, float]:
@@ -60,18 +74,21 @@ def forest_figure(rows: pl.DataFrame, title: str, note: str) -> Figure:
                     )
                 )
             ax.text(
-                right, y, f"{row['estimate']:.2f} [{row['ci_low']:.2f}, {row['ci_high']:.2f}]",
-                va="center", ha="left", fontsize=8,
+                right,
+                y,
+                f"{_fixed(row['estimate'])} [{_fixed(row['ci_low'])}, {_fixed(row['ci_high'])}]",
+                va="center",
+                ha="left",
+                fontsize=8,
             )
         labels = rows.filter(pl.col("kind") != "source")
         ax.set_yticks([n - r for r in labels["row"]], labels["label"].to_list(), fontsize=8)
         ax.axvline(0, color=NO_EFFECT, lw=0.8, ls="--")
         ax.set_xlim(left, right)
         ax.set_ylim(0.3, n + 0.7)
-        ax.set_xlabel(AXIS_LABEL)
+        ax.set_xlabel(_below(AXIS_LABEL, note))
         ax.spines[["top", "right", "left"]].set_visible(False)
         ax.set_title(title, loc="left")
-        fig.text(0.01, 0.005, note, fontsize=7.5, ha="left", va="bottom", wrap=True)
     return _freeze(fig)
 
 
@@ -91,10 +108,9 @@ def funnel_figure(points: pl.DataFrame, estimate: float, title: str, note: str) 
         ax.axvline(estimate, color=DIAMOND_COLOUR, lw=0.8)
         ax.scatter(points["estimate"], points["se"], s=14, color=STUDY_COLOUR)
         ax.set_ylim(se_max, 0)
-        ax.set_xlabel("Hedges' g")
+        ax.set_xlabel(_below("Hedges' g", note))
         ax.set_ylabel("Standard error")
         ax.set_title(title, loc="left")
-        fig.text(0.01, 0.005, note, fontsize=7.5, ha="left", va="bottom")
     return _freeze(fig)
 
 

@@ -25,7 +25,7 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from exosynth.outputs import figures
+from exosynth.outputs import figures, meta_sheets
 from exosynth.outputs.columns import (
     ABOUT_SHEET,
     ADDED_COLUMN,
@@ -39,6 +39,7 @@ from exosynth.outputs.columns import (
     YES,
     in_words,
 )
+from exosynth.outputs.meta_sheets import EFFECTS_SHEET, META_SHEET
 from exosynth.outputs.sheet_layout import (
     ABOUT_WIDTH,
     MIN_WIDTH,
@@ -53,6 +54,7 @@ from exosynth.outputs.sheet_layout import (
 from exosynth.outputs.tables import footnote, review_reference, table_rows
 from exosynth.problems import plural
 from exosynth.settings import SourceTable, source_tables
+from exosynth.synthesis.analyses import Synthesis
 from exosynth.synthesis.figure_data import gap_map_tiles
 from exosynth.synthesis.gap import evidence_gap_map, translation_gap, translation_gap_with_trials
 
@@ -73,11 +75,14 @@ _HEADER_FILL = "#DCE6F1"
 
 
 # -- the workbook ------------------------------------------------------------------
-def sheet_names(tables: Sequence[SourceTable], *, trials: bool = False) -> list[str]:
+def sheet_names(
+    tables: Sequence[SourceTable], *, trials: bool = False, meta: bool = False
+) -> list[str]:
     """The workbook's sheets in order; the About sheet lists them from here too."""
     return [f"Table {t.table}" for t in tables] + [
         TRANSLATION_GAP_SHEET,
         STUDIES_SHEET,
+        *([EFFECTS_SHEET, META_SHEET] if meta else []),
         *([TRIALS_SHEET] if trials else []),
         ABOUT_SHEET,
     ]
@@ -111,7 +116,12 @@ def added_by_table(studies: pl.DataFrame, tables: Sequence[SourceTable]) -> dict
 def _dictionary_rows() -> list[tuple[str, str]]:
     """The data dictionary: each CSV's columns with their heading in the workbook and meaning."""
     rows: list[tuple[str, str]] = []
-    sheets = {"studies.csv": STUDIES_SHEET, "translation_gap.csv": TRANSLATION_GAP_SHEET}
+    sheets = {
+        "studies.csv": STUDIES_SHEET,
+        "translation_gap.csv": TRANSLATION_GAP_SHEET,
+        "synthesis/effects.csv": EFFECTS_SHEET,
+        "synthesis/pooled.csv": META_SHEET,
+    }
     for name, columns in COLUMNS.items():
         sheet = sheets.get(name)
         shown = f"; headings of the {sheet!r} sheet" if sheet else ""
@@ -130,6 +140,7 @@ def about_rows(
     *,
     added: Mapping[int, int] | None = None,
     trials: bool = False,
+    meta: Sequence[tuple[str, str]] = (),
 ) -> list[tuple[str, str]]:
     """What the workbook is and what it was built from, for a reader without the repository.
 
@@ -162,7 +173,7 @@ def about_rows(
         ("Raw files rejected", str(ledger["rejected"])),
         ("Raw set checksum (SHA-256)", str(ledger["raw_checksum"])),
         ("exosynth version", version),
-        ("Sheets", ", ".join(sheet_names(tables, trials=trials))),
+        ("Sheets", ", ".join(sheet_names(tables, trials=trials, meta=bool(meta)))),
     ]
     rows += [
         (
@@ -187,6 +198,7 @@ def about_rows(
             "The normalized study table, one row per included study: the columns of "
             f"results/studies.csv, headed in words (below); true/false shown as {YES}/{NO}",
         ),
+        *meta,
         *trials_about_rows(ledger if trials else None),
         (ABOUT_SHEET, "This sheet"),
     ]
@@ -351,6 +363,7 @@ def write_workbook(
     *,
     gap_map_png: bytes | None = None,
     trials: pl.DataFrame | None = None,
+    meta: Sequence[tuple[str, pl.DataFrame, list[str | None]]] = (),
 ) -> None:
     """The reviewer workbook: "Table N" sheets, "Translation gap", "Studies", "About".
 
@@ -366,6 +379,7 @@ def write_workbook(
             for t, rows in tables
         ]
         + [(TRANSLATION_GAP_SHEET, 1 + translation_gap.height), (STUDIES_SHEET, 1 + studies.height)]
+        + [(name, 1 + frame.height) for name, frame, _ in meta]
         + ([(TRIALS_SHEET, 1 + trials.height)] if trials is not None else [])
     )
     labels = {**{t.key: t.label for t, _ in tables}, "all": ALL_SOURCES}
@@ -409,6 +423,11 @@ def write_workbook(
         sheet.repeat_rows(0)
         sheet.repeat_columns(0)  # printed over several pages wide: each page names the study
         sheet.set_landscape()
+        for name, frame, frame_formats in meta:  # "Effect sizes", "Meta-analysis" (in words)
+            sheet = book.add_worksheet(name)
+            _write_frame(sheet, frame, 0, styles, formats=frame_formats)
+            sheet.repeat_rows(0)
+            sheet.set_landscape()
         if trials is not None:
             write_trials_sheet(book.add_worksheet(TRIALS_SHEET), trials, styles)
         _about_sheet(book.add_worksheet(ABOUT_SHEET), about, styles)
@@ -451,8 +470,13 @@ def reviewer_workbook(
     version: str,
     *,
     trials: pl.DataFrame | None = None,
+    synthesis: Synthesis | None = None,
+    knha: bool = False,
 ) -> None:
     """The reviewer workbook of a build, with an About sheet saying what it was built from.
+
+    ``synthesis`` (:func:`exosynth.synthesis.analyses.synthesize` of the same study table)
+    adds the "Effect sizes" and "Meta-analysis" sheets when the records hold outcome data.
 
     The translation gap and the evidence gap map come from the functions rules stats and
     figures use (:mod:`exosynth.synthesis.gap`), computed here from the study table, so the
@@ -466,6 +490,15 @@ def reviewer_workbook(
     )
     gap_map = evidence_gap_map(studies, sources)
     picture = figures.evidence_gap_map_figure(gap_map_tiles(gap_map, sources), gap_map)
+    labels = {t.key: t.label for t in sources}
+    meta: list[tuple[str, pl.DataFrame, list[str | None]]] = []
+    meta_about: list[tuple[str, str]] = []
+    if synthesis is not None and synthesis.effects.height:
+        meta = [
+            (EFFECTS_SHEET, *meta_sheets.effects_sheet(synthesis.effects, labels)),
+            (META_SHEET, *meta_sheets.meta_analysis_sheet(synthesis.pooled, labels)),
+        ]
+        meta_about = meta_sheets.about_rows(synthesis.effects.height, synthesis.n_analyses, knha)
     write_workbook(
         path,
         [(t, table_sheet_rows(studies, t)) for t in sources],
@@ -477,7 +510,9 @@ def reviewer_workbook(
             version,
             added=added_by_table(studies, sources),
             trials=trials is not None,
+            meta=meta_about,
         ),
         gap_map_png=figures.render(picture, "png"),
         trials=trials,
+        meta=meta,
     )

@@ -1,4 +1,4 @@
-"""The meta-analysis stage: from the study table to effect sizes, pooled estimates and their figures' numbers.
+"""The meta-analysis stage: from the study table to effect sizes and pooled estimates.
 
 One call, :func:`synthesize`, chains effects.py and pooling.py on the interim study table
 (its ``outcomes`` column), with the condition groups and outcome synonyms of the vocabulary.
@@ -31,10 +31,15 @@ class Synthesis:
     @property
     def n_analyses(self) -> int:
         """Analyses with a pooled estimate of two comparisons or more (a meta-analysis)."""
-        rows = self.pooled.filter(
-            (pl.col("source") == pooling.ALL) & (pl.col("k_comparisons") >= 2)
-        )
-        return rows.select("condition", "outcome").unique().height
+        return count_meta_analyses(self.pooled)
+
+
+def count_meta_analyses(pooled: pl.DataFrame) -> int:
+    """Analyses of pooled.csv pooling two comparisons or more (read as text or as numbers)."""
+    rows = pooled.filter(
+        (pl.col("source") == pooling.ALL) & (pl.col("k_comparisons").cast(pl.Int64) >= 2)
+    )
+    return rows.select("condition", "outcome").unique().height
 
 
 def has_outcomes(studies: pl.DataFrame) -> bool:

@@ -86,16 +86,23 @@ def forest_rows(
     for source in table.filter(pl.col("source") != ALL)["source"]:
         label = source_labels.get(source, source)
         rows.append({"kind": "source", "source": source, "label": label})
-        for comparison in chosen.filter(pl.col("source") == source).sort(
-            ["year", "study_id", "entry", "arm"], nulls_last=True
-        ).iter_rows(named=True):
+        for comparison in (
+            chosen.filter(pl.col("source") == source)
+            .sort(["year", "study_id", "entry", "arm"], nulls_last=True)
+            .iter_rows(named=True)
+        ):
             half = meta.Z_975 * math.sqrt(comparison["smd_var"])
-            rows.append({
-                "kind": "comparison", "source": source,
-                "label": f"{comparison['study_id']}, {comparison['treated']}",
-                "estimate": comparison[MEASURE], "ci_low": comparison[MEASURE] - half,
-                "ci_high": comparison[MEASURE] + half, "k_studies": 1,
-            })
+            rows.append(
+                {
+                    "kind": "comparison",
+                    "source": source,
+                    "label": f"{comparison['study_id']}, {comparison['treated']}",
+                    "estimate": comparison[MEASURE],
+                    "ci_low": comparison[MEASURE] - half,
+                    "ci_high": comparison[MEASURE] + half,
+                    "k_studies": 1,
+                }
+            )
         pooled_row = table.filter(pl.col("source") == source).row(0, named=True)
         rows.append(_diamond("source_pooled", source, f"{label} (pooled)", pooled_row))
     overall = table.filter(pl.col("source") == ALL).row(0, named=True)
@@ -107,8 +114,13 @@ def forest_rows(
 
 def _diamond(kind: str, source: str, label: str, row: dict[str, Any]) -> dict[str, Any]:
     return {
-        "kind": kind, "source": source, "label": label, "estimate": row["estimate"],
-        "ci_low": row["ci_low"], "ci_high": row["ci_high"], "k_studies": row["k_studies"],
+        "kind": kind,
+        "source": source,
+        "label": label,
+        "estimate": row["estimate"],
+        "ci_low": row["ci_low"],
+        "ci_high": row["ci_high"],
+        "k_studies": row["k_studies"],
     }
 
 

@@ -88,6 +88,7 @@ EGGER_SCHEMA: dict[str, Any] = {
     "limit_ci_high": pl.Float64,
 }
 
+
 def with_analysis(effects: pl.DataFrame, synonyms: Mapping[str, str] | None = None) -> pl.DataFrame:
     """Add ``analysis``: the outcome's synonym group label, else its folded name.
 
