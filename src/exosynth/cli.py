@@ -206,6 +206,7 @@ results:                 # main result as the table shows it; empty: not reporte
 # - outcome:             # as the paper names it (infarct volume, serum creatinine)
 #   unit:                # optional (% of hemisphere, mg/dL)
 #   timepoint:           # optional, as written (28 d)
+#   primary: true        # optional: the entry analyses use when several timepoints are given
 #   direction:           # lower_is_better or higher_is_better: which way a benefit moves it
 #   model: 0             # optional: the in_vivo entry (counted from 0)
 #   sham:                # optional healthy group (enables the normalized mean difference)
@@ -220,7 +221,7 @@ results:                 # main result as the table shows it; empty: not reporte
 #   - label:             # optional name of the group (100 ug EV)
 #     n:
 #     mean:
-#     sd:
+#     sem:               # or sd: (one of the two)
 """
 
 _EXAMPLES = {

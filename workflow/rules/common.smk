@@ -108,6 +108,7 @@ def deliverables():
     # Rule synthesis: its files, and the figures in its folder (the folder itself stays).
     built.update(str(p) for p in rules.synthesis.output if str(p) != rules.synthesis.output.figures)
     built.update(glob.glob(f"{rules.synthesis.output.figures}/*"))
+    built.update(glob.glob(f"{rules.synthesis.output.figures}/.*"))  # Snakemake's timestamp
     # The trial table is a deliverable too, though rule trials writes it before the gate.
     built.update((rules.trials.output.csv, rules.trials.output.parquet))
     built.add("results/report.html")  # written by `snakemake --report`, from the deliverables

@@ -125,7 +125,7 @@ RULES: tuple[OutcomeRule, ...] = (
         "outcome.no_control",
         ERROR,
         "treated groups without a control group",
-        "add `control: {n: ..., mean: ..., sd: ...}`: the disease group given vehicle or nothing",
+        "add `control: {{n: ..., mean: ..., sd: ...}}`: the disease group given vehicle or nothing",
         _no_control,
     ),
     OutcomeRule(
