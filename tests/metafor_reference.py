@@ -9,7 +9,7 @@ import polars as pl
 from exosynth.synthesis.effects import GROUP_SCHEMA
 
 REFERENCE = Path(__file__).resolve().parent / "reference" / "metafor"
-INPUTS = ("groups_handmade.csv", "groups_syrf.csv", "groups_metadat.csv")
+INPUTS = ("groups_handmade.csv", "groups_syrf.csv", "groups_lsr3.csv", "groups_metadat.csv")
 TOLERANCE = 1e-6
 
 

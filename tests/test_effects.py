@@ -28,8 +28,8 @@ def test_effects_match_metafor_on_every_dataset(computed: tuple[pl.DataFrame, li
     frame, _ = computed
     reference = expected("effects").with_columns(pl.col("entry", "arm").cast(pl.Int64))
     joined = frame.join(reference, on=["study_id", "entry", "arm"], how="full", suffix="_r")
-    assert joined.height == reference.height == frame.height == 60
-    assert set(reference["dataset"]) == {"hand", "syrf", "normand1999", "gibson2002"}
+    assert joined.height == reference.height == frame.height == 74
+    assert set(reference["dataset"]) == {"hand", "syrf", "lsr3", "normand1999", "gibson2002"}
     for column in ("smd", "smd_var", "nmd", "nmd_se", "n_control_shared"):
         ours, theirs = joined[column].to_list(), joined[f"{column}_r"].to_list()
         for row, (a, b) in enumerate(zip(ours, theirs, strict=True)):

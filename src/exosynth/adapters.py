@@ -604,10 +604,13 @@ def meta_analyses(
         stale.unlink()
     if result.pooled.height:
         _draw_meta_figures(result, labels, folder)
+    # The records' missing numbers are in the validation report (studies.outcome_checks); what
+    # only the arithmetic finds (no spread, too few animals once a control is shared, REML
+    # not converging) is said here, on the terminal and in the rule's log.
     for problem in result.problems:
-        if problem.code.startswith("pooling."):  # the records' own are in the report
+        if problem.code.startswith("pooling.") or problem.code == "outcome.degenerate":
             log.warning(problem.render())
-            print(f"exosynth: warning: {problem.message}", file=sys.stderr)
+            print(f"exosynth: warning: {problem.render()}", file=sys.stderr)
     log.info(
         "synthesis: %s, %s",
         plural(result.effects.height, "comparison"),

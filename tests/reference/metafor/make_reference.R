@@ -10,6 +10,7 @@
 #                        SEM input, higher_is_better, sham groups (NMD), k = 1, k = 2,
 #                        tau^2 = 0, a group without n (no effect)
 #   groups_syrf.csv      derived by derive_syrf.py from the SyRF quantitative export
+#   groups_lsr3.csv      derived by derive_lsr3.py from the GALENOS LSR3 arm-level XLSX
 #   groups_metadat.csv   written here from metadat's dat.normand1999 and dat.gibson2002
 # Output:
 #   expected_effects.csv    escalc(measure = "SMD") yi/vi with metafor's defaults; NMD and SE
@@ -57,6 +58,7 @@ write.csv(metadat_groups(), "groups_metadat.csv", row.names = FALSE, na = "")
 groups <- rbind(
   read.csv("groups_handmade.csv", stringsAsFactors = FALSE, na.strings = ""),
   read.csv("groups_syrf.csv", stringsAsFactors = FALSE, na.strings = ""),
+  read.csv("groups_lsr3.csv", stringsAsFactors = FALSE, na.strings = ""),
   read.csv("groups_metadat.csv", stringsAsFactors = FALSE, na.strings = "")
 )
 groups$sd <- ifelse(is.na(groups$sd), groups$sem * sqrt(groups$n), groups$sd)
