@@ -34,6 +34,12 @@ rule all:
         expand("results/tables/table{n}.{ext}", n=TABLES, ext=["csv", "md", "html"]),
         "results/exosynth.xlsx",
         expand("results/figures/{name}.{ext}", name=FIGURES, ext=["png", "svg", "csv"]),
+        "results/prisma.csv",
+        "results/figures/prisma_flow.png",
+        "results/figures/prisma_flow.svg",
+        "results/changes.csv",
+        "results/changes.md",
+        "results/evidence_map.html",
         expand("results/synthesis/{name}.csv", name=SYNTHESIS_TABLES),
         "results/synthesis/meta_analysis.html",
         "results/figures/meta_analysis",
@@ -104,6 +110,8 @@ rule validate:
         sources=config["sources"],
         # The report says whether the build stops or leaves the rejected files out.
         on_invalid=config["on_invalid"],
+        # The ledger counts the drafts of raw/inbox/ (added or removed ones rerun it).
+        drafts=lambda wildcards: draft_count(RAW_DIR),
     script:
         "workflow/scripts/validate.py"
 
@@ -208,9 +216,13 @@ rule workbook:
         ledger=rules.validate.output.ledger,
         report=rules.validate.output.report,
         trials="results/trials.parquet",
+        changes="results/changes.csv",
+        prisma="results/prisma.csv",
         vocabulary=VOCABULARY,
     output:
         xlsx="results/exosynth.xlsx",
+        # The workbook's SHA-256: the next build keeps a copy edited in place (onstart).
+        digest="results/interim/exosynth.xlsx.sha256",
     log:
         "results/logs/workbook.log",
     benchmark:
@@ -225,6 +237,34 @@ rule workbook:
         synthesis=config["synthesis"],
     script:
         "workflow/scripts/workbook.py"
+
+
+rule evidence_map:
+    """The evidence map: one self-contained page to explore studies and registered trials."""
+    input:
+        studies=STUDY_TABLE,
+        ledger=rules.validate.output.ledger,
+        report=rules.validate.output.report,
+        trials="results/trials.parquet",
+    output:
+        html=report(
+            "results/evidence_map.html",
+            caption="workflow/report/evidence_map.rst",
+            category="Evidence map",
+        ),
+    log:
+        "results/logs/evidence_map.log",
+    benchmark:
+        "results/benchmarks/evidence_map.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    params:
+        on_invalid=config["on_invalid"],
+        sources=config["sources"],
+        review=config["review"],
+    script:
+        "workflow/scripts/evidence_map.py"
 
 
 rule figures:
@@ -257,11 +297,25 @@ rule figures:
         "workflow/scripts/figures.py"
 
 
+# Literature in: the PRISMA flow and the changes since the baseline (after rule validate).
+include: "workflow/rules/literature.smk"
+
+
 # Effect sizes and meta-analyses of the records' outcome data (after rule validate, which it reads).
 include: "workflow/rules/synthesis.smk"
 
 
 # -- the end of a build (helpers in workflow/rules/common.smk) ----------------------------
+onstart:
+    # A workbook edited in place since the build wrote it is kept aside, never overwritten.
+    from exosynth.adapters import keep_edited_workbook
+
+    kept = keep_edited_workbook(rules.workbook.output.xlsx, rules.workbook.output.digest)
+    if kept:
+        print(kept, file=sys.stderr, flush=True)
+        say_last(kept)
+
+
 onsuccess:
     from exosynth.adapters import finished_line
 
@@ -279,8 +333,14 @@ onsuccess:
 onerror:
     # A failed build leaves no deliverable, none from this build nor from an earlier one, so
     # results/ never mixes old and new; the validation report stays when it is current.
-    from exosynth.adapters import clean_after_failure
+    from exosynth.adapters import clean_after_failure, keep_edited_workbook
 
+    # Before removing an edited workbook: kept aside (by onstart, unless it failed before)
+    kept = keep_edited_workbook(
+        rules.workbook.output.xlsx, rules.workbook.output.digest, only_new=True
+    )
+    if kept:
+        say_last(kept)
     say_last(
         clean_after_failure(
             deliverables(),

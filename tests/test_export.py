@@ -710,7 +710,9 @@ def test_fourth_source_becomes_table_4(
         "Translation gap",
         "Studies",
         "About",
+        "Provenance",  # hidden: where each cell came from (exosynth.outputs.returned)
     ]
+    assert book["Provenance"].sheet_state == "hidden"
     assert [row[:5] for row in sheet_values(book["Table 4"])[1:4]] == expected
     assert [row[5] for row in sheet_values(book["Table 4"])[2:4]] == ["yes", "yes"]
     about = dict(sheet_values(book["About"]))

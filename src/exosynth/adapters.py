@@ -6,6 +6,7 @@ functions; the stages themselves take data and return data.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import sys
@@ -108,13 +109,15 @@ def check_records(
     on_invalid: str = "fail",
     trial_problems_in: str | None = None,
     trial_ledger_in: str | None = None,
+    drafts: int = 0,
 ) -> None:
     """Rule validate: the ingested shards checked against each other, normalized, reported.
 
     One job for three stages (exosynth.validate, exosynth.normalize, exosynth.report): each
     was a job of its own, and at a small corpus their start-up cost more than their work.
     The stages stay separate functions; this chains them in memory. The job never fails on
-    invalid records, so the report it writes survives; the gate is rule publish.
+    invalid records, so the report it writes survives; the gate is rule publish. ``drafts``
+    (the draft records of raw/inbox/) is counted in the ledger.
     """
     from exosynth.analysis_groups import AnalysisGroups
     from exosynth.outputs.ledger import add_trials, ledger, render_html, render_markdown
@@ -147,6 +150,7 @@ def check_records(
     )
     problems = sorted_problems([*read_problems(*shard_problems), *cross, *unknown])
     summary = ledger(records, studies, problems, raw_dir)
+    summary["drafts"] = drafts
     if trial_ledger_in is not None and trial_problems_in is not None:
         trial_ledger = json.loads(Path(trial_ledger_in).read_text(encoding="utf-8"))
         summary = add_trials(summary, trial_ledger, read_problems(trial_problems_in))
@@ -437,9 +441,15 @@ def write_workbook_file(
     config: dict,
     xlsx_out: str,
     trials_in: str | None = None,
+    *,
     vocabulary: str | None = None,
+    changes_in: str | None = None,
+    prisma_in: str | None = None,
+    digest_out: str | None = None,
 ) -> None:
-    """Rule workbook: :func:`exosynth.outputs.workbook.reviewer_workbook` into its file.
+    """Rule workbook: :func:`exosynth.outputs.workbook.reviewer_workbook` into its file, with
+    the SHA-256 of each record file (a returned workbook is read against them) and, in
+    ``digest_out``, the workbook's own (:func:`keep_edited_workbook` compares it).
 
     With ``vocabulary``, the meta-analyses of the study table (computed here by
     :mod:`exosynth.synthesis`, as rule synthesis does) add their sheets."""
@@ -448,6 +458,11 @@ def write_workbook_file(
     from exosynth.studies.normalize import BLOCK_COLUMNS
 
     studies = pl.read_parquet(studies_in)
+    digests = {
+        raw_file: hashlib.sha256(Path(raw_file).read_bytes()).hexdigest()
+        for raw_file in studies.get_column("raw_file").unique().sort()
+        if Path(raw_file).is_file()
+    }
     reviewer_workbook(
         xlsx_out,
         studies.drop(BLOCK_COLUMNS, strict=False),
@@ -455,10 +470,56 @@ def write_workbook_file(
         config,
         __version__,
         trials=pl.read_parquet(trials_in) if trials_in is not None else None,
+        changes=pl.read_csv(changes_in, infer_schema=False) if changes_in else None,
+        prisma=pl.read_csv(prisma_in, infer_schema=False) if prisma_in else None,
+        digests=digests,
         synthesis=_synthesis(studies, vocabulary, config) if vocabulary else None,
         knha=knapp_hartung(config),
     )
+    if digest_out is not None:
+        built = hashlib.sha256(Path(xlsx_out).read_bytes()).hexdigest()
+        Path(digest_out).write_text(built + "\n", encoding="utf-8")
     log.info("workbook %s", xlsx_out)
+
+
+def keep_edited_workbook(xlsx: str, digest_file: str, *, only_new: bool = False) -> str | None:
+    """Before a build: a workbook edited since the build wrote it is copied aside, as
+    ``<name>.edited-<12 hex digits of its SHA-256>.xlsx`` beside it (the same edits, the same
+    name; other edits never overwrite it). Returns what to tell the user, or None (with
+    ``only_new``, also None when that copy was there already).
+    """
+    workbook, recorded = Path(xlsx), Path(digest_file)
+    if not workbook.is_file() or not recorded.is_file():
+        return None
+    data = workbook.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest == recorded.read_text(encoding="utf-8").strip():
+        return None
+    kept = workbook.with_name(f"{workbook.stem}.edited-{digest[:12]}{workbook.suffix}")
+    if kept.exists() and only_new:
+        return None
+    if not kept.exists():
+        kept.write_bytes(data)
+    return (
+        f"exosynth: {workbook.as_posix()} was edited after it was built: kept as "
+        f"{kept.as_posix()} (read its changes: exosynth review-returned {kept.as_posix()})"
+    )
+
+
+def write_evidence_map(studies_in: str, trials_in: str, config: dict, html_out: str) -> None:
+    """Rule evidence_map: :func:`exosynth.outputs.evidence_map.evidence_map_page` into its file."""
+    from exosynth.outputs.evidence_map import evidence_map_page
+    from exosynth.settings import source_tables
+
+    review = (config.get("review") or {}).get("citation")
+    page = evidence_map_page(
+        pl.read_parquet(studies_in),
+        pl.read_parquet(trials_in),
+        source_tables(config),
+        review=" ".join(review.split()) if review else None,
+    )
+    Path(html_out).write_text(page, encoding="utf-8")
+    log.info("evidence map %s: %d bytes", html_out, len(page.encode("utf-8")))
 
 
 def draw_figures(
@@ -544,6 +605,83 @@ def build_registered_trials(
         result.trials.height,
         len(problems),
     )
+
+
+# -- literature: the PRISMA flow and the changes since a baseline (exosynth.literature) ------
+def build_prisma(
+    raw_dir: str,
+    studies_in: str,
+    config: dict,
+    csv_out: str,
+    png_out: str,
+    svg_out: str,
+    problems_out: str,
+) -> None:
+    """Rule prisma: the flow from the inbox's import logs and drafts and the study table."""
+    from exosynth.corpus import INBOX_FOLDER
+    from exosynth.literature import flow_diagram, prisma
+    from exosynth.literature.screening import read_logs, screen_inbox
+
+    inbox = Path(raw_dir) / INBOX_FOLDER
+    reasons = config["literature"]["exclusion_reasons"]
+    logs = read_logs(inbox)
+    states, problems = screen_inbox(inbox, reasons)
+    studies = pl.read_parquet(studies_in, columns=["id", "source", "review_row"])
+    moved = dict(studies.select("id", "source").iter_rows())
+    previous = studies.filter(pl.col("review_row").is_not_null()).height
+    counts = prisma.count(logs, states, moved, previous)
+    problems += prisma.check(counts, logs)
+    labels = {**reasons, **{k: v.get("label", k) for k, v in config["sources"].items()}}
+    Path(csv_out).write_text(prisma.prisma_csv(counts, labels), encoding="utf-8")
+    figure = flow_diagram.flow_figure(counts, labels)
+    Path(png_out).write_bytes(flow_diagram.render(figure, "png"))
+    Path(svg_out).write_bytes(flow_diagram.render(figure, "svg"))
+    write_problems(problems, problems_out)
+    log.info(
+        "PRISMA: %d identified, %d screened, %d included; %s",
+        counts.identified_total,
+        counts.screened,
+        counts.new_studies,
+        plural(len(problems), "problem"),
+    )
+
+
+def materialize_baseline(baseline: str, commit: str, out_dir: str) -> None:
+    """Rule baseline: :func:`exosynth.literature.baseline.materialize` into ``out_dir``."""
+    from exosynth.literature.baseline import materialize
+
+    copied = materialize(baseline, commit, Path(out_dir))
+    log.info("baseline %s: %s", baseline, ", ".join(copied) or "no table")
+
+
+def write_changes(
+    baseline_dir: str,
+    current: dict[str, str],
+    baseline: str,
+    config: dict,
+    csv_out: str,
+    headlines_out: str,
+    md_out: str,
+    html_out: str | None = None,
+) -> None:
+    """Rule changes: :func:`exosynth.literature.changes.compare` of the baseline and this
+    build's tables (``current``: ``studies.csv`` etc. -> path, the rule's inputs only), as
+    CSV (changes, headline numbers), Markdown and, for the report, HTML."""
+    from exosynth.literature import changes
+
+    labels = {k: v.get("label", k) for k, v in config["sources"].items()}
+    labels["unspecified"] = "Source not named (trials)"
+    found, headlines = changes.compare(
+        changes.read_results(baseline_dir), changes.read_tables(current)
+    )
+    Path(csv_out).write_text(changes.to_csv(found), encoding="utf-8")
+    Path(headlines_out).write_text(changes.to_csv(headlines), encoding="utf-8")
+    name = "the review's papers" if baseline == "review" else baseline
+    text = changes.to_markdown(found, headlines, name, labels)
+    Path(md_out).write_text(text, encoding="utf-8")
+    if html_out:
+        Path(html_out).write_text(changes.to_html(found, headlines, name, labels), encoding="utf-8")
+    log.info("changes since %s: %d studies or trials", baseline, found.height)
 
 
 # -- effect sizes and meta-analysis (exosynth.synthesis.analyses) -------------------------

@@ -1,8 +1,12 @@
 """The ``exosynth`` command: check records before a build, and start a new one.
 
 ``exosynth check FILE...`` runs every check a build runs (schema, the other records
-of ``raw/``, vocabularies) on the named files and prints the build's messages;
-``exosynth new SOURCE ID`` writes an empty record with every field explained.
+of ``raw/``, vocabularies) on the named files and prints the build's messages, and says of a
+draft in ``raw/inbox/`` what it still lacks; ``exosynth new SOURCE ID`` writes an empty record
+with every field explained; ``exosynth import FILE...`` turns reference files (RIS, PubMed,
+BibTeX, EndNote XML, screening tools' tables) into drafts in ``raw/inbox/``;
+``exosynth review-returned WORKBOOK [--apply]`` reads a reviewer's returned workbook against
+the current build and, with ``--apply``, writes the accepted edits into the records.
 
 A thin layer over the stage functions. It imports only what checking needs (no
 Snakemake, no pandera, no xlsxwriter): a check is meant to answer in about a second.
@@ -18,6 +22,7 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 CONFIG = "config/config.yaml"
 CONFIG_SCHEMA = "schemas/config.schema.yaml"
@@ -139,14 +144,53 @@ def check(files: Sequence[str], config_path: str = CONFIG) -> tuple[list, int]:
     return [p for p in found if p.file in wanted], sum(p.file not in wanted for p in found)
 
 
+def _is_draft(file: str, raw_dir: str) -> bool:
+    from exosynth.corpus import INBOX_FOLDER  # noqa: PLC0415
+
+    inbox = os.path.realpath(Path(raw_dir) / INBOX_FOLDER)
+    return os.path.realpath(file).startswith(inbox + os.sep)
+
+
+def check_drafts(files: Sequence[str], config: dict) -> list[str]:
+    """What each draft of ``raw/inbox/`` still lacks, one line each (a draft never fails)."""
+    from exosynth.literature.screening import draft_state, what_is_missing  # noqa: PLC0415
+
+    lines: list[str] = []
+    reasons = config["literature"]["exclusion_reasons"]
+    for file in files:
+        name = _project_path(file)
+        try:
+            document = _load_yaml(file)
+        except Exception as err:  # any YAML error is said, not raised
+            document = f"cannot be read: {err}"
+        _, problems = draft_state(name, document, reasons)
+        lines += [p.render() for p in problems]
+        if isinstance(document, dict):
+            lines += [f"{name}: draft: {todo}" for todo in what_is_missing(document)]
+    return lines
+
+
 def _run_check(args: argparse.Namespace) -> int:
     from exosynth.problems import errors, plural, warnings  # noqa: PLC0415
 
-    problems, elsewhere = check(args.files, args.config)
+    config = _load_config(args.config)
+    drafts = [f for f in args.files if _is_draft(f, config["raw_dir"])]
+    if drafts:
+        for line in check_drafts(drafts, config):
+            print(line)
+        print(
+            f"exosynth check: {plural(len(drafts), 'draft')} (drafts are never tabulated and "
+            "never fail a build)",
+            file=sys.stderr,
+        )
+    records = [f for f in args.files if f not in drafts]
+    if not records:
+        return 0
+    problems, elsewhere = check(records, args.config)
     for problem in problems:
         print(problem.render())
     n_errors, n_warnings = len(errors(problems)), len(warnings(problems))
-    files = plural(len({os.path.realpath(f) for f in args.files}), "file")
+    files = plural(len({os.path.realpath(f) for f in records}), "file")
     if problems:
         kinds = ", ".join(
             part
@@ -269,12 +313,147 @@ def _run_new(args: argparse.Namespace) -> int:
     return 0
 
 
+def review_returned(
+    workbook: str, studies_path: str, out_dir: str, *, apply: bool = False
+) -> tuple[Any, list[Path], list[str]]:
+    """The changes of a returned workbook (with each field's line in its record file), the
+    reports written, and the refusals of ``--apply`` (empty without it)."""
+    import openpyxl  # noqa: PLC0415
+    import polars as pl  # noqa: PLC0415
+
+    from exosynth.outputs.returned import read_returned, write_reports  # noqa: PLC0415
+    from exosynth.studies.amend import field_line  # noqa: PLC0415
+
+    if not Path(workbook).is_file():
+        raise UsageError(f"{workbook} not found")
+    if not Path(studies_path).is_file():
+        raise UsageError(f"{studies_path} not found: build first (snakemake), then read it back")
+    studies = pl.read_parquet(studies_path)
+    try:
+        book = openpyxl.load_workbook(workbook)
+    except Exception as err:  # a file that is not an xlsx workbook is the user's to fix
+        raise UsageError(f"{workbook} is not an Excel workbook (.xlsx): {err}") from err
+    try:
+        changes = read_returned(book, studies)
+    except ValueError as err:
+        raise UsageError(f"{workbook}: {err}") from err
+    texts: dict[str, str] = {}
+    lines = []
+    for raw_file, field in changes.select("raw_file", "field").iter_rows():
+        if raw_file and field and raw_file not in texts and Path(raw_file).is_file():
+            texts[raw_file] = Path(raw_file).read_text(encoding="utf-8")
+        text = texts.get(raw_file or "")
+        lines.append(field_line(text, field) if text is not None and field else None)
+    changes = changes.with_columns(line=pl.Series(lines, dtype=pl.Int64))
+    refused: list[str] = []
+    if apply:
+        changes, refused = _apply(changes, studies, book)
+    return changes, write_reports(changes, workbook, Path(out_dir)), refused
+
+
+def _apply(changes: Any, studies: Any, book: Any) -> tuple[Any, list[str]]:
+    """Apply the accepted edits; each change's status says what became of it."""
+    import polars as pl  # noqa: PLC0415
+
+    from exosynth.outputs.returned import read_provenance, typed_value  # noqa: PLC0415
+    from exosynth.studies.amend import FieldEdit, apply_edits  # noqa: PLC0415
+
+    provenance = read_provenance(book)
+    records = provenance.records if provenance else {}
+    edits, where, status = [], [], list(changes.get_column("status"))
+    for i, row in enumerate(changes.iter_rows(named=True)):
+        if row["kind"] != "changed" or row["status"] != "accepted":
+            continue
+        dtype = studies.schema[row["column"]]
+        value, problem = typed_value(row["column"], row["after"] or "", dtype)
+        if problem:
+            status[i] = f"not applied: {problem}"
+            continue
+        digest = records.get(row["study_id"], ("", ""))[1]
+        edits.append(FieldEdit(row["raw_file"], row["field"], value, digest))
+        where.append(i)
+    outcomes = apply_edits(Path(), edits)
+    refused = []
+    for i, outcome in zip(where, outcomes, strict=True):
+        status[i] = "applied" if outcome.applied else f"not applied: {outcome.reason}"
+        if not outcome.applied:
+            refused.append(f"{outcome.edit.raw_file} [{outcome.edit.field}]: {outcome.reason}")
+    return changes.with_columns(status=pl.Series(status, dtype=pl.String)), refused
+
+
+def _run_review_returned(args: argparse.Namespace) -> int:
+    changes, written, refused = review_returned(
+        args.workbook, args.studies, args.out, apply=args.apply
+    )
+    counts = dict(changes.group_by("kind").len().iter_rows())
+    print(
+        f"{args.workbook}: {counts.get('changed', 0)} changed cells, "
+        f"{counts.get('comment', 0)} comments, {counts.get('row_added', 0)} rows added, "
+        f"{counts.get('row_deleted', 0)} rows deleted -> {', '.join(p.as_posix() for p in written)}"
+    )
+    if not args.apply:
+        return 0
+    statuses = changes.filter(kind="changed").get_column("status").to_list()
+    tried = [s for s in statuses if s == "applied" or s.startswith("not applied: ")]
+    accepted = [s for s in tried if s == "applied" or "computed by the build" not in s]
+    applied = statuses.count("applied")
+    print(f"applied {applied} of {len(accepted)} accepted edits")
+    for line in refused:
+        print(f"not applied: {line}")
+    return 1 if applied < len(accepted) else 0
+
+
+# -- import --------------------------------------------------------------------------
+def import_files(files: Sequence[str], config_path: str = CONFIG) -> list:
+    """Each file's references into drafts in ``<raw_dir>/inbox/`` (exosynth.literature)."""
+    from exosynth.corpus import INBOX_FOLDER  # noqa: PLC0415
+    from exosynth.literature.importer import run_import  # noqa: PLC0415
+
+    config = _load_config(config_path)
+    vocabulary = _load_vocabulary(config["vocabulary"])
+    raw_dir = config["raw_dir"]
+    return run_import(
+        [_project_path(f) for f in files],
+        raw_dir,
+        Path(raw_dir) / INBOX_FOLDER,
+        vocabulary,  # type: ignore[arg-type]
+        config["literature"]["exclusion_reasons"],
+    )
+
+
+def _run_import(args: argparse.Namespace) -> int:
+    from exosynth.problems import errors, plural  # noqa: PLC0415
+
+    reports = import_files(args.files, args.config)
+    failed = 0
+    for report in reports:
+        for problem in report.problems:
+            print(problem.render())
+        if errors(report.problems):
+            failed += 1
+            continue
+        if report.already is not None:
+            print(f"{report.file}: imported before ({report.already}): nothing written")
+            continue
+        print(
+            f"{report.file}: {report.format or 'refused'}: {plural(report.read, 'reference')} "
+            f"read, {plural(len(report.duplicates), 'duplicate')}, "
+            f"{plural(len(report.drafts), 'draft')} written"
+        )
+    print(
+        "exosynth import: drafts are in raw/inbox/; decide each (screening.decision), and "
+        "`exosynth check FILE` says what an included one still lacks",
+        file=sys.stderr,
+    )
+    return 1 if failed else 0
+
+
 # -- the command ---------------------------------------------------------------------
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="exosynth",
-        description="Check study records before a build, or start a new one. Run it in the "
-        "project folder; `snakemake` builds the outputs.",
+        description="Check study records before a build, start a new one, or import reference "
+        "files as drafts. Run it in the project folder; `snakemake` builds the outputs.",
     )
     commands = top.add_subparsers(dest="command", required=True)
     check_cmd = commands.add_parser(
@@ -298,6 +477,40 @@ def parser() -> argparse.ArgumentParser:
     new_cmd.add_argument("id", metavar="ID", help="the record's id, e.g. smith-2021")
     new_cmd.add_argument("--config", default=CONFIG, help=f"configuration (default {CONFIG})")
     new_cmd.set_defaults(run=_run_new)
+    returned_cmd = commands.add_parser(
+        "review-returned",
+        help="list a returned workbook's changes and comments; --apply writes the edits",
+        description="Read a reviewer's returned workbook against the current build: every "
+        "changed cell and cell comment with the record file, field and line it came from, "
+        "rows added or deleted; written as Markdown and CSV. --apply writes the accepted "
+        "edits into the records (comments and layout kept), never into a record changed "
+        "since the workbook was built; exits 1 if an accepted edit could not be applied.",
+    )
+    returned_cmd.add_argument("workbook", metavar="WORKBOOK", help="the returned .xlsx")
+    returned_cmd.add_argument(
+        "--apply", action="store_true", help="write the accepted edits into the records"
+    )
+    returned_cmd.add_argument(
+        "--studies",
+        default="results/studies.parquet",
+        help="the current build's study table (default results/studies.parquet)",
+    )
+    returned_cmd.add_argument(
+        "--out", default="results/returned", help="folder of the reports (default results/returned)"
+    )
+    returned_cmd.set_defaults(run=_run_review_returned)
+    import_cmd = commands.add_parser(
+        "import",
+        help="reference files into draft records in raw/inbox/",
+        description="Read reference files (RIS, PubMed .nbib, BibTeX, EndNote XML, CSV/XLSX "
+        "exports of screening tools; the format is told by the content) and write one draft "
+        "record per reference into raw/inbox/, with a log per file. References already in "
+        "raw/ or twice in the files are reported, not written; a file imported before writes "
+        "nothing; no file is overwritten. Exits 1 if a file was refused.",
+    )
+    import_cmd.add_argument("files", nargs="+", metavar="FILE", help="reference file(s)")
+    import_cmd.add_argument("--config", default=CONFIG, help=f"configuration (default {CONFIG})")
+    import_cmd.set_defaults(run=_run_import)
     return top
 
 

@@ -15,6 +15,9 @@ from pathlib import Path
 RAW_SUFFIXES = (".yaml", ".yml")
 # raw/trials/ holds registry exports and decisions.yaml (exosynth.trials), not study records.
 TRIALS_FOLDER = "trials"
+# raw/inbox/ holds the drafts `exosynth import` writes (exosynth.literature): counted by the
+# ledger and the PRISMA flow, never tabulated, so never scanned as study records.
+INBOX_FOLDER = "inbox"
 TRIAL_DECISIONS = "decisions.yaml"
 # Each raw file's row as the last build parsed it (exosynth.ingest.ingest_cached), one file per
 # shard: rule ingest keeps it, ``exosynth check`` reads it. Not a deliverable; removing it only
@@ -25,21 +28,22 @@ PARSE_CACHE = "results/interim/cache/ingest"
 def scan_raw_files(raw_dir: str | Path) -> list[tuple[str, int, int]]:
     """Every ``*.yaml``/``*.yml`` below ``raw_dir`` with its size and modification time (ns).
 
-    Sorted POSIX paths; hidden files and folders are skipped, and so is ``raw_dir/trials/``
-    (registry exports and the decisions about them, read by rule trials). One ``os.scandir`` pass:
+    Sorted POSIX paths; hidden files and folders are skipped, and so are ``raw_dir/trials/``
+    (registry exports and the decisions about them, read by rule trials) and ``raw_dir/inbox/``
+    (draft records, read by rule prisma). One ``os.scandir`` pass:
     at 100,000 files, pathlib objects per file cost more than the listing itself.
     """
     found: list[tuple[str, int, int]] = []
     root = Path(raw_dir).as_posix()
     pending = [root]
-    skipped = f"{root}/{TRIALS_FOLDER}"
+    skipped = {f"{root}/{TRIALS_FOLDER}", f"{root}/{INBOX_FOLDER}"}
     while pending:
         with os.scandir(pending.pop()) as entries:
             for entry in entries:
                 if entry.name.startswith("."):
                     continue
                 if entry.is_dir():
-                    if entry.path != skipped:
+                    if entry.path not in skipped:
                         pending.append(entry.path)
                 elif entry.name.endswith(RAW_SUFFIXES) and entry.is_file():
                     stat = entry.stat()
@@ -87,4 +91,26 @@ def trial_export_files(raw_dir: str | Path) -> list[str]:
         and not any(part.startswith(".") for part in p.relative_to(root).parts)
         and p.name != TRIAL_DECISIONS
         and not p.name.casefold().startswith("readme")
+    )
+
+
+def inbox_files(raw_dir: str | Path) -> list[tuple[str, int, int]]:
+    """The drafts and import logs below ``raw_dir/inbox/`` with size and modification time, for
+    :func:`fingerprint` (rule prisma sees the inbox through that one value)."""
+    root = Path(raw_dir) / INBOX_FOLDER
+    if not root.is_dir():
+        return []
+    return sorted(
+        (p.as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
+        for p in root.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    )
+
+
+def draft_count(raw_dir: str | Path) -> int:
+    """The draft records of ``raw_dir/inbox/`` (its YAML files but the import logs)."""
+    return sum(
+        1
+        for path, _, _ in inbox_files(raw_dir)
+        if path.endswith(RAW_SUFFIXES) and "/imports/" not in path
     )

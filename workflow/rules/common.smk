@@ -7,7 +7,15 @@ import threading
 
 from snakemake.utils import validate
 
-from exosynth.corpus import PARSE_CACHE, fingerprint, scan_raw_files, shard_of
+from exosynth.corpus import (
+    PARSE_CACHE,
+    draft_count,
+    fingerprint,
+    inbox_files,
+    scan_raw_files,
+    shard_of,
+)
+from exosynth.literature.baseline import baseline_commit, baseline_source
 from exosynth.settings import load_yaml, source_tables
 from exosynth.analysis_groups import AnalysisGroups
 from exosynth.vocabulary import Vocabulary
@@ -102,7 +110,16 @@ def deliverables():
     (also of a source no longer configured); the validation report (rule validate) apart."""
     built = {
         str(path)
-        for rule in (rules.publish, rules.stats, rules.tables, rules.workbook, rules.figures)
+        for rule in (
+            rules.publish,
+            rules.stats,
+            rules.tables,
+            rules.workbook,
+            rules.figures,
+            rules.evidence_map,
+            rules.prisma,
+            rules.changes,
+        )
         for path in rule.output
     }
     # Rule synthesis: its files, and the figures in its folder (the folder itself stays).
@@ -134,3 +151,20 @@ def cancel_rate_timers():
     for thread in threading.enumerate():
         if isinstance(thread, threading.Timer):
             thread.cancel()
+
+
+# -- literature in (workflow/rules/literature.smk) ---------------------------------------
+BASELINE = config["literature"]["baseline"]
+
+
+def inbox_fingerprint(wildcards):
+    """The drafts and import logs of raw/inbox/ as one digest: a decision re-draws the flow."""
+    return fingerprint(inbox_files(RAW_DIR))
+
+
+def baseline_inputs(wildcards):
+    """The tables of a review or folder baseline (editing them rebuilds); none for git."""
+    if BASELINE.startswith("git:"):
+        return []
+    folder = baseline_source(BASELINE)
+    return sorted(glob.glob(f"{folder}/*.csv") + glob.glob(f"{folder}/results/*.csv"))

@@ -15,4 +15,5 @@ with logged(snakemake.log[0], snakemake.rule):
         on_invalid=snakemake.params.on_invalid,
         trial_problems_in=snakemake.input.trial_problems,
         trial_ledger_in=snakemake.input.trial_ledger,
+        drafts=snakemake.params.drafts,
     )

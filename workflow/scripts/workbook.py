@@ -13,4 +13,7 @@ with logged(snakemake.log[0], snakemake.rule):
         snakemake.output.xlsx,
         trials_in=snakemake.input.trials,
         vocabulary=snakemake.input.vocabulary,
+        changes_in=snakemake.input.changes,
+        prisma_in=snakemake.input.prisma,
+        digest_out=snakemake.output.digest,
     )

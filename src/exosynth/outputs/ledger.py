@@ -60,6 +60,18 @@ def ledger(
     }
 
 
+def _drafts_line(summary: dict[str, Any]) -> list[str]:
+    """The drafts of raw/inbox/ (exosynth import): counted, never tabulated, never rejected."""
+    drafts = summary.get("drafts")
+    if not drafts:
+        return []
+    return [
+        f"Drafts in raw/inbox/ (imported references, not tabulated): {drafts:,}; "
+        "the PRISMA flow counts their screening (results/prisma.csv)",
+        "",
+    ]
+
+
 def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
@@ -121,6 +133,7 @@ def render_markdown(summary: dict[str, Any], on_invalid: str = "fail") -> str:
         f"Files read: **{summary['files_read']}** · included: **{summary['included']}** · "
         f"rejected: **{summary['rejected']}**",
         "",
+        *_drafts_line(summary),
         _outcome(summary, on_invalid),
         "",
         "Raw set checksum (SHA-256 over every file's path and content): "
@@ -184,6 +197,7 @@ def render_html(summary: dict[str, Any], on_invalid: str = "fail") -> str:
         f"<p>Files read: <b>{summary['files_read']:,}</b> · included: "
         f"<b>{summary['included']:,}</b> · rejected: <b>{summary['rejected']:,}</b>. "
         f"{outcome}</p>",
+        *(f"<p>{escape(line)}</p>" for line in _drafts_line(summary)[:1]),
         f"<p>Raw set checksum (SHA-256): <code>{escape(summary['raw_checksum'])}</code></p>",
         html_table(
             folders,

@@ -39,7 +39,14 @@ from exosynth.outputs.columns import (
     YES,
     in_words,
 )
+from exosynth.outputs.literature_sheets import (
+    CHANGES_SHEET,
+    PRISMA_SHEET,
+    changes_rows,
+    prisma_rows,
+)
 from exosynth.outputs.meta_sheets import EFFECTS_SHEET, META_SHEET
+from exosynth.outputs.returned import PROVENANCE_SHEET, provenance_rows
 from exosynth.outputs.sheet_layout import (
     ABOUT_WIDTH,
     MIN_WIDTH,
@@ -76,7 +83,11 @@ _HEADER_FILL = "#DCE6F1"
 
 # -- the workbook ------------------------------------------------------------------
 def sheet_names(
-    tables: Sequence[SourceTable], *, trials: bool = False, meta: bool = False
+    tables: Sequence[SourceTable],
+    *,
+    trials: bool = False,
+    meta: bool = False,
+    literature: bool = False,
 ) -> list[str]:
     """The workbook's sheets in order; the About sheet lists them from here too."""
     return [f"Table {t.table}" for t in tables] + [
@@ -84,6 +95,7 @@ def sheet_names(
         STUDIES_SHEET,
         *([EFFECTS_SHEET, META_SHEET] if meta else []),
         *([TRIALS_SHEET] if trials else []),
+        *([CHANGES_SHEET, PRISMA_SHEET] if literature else []),
         ABOUT_SHEET,
     ]
 
@@ -141,6 +153,7 @@ def about_rows(
     added: Mapping[int, int] | None = None,
     trials: bool = False,
     meta: Sequence[tuple[str, str]] = (),
+    literature: bool = False,
 ) -> list[tuple[str, str]]:
     """What the workbook is and what it was built from, for a reader without the repository.
 
@@ -173,7 +186,10 @@ def about_rows(
         ("Raw files rejected", str(ledger["rejected"])),
         ("Raw set checksum (SHA-256)", str(ledger["raw_checksum"])),
         ("exosynth version", version),
-        ("Sheets", ", ".join(sheet_names(tables, trials=trials, meta=bool(meta)))),
+        (
+            "Sheets",
+            ", ".join(sheet_names(tables, trials=trials, meta=bool(meta), literature=literature)),
+        ),
     ]
     rows += [
         (
@@ -200,6 +216,22 @@ def about_rows(
         ),
         *meta,
         *trials_about_rows(ledger if trials else None),
+        *(
+            [
+                (
+                    CHANGES_SHEET,
+                    "Studies and registered trials added, removed or edited since the baseline "
+                    "(config/config.yaml literature.baseline), with the fields that changed",
+                ),
+                (
+                    PRISMA_SHEET,
+                    "The PRISMA 2020 flow of the literature imported with exosynth import: "
+                    "records identified, duplicates, screened, excluded, assessed, included",
+                ),
+            ]
+            if literature
+            else []
+        ),
         (ABOUT_SHEET, "This sheet"),
     ]
     return rows + _dictionary_rows()
@@ -364,8 +396,11 @@ def write_workbook(
     gap_map_png: bytes | None = None,
     trials: pl.DataFrame | None = None,
     meta: Sequence[tuple[str, pl.DataFrame, list[str | None]]] = (),
+    extra_sheets: Sequence[tuple[str, pl.DataFrame]] = (),
+    provenance: Sequence[Sequence[Any]] | None = None,
 ) -> None:
-    """The reviewer workbook: "Table N" sheets, "Translation gap", "Studies", "About".
+    """The reviewer workbook: "Table N" sheets, "Translation gap", "Studies", "About";
+    ``extra_sheets`` (name, rows in words) go before "About".
 
     Made to be handed out: text is written as text (no formula, link or number is
     derived from data), and the same inputs give a byte-identical file (fixed
@@ -381,6 +416,7 @@ def write_workbook(
         + [(TRANSLATION_GAP_SHEET, 1 + translation_gap.height), (STUDIES_SHEET, 1 + studies.height)]
         + [(name, 1 + frame.height) for name, frame, _ in meta]
         + ([(TRIALS_SHEET, 1 + trials.height)] if trials is not None else [])
+        + [(name, 1 + rows.height) for name, rows in extra_sheets]
     )
     labels = {**{t.key: t.label for t, _ in tables}, "all": ALL_SOURCES}
     with xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS) as book:
@@ -430,7 +466,26 @@ def write_workbook(
             sheet.set_landscape()
         if trials is not None:
             write_trials_sheet(book.add_worksheet(TRIALS_SHEET), trials, styles)
+        for name, rows in extra_sheets:
+            sheet = book.add_worksheet(name)
+            _write_frame(sheet, rows, 0, styles)
+            sheet.repeat_rows(0)
+            sheet.set_landscape()
         _about_sheet(book.add_worksheet(ABOUT_SHEET), about, styles)
+        if provenance is not None:  # a returned workbook is read back through it
+            _provenance_sheet(book.add_worksheet(PROVENANCE_SHEET), provenance)
+
+
+def _provenance_sheet(sheet: Worksheet, rows: Sequence[Sequence[Any]]) -> None:
+    """The hidden sheet of :func:`exosynth.outputs.returned.provenance_rows`, as text and
+    whole numbers."""
+    for row, values in enumerate(rows):
+        for col, value in enumerate(values):
+            if isinstance(value, int):
+                sheet.write_number(row, col, value)
+            else:
+                sheet.write_string(row, col, str(value))
+    sheet.hide()
 
 
 # -- registered trials (exosynth.trials) ---------------------------------------------------
@@ -470,13 +525,20 @@ def reviewer_workbook(
     version: str,
     *,
     trials: pl.DataFrame | None = None,
+    changes: pl.DataFrame | None = None,
+    prisma: pl.DataFrame | None = None,
+    digests: Mapping[str, str] | None = None,
     synthesis: Synthesis | None = None,
     knha: bool = False,
 ) -> None:
     """The reviewer workbook of a build, with an About sheet saying what it was built from.
 
-    ``synthesis`` (:func:`exosynth.synthesis.analyses.synthesize` of the same study table)
-    adds the "Effect sizes" and "Meta-analysis" sheets when the records hold outcome data.
+    ``changes`` and ``prisma`` (results/changes.csv and results/prisma.csv) add the sheets
+    "Changes" and "PRISMA flow". ``digests`` (raw file -> SHA-256 of its bytes) go on the
+    hidden Provenance sheet, with the record and field of each cell of the Studies sheet
+    (:mod:`exosynth.outputs.returned`). ``synthesis``
+    (:func:`exosynth.synthesis.analyses.synthesize` of the same study table) adds the
+    "Effect sizes" and "Meta-analysis" sheets when the records hold outcome data.
 
     The translation gap and the evidence gap map come from the functions rules stats and
     figures use (:mod:`exosynth.synthesis.gap`), computed here from the study table, so the
@@ -511,8 +573,18 @@ def reviewer_workbook(
             added=added_by_table(studies, sources),
             trials=trials is not None,
             meta=meta_about,
+            literature=changes is not None and prisma is not None,
         ),
         gap_map_png=figures.render(picture, "png"),
         trials=trials,
         meta=meta,
+        extra_sheets=(
+            [
+                (CHANGES_SHEET, changes_rows(changes, {t.key: t.label for t in sources})),
+                (PRISMA_SHEET, prisma_rows(prisma)),
+            ]
+            if changes is not None and prisma is not None
+            else []
+        ),
+        provenance=None if digests is None else provenance_rows(studies, digests),
     )

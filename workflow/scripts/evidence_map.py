@@ -1,0 +1,10 @@
+from exosynth.adapters import after_the_gate, logged, write_evidence_map
+
+with logged(snakemake.log[0], snakemake.rule):
+    after_the_gate(snakemake.input.ledger, snakemake.params.on_invalid, snakemake.input.report)
+    write_evidence_map(
+        snakemake.input.studies,
+        snakemake.input.trials,
+        {"sources": snakemake.params.sources, "review": snakemake.params.review},
+        snakemake.output.html,
+    )
