@@ -158,6 +158,12 @@ def test_a_failed_build_leaves_no_mix_and_exclude_says_what_it_left_out(
     report = (results / "validation_report.md").read_text(encoding="utf-8")
     assert bad in report
     assert "The build stopped" in report
+    # the HTML report says the same, counted: its heading counts the errors in the one file
+    page = (results / "validation_report.html").read_text(encoding="utf-8")
+    errors = f"{n_problems} error{'s' if n_problems > 1 else ''}"
+    assert f"<h2>Problems ({errors} in 1 file)</h2>" in page
+    assert f"<h3><code>{bad}</code></h3>" in page
+    assert "rejected: <b>1</b>" in page
     # The rules beside the gate keep it too: a partial target builds nothing of invalid records.
     partial = run_snakemake(project, "results/exosynth.xlsx")
     assert partial.returncode != 0

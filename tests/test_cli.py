@@ -250,3 +250,19 @@ def test_a_new_record_filled_in_passes_check(in_project):
     target.write_text(text, encoding="utf-8")
     problems, _ = cli.check([target.as_posix()])
     assert problems == []
+
+
+# -- what the planted-bug audit asked for (tools/planted_bugs) ------------------------------
+def test_check_names_the_file_given_not_one_of_the_same_name_elsewhere(
+    in_project, good_record, write_raw
+):
+    """Two folders hold an x-2021.yaml (a copy-paste slip): checking the second reports the
+    second, its own problems first among them, not those of the first."""
+    added = (("review_row: 1\n", ""), ("  ref: 23\n", ""))
+    write_raw(in_project, "adipose", "x-2021", good_record("x-2021", *added,
+              ("source: bone marrow", "source: ADSC")))  # fmt: skip
+    write_raw(in_project, "bone_marrow", "x-2021", good_record("x-2021", *added,
+              ("in_vitro: true", "in_vitro: maybe")))  # fmt: skip
+    problems, _ = cli.check(["./raw/bone_marrow/x-2021.yaml"])
+    assert {p.file for p in problems} == {"raw/bone_marrow/x-2021.yaml"}
+    assert {p.code for p in problems} >= {"schema.type", "validate.unique_id"}

@@ -272,6 +272,16 @@ def test_in_vitro_cell_and_the_nr_footnote(studies, config, in_vitro, cell) -> N
     assert (review_tables.NR_FOOTNOTE in markdown) == (in_vitro is None)
 
 
+def test_results_not_reported_alone_get_the_nr_footnote(studies, config) -> None:
+    """NR in the Results column needs the footnote as much as NR in the In vitro column."""
+    frame = pl.DataFrame([_study(in_vitro=True, results=None)], schema=studies.schema)
+    table = settings.source_tables(config)[0]
+    rows = review_tables.table_rows(frame, table)
+    assert rows[column_dictionary.TABLE_COLUMNS[3]].to_list() == ["NR"]
+    assert review_tables.footnote(rows, table).endswith(review_tables.NR_FOOTNOTE)
+    assert review_tables.NR_FOOTNOTE in review_tables.table_markdown(rows, table)
+
+
 def test_markdown_caption_is_escaped_italics(studies, config) -> None:
     table = settings.source_tables(config)[0]
     rows = review_tables.table_rows(studies, table)
@@ -363,13 +373,35 @@ def test_data_sheets_hold_the_frames_as_typed_values(
     assert (wetlands.value, workbook["Translation gap"]["B5"].value) == (None, 0)
     listed = sheet_values(workbook["Studies"])[1:]
     in_vitro = studies.columns.index("in_vitro")
-    # one representation of true/false, as text
-    assert [r[in_vitro] for r in listed] == ["yes" if v else "no" for v in studies["in_vitro"]]
+    # one representation of true/false/not reported, as text
+    shown = {True: "yes", False: "no", None: "NR"}
+    assert [r[in_vitro] for r in listed] == [shown[v] for v in studies["in_vitro"]]
     others = [c for c in studies.columns if c != "in_vitro"]
     assert [[r[studies.columns.index(c)] for c in others] for r in listed] == [
         list(r) for r in studies.select(others).rows()
     ]
     assert workbook["Studies"]["N2"].data_type == "n"  # year: a number, not text
+
+
+def test_studies_sheet_shows_not_reported_as_nr_never_as_no(
+    tmp_path: Path, studies: pl.DataFrame, config: dict, gap: pl.DataFrame
+) -> None:
+    """In vitro work a paper does not report is "NR" in the Studies sheet, apart from "no"
+    (the review's 26 records all report it, so the shared workbook cannot show this)."""
+    first, second = studies["id"][0], studies["id"][1]
+    edited = studies.with_columns(
+        in_vitro=pl.when(pl.col("id") == first)
+        .then(None)
+        .when(pl.col("id") == second)
+        .then(False)
+        .otherwise(pl.col("in_vitro"))
+    )
+    book = openpyxl.load_workbook(build_workbook(tmp_path / "nr.xlsx", edited, config, gap))
+    rows = sheet_values(book["Studies"])
+    column = rows[0].index(column_dictionary.COLUMNS["studies.csv"]["in_vitro"].label)
+    by_id = {r[edited.columns.index("id")]: r[column] for r in rows[1:]}
+    assert (by_id[first], by_id[second]) == ("NR", "no")
+    assert set(by_id.values()) <= {"yes", "no", "NR"}
 
 
 def test_translation_gap_sheet_headers_in_words_and_shares_as_percent(

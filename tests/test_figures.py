@@ -419,3 +419,37 @@ def test_report_renders_in_a_browser_with_the_network_cut(project: Path, run_sna
     rendered = re.sub(r"<(script|style)\b.*?</\1>", "", shown, flags=re.S | re.I)
     for words in ("Figures", "Tables", "Validation", "Workflow", "exosynth: evidence"):
         assert words in rendered, words
+
+
+# -- what the planted-bug audit asked for (tools/planted_bugs) ------------------------------
+def test_trial_timeline_counts_msc_ev_trials_per_year_beside_the_studies() -> None:
+    tables = settings.source_tables(
+        {"sources": {"bone_marrow": {"table": 1, "title": "BM"}, "adipose": {"table": 2,
+                                                                            "title": "AD"}}}
+    )  # fmt: skip
+    studies = pl.DataFrame(
+        {"source": ["bone_marrow", "bone_marrow", "adipose"], "year": [2018, 2020, 2020]}
+    )
+    trials = pl.DataFrame(
+        {
+            "source": ["bone_marrow", "bone_marrow", "unspecified", "adipose", "adipose"],
+            "ev_class": ["msc_ev", "msc_secretome", "msc_ev", "other", "msc_ev"],
+            "first_posted": ["2020-05-01", "2020-06", "2021-01-02", "2019", None],
+            "first_submitted": [None, None, None, None, "2022-03-03"],
+        }
+    )
+    frame = figure_data.trial_timeline_frame(studies, trials, tables)
+    rows = {(s, y): (n, t) for s, y, n, t in frame.iter_rows()}
+    # only MSC-EV trials: the secretome and other trials are not drawn as EV trials
+    assert rows == {
+        ("bone_marrow", 2018): (1, 0),
+        ("bone_marrow", 2020): (1, 1),
+        ("adipose", 2020): (1, 0),
+        ("adipose", 2022): (0, 1),  # first submitted, where first posted is not given
+        ("unspecified", 2021): (0, 1),
+        ("all", 2018): (1, 0),
+        ("all", 2020): (2, 1),
+        ("all", 2021): (0, 1),
+        ("all", 2022): (0, 1),
+    }
+    assert frame["source"].to_list()[:3] == ["bone_marrow", "bone_marrow", "adipose"]

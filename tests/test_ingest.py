@@ -17,7 +17,7 @@ import jsonschema_rs
 import pytest
 import yaml
 
-from exosynth.corpus import discover_raw_files, scan_raw_files, shard_of
+from exosynth.corpus import discover_raw_files, fingerprint, scan_raw_files, shard_of
 from exosynth.problems import Problem, sorted_problems
 from exosynth.studies.loading import MAX_NESTING, MAX_RECORD_BYTES, _structure_problem, read_raw
 from exosynth.studies.parse_cache import empty_cache, ingest, ingest_cached, parser_key, read_cache
@@ -868,7 +868,65 @@ def test_cache_of_another_parser_is_not_used(tmp_path, good_record, repo_root, m
     assert ingest_cached(_listing(tmp_path), this_year, cache).parsed == 5
 
 
+def test_an_edit_that_keeps_the_size_is_parsed_again(tmp_path, good_record, validator, monkeypatch):
+    """Size and time both decide: an edit of the same length (a year corrected) has a new
+    time, so the cache's old values never survive it."""
+    monkeypatch.chdir(tmp_path)
+    _write_corpus(tmp_path, good_record)
+    cache = ingest_cached(_listing(tmp_path), validator, empty_cache()).cache
+    path = tmp_path / "raw/adipose/beta-2020.yaml"
+    before = path.read_bytes()
+    edited = before.replace(b"year: 2018", b"year: 2019")
+    assert len(edited) == len(before)
+    assert edited != before
+    stat = path.stat()
+    path.write_bytes(edited)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    again = ingest_cached(_listing(tmp_path), validator, cache)
+    assert again.parsed == 1
+    year = again.records.filter(again.records["raw_file"] == "raw/adipose/beta-2020.yaml")["year"]
+    assert year.to_list() == [2019]
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "exosynth.studies.loading", "exosynth.studies.schema_messages",
+        "exosynth.studies.records", "exosynth.studies.parse_cache", "exosynth.problems",
+        "exosynth.settings", "exosynth.corpus",
+    ],
+)  # fmt: skip
+def test_the_parser_key_changes_with_every_module_a_row_comes_from(
+    module, tmp_path, validator, monkeypatch
+):
+    """A cached row is the row a clean build gives: changing the code of any module that
+    reads, checks or shapes a record must change the key, so every file is parsed again."""
+    import importlib  # noqa: PLC0415
+
+    target = importlib.import_module(module)
+    before = parser_key(validator)
+    changed = tmp_path / f"{module}.py"  # a copy of the module, one line longer
+    changed.write_bytes(Path(target.__file__).read_bytes() + b"\n# changed\n")
+    monkeypatch.setattr(target, "__file__", str(changed))
+    assert parser_key(validator) != before
+
+
 def test_a_torn_cache_file_means_parsing_again(tmp_path):
     torn = tmp_path / "shard-0.parquet"
     torn.write_bytes(b"PAR1 not really")
     assert read_cache(torn, tmp_path / "missing.parquet").height == 0
+
+
+def test_a_shard_fingerprint_changes_with_any_path_size_or_time():
+    """Snakemake sees a shard's files through this one digest: an edit that keeps the size
+    (a year corrected) has a new time, and must rebuild the shard."""
+    files = [("raw/a/x.yaml", 120, 1_000), ("raw/b/y.yaml", 80, 2_000)]
+    base = fingerprint(files)
+    assert fingerprint(list(files)) == base
+    for changed in (
+        [("raw/a/x.yaml", 120, 1_001), files[1]],  # touched or edited, same size
+        [("raw/a/x.yaml", 121, 1_000), files[1]],  # another size
+        [("raw/a/z.yaml", 120, 1_000), files[1]],  # renamed
+        files[:1],  # removed
+    ):
+        assert fingerprint(changed) != base, changed

@@ -307,3 +307,62 @@ def test_translation_gap_counts_studies_whose_in_vitro_work_is_not_reported(tabl
     assert gap["adipose"]["n_in_vitro_nr"] == 1
     assert gap["umbilical_cord"]["n_in_vitro_nr"] == 0
     assert gap["all"]["n_in_vitro_nr"] == 2
+
+
+# -- registered trials by phase (what the planted-bug audit asked for) ----------------------
+def _trials(rows: list[tuple[str, str, str | None, str | None]]) -> pl.DataFrame:
+    """Trials of the trial table's schema from (source, ev_class, phase, first posted)."""
+    from exosynth.trials.shape import trial_schema  # noqa: PLC0415 - the schema only
+
+    schema = trial_schema()
+    frame = pl.DataFrame(
+        [
+            {"trial_id": f"NCT0999{i:04d}", "source": source, "ev_class": ev_class,
+             "phase": phase, "first_posted": posted}
+            for i, (source, ev_class, phase, posted) in enumerate(rows)
+        ],
+        schema={k: schema[k] for k in ("trial_id", "source", "ev_class", "phase", "first_posted")},
+    )  # fmt: skip
+    return frame.with_columns(
+        [pl.lit(None, dtype).alias(k) for k, dtype in schema.items() if k not in frame.columns]
+    ).select(list(schema))
+
+
+def test_trial_counts_by_phase_group_count_every_phase_once(tables: list) -> None:
+    trials = _trials([
+        ("bone_marrow", "msc_ev", "early_phase1", "2021-03-04"),
+        ("bone_marrow", "msc_ev", "phase1_2", "2022-01"),
+        ("bone_marrow", "msc_ev", "phase3", "2023-05-06"),
+        ("bone_marrow", "msc_ev", "not_applicable", "2024"),
+        ("bone_marrow", "msc_ev", None, None),
+        ("bone_marrow", "msc_secretome", "phase2", "2019-02-02"),
+        ("unspecified", "msc_ev", "phase2", "2020-12-31"),
+    ])  # fmt: skip
+    counts = {r["source"]: r for r in gap_stats.trial_counts(trials, tables).to_dicts()}
+    marrow = counts["bone_marrow"]
+    assert marrow["n_trials"] == 5  # the secretome trial counts apart
+    assert (marrow["n_trials_phase1"], marrow["n_trials_phase2_plus"]) == (2, 1)
+    assert marrow["n_trials_phase3_plus"] == 1
+    assert marrow["n_trials_no_phase"] == 2  # not applicable, and no phase given
+    assert marrow["n_secretome_trials"] == 1
+    # every MSC-EV trial is in exactly one of phase 1, phase 2+ or no phase
+    assert (
+        marrow["n_trials_phase1"] + marrow["n_trials_phase2_plus"] + marrow["n_trials_no_phase"]
+        == marrow["n_trials"]
+    )
+    assert marrow["first_trial_year"] == 2021  # the year of the first MSC-EV trial, in full
+    assert counts["all"]["first_trial_year"] == 2020
+    assert counts["adipose"]["n_trials"] == 0
+    assert counts["adipose"]["first_trial_year"] is None
+
+
+def test_time_to_trial_without_a_cut_off_leaves_censored_years_empty(studies, tables) -> None:
+    trials = _trials([("bone_marrow", "msc_ev", "phase1", "2021-03-04")])
+    frame = {
+        r["source"]: r for r in gap_stats.time_to_trial(studies, trials, tables, "").to_dicts()
+    }
+    assert frame["bone_marrow"]["censored"] is False
+    assert frame["bone_marrow"]["followed_to_year"] == 2021
+    censored = frame["adipose"]
+    assert censored["censored"] is True
+    assert (censored["followed_to_year"], censored["years_animal_to_trial"]) == (None, None)

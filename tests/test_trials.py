@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from exosynth.outputs import columns as column_dictionary
 from exosynth.outputs import workbook as workbook_output
 from exosynth.settings import load_yaml, validate_against
 from exosynth.synthesis import gap as gap_stats
+from exosynth.trials import classify as trial_classify
 from exosynth.trials import decisions as trial_decisions
 from exosynth.trials import merge as trial_merge
 from exosynth.trials import normalize as trial_normalize
@@ -31,7 +33,17 @@ from exosynth.trials.normalize import parse_date
 from exosynth.trials.readers import read_export
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO / ".." / "shared" / "trials"
+
+
+def _shared_dir() -> Path:
+    """../shared beside the checkout, or beside the folder holding it (a git worktree under
+    wt/), or where EXOSYNTH_SHARED points (a scratch copy of the repository)."""
+    candidates = [os.environ.get("EXOSYNTH_SHARED", ""), REPO.parent / "shared",
+                  REPO.parent.parent / "shared"]  # fmt: skip
+    return next((Path(c) for c in candidates if c and Path(c).is_dir()), REPO.parent / "shared")
+
+
+SHARED = _shared_dir() / "trials"
 DATA = Path(__file__).parent / "data" / "trials"
 MSC_EXPORT = SHARED / "jesnyder+mapClinical" / "mesenchymal stem OR mesenchymal stromal.csv"
 SOURCES = ["bone_marrow", "adipose", "umbilical_cord"]
@@ -333,7 +345,16 @@ def test_naive_keywords_would_count_secretome_trials_as_ev(msc_export: pl.DataFr
     naive = msc_export.filter(
         pl.col("title").str.contains("(?i)exosom|vesicle|secretome|conditioned medium")
     )
-    assert set(naive["ev_class"]) <= {"msc_ev", "msc_secretome", "other"}
+    # "other" only where the rules say why: observational studies, a product of no MSC
+    others = naive.filter(pl.col("ev_class") == "other")
+    assert dict(others.select("trial_id", "ev_rule").iter_rows()) == {
+        "NCT04223622": "observational",  # ASC secretome on explants: no one is treated
+        "NCT05191381": "observational",  # immune modulation by exosomes in COVID-19
+        "NCT04980261": "no_msc_product",  # bovine hydroxyapatite/secretome composite
+    }
+    assert naive.group_by("ev_class").len().sort("ev_class").rows() == [
+        ("msc_ev", 25), ("msc_secretome", 11), ("other", 3),
+    ]  # fmt: skip
     secretome = msc_export.filter(pl.col("ev_class") == "msc_secretome")
     assert secretome.height >= 15
     ev = msc_export.filter(pl.col("ev_class") == "msc_ev")
@@ -368,6 +389,11 @@ def test_decisions_show_in_the_outputs_with_their_reason(terms, vocabulary) -> N
     ]
     counts = result.ledger["by_file"][(DATA / "broken_classic.csv").as_posix()]
     assert counts["read"] == counts["included"] + counts["rejected"] == 3
+    # the bad row (NCT09990012) is rejected, not left out by decision; a decision that left a
+    # trial out was applied, so it is no unused decision
+    assert (counts["rejected"], counts["left_out"]) == (2, 1)
+    assert result.ledger["decisions_unused"] == []
+    assert [p.code for p in result.problems] == ["trials.enrollment"]
 
 
 def test_shipped_decisions_pass_their_schema(vocabulary) -> None:
@@ -541,3 +567,52 @@ def test_a_decision_file_the_schema_rejects_is_a_problem_not_a_crash(tmp_path) -
     assert (problem["file"], problem["code"]) == (str(bad), "trials.decisions")
     assert "reason" in problem["message"]
     assert pl.read_parquet(out["t.parquet"])["trial_id"].to_list() == ["NCT09990001"]
+
+
+# -- what the planted-bug audit asked for (tools/planted_bugs) ------------------------------
+def test_a_decision_without_include_keeps_its_trial(terms, vocabulary) -> None:
+    """``include`` defaults to true: a decision that only names a source keeps the trial."""
+    raw = {"decisions": {"NCT09990013": {"source": "adipose", "reason": "a paper says so"}}}
+    decided, problems = trial_decisions.read_decisions(raw, "d.yaml", SOURCES)
+    assert problems == []
+    assert decided["NCT09990013"].include is True
+    result = build([DATA / "broken_classic.csv"], terms, vocabulary, decisions=decided)
+    row = result.trials.filter(pl.col("trial_id") == "NCT09990013").to_dicts()[0]
+    assert (row["source"], row["source_basis"]) == ("adipose", "decision")
+
+
+@pytest.mark.parametrize("enrollment", ["12.5", "1e3", "-4", "12 (estimated)"])
+def test_an_enrollment_that_is_no_whole_number_is_a_problem(
+    enrollment, terms, vocabulary, tmp_path
+) -> None:
+    text = (DATA / "broken_classic.csv").read_text(encoding="utf-8-sig")
+    path = tmp_path / "export.csv"
+    path.write_text(text.replace('"about twenty"', f'"{enrollment}"'), encoding="utf-8")
+    result = build([path], terms, vocabulary)
+    assert [(p.row, p.field) for p in result.problems] == [(2, "enrollment")]
+    assert enrollment in result.problems[0].message
+
+
+def test_whole_numbers_in_any_registry_spelling_are_read(terms, vocabulary, tmp_path) -> None:
+    text = (DATA / "broken_classic.csv").read_text(encoding="utf-8-sig")
+    path = tmp_path / "export.csv"
+    path.write_text(text.replace('"about twenty"', '"1,200.0"'), encoding="utf-8")
+    result = build([path], terms, vocabulary)
+    assert result.problems == []
+    row = result.trials.filter(pl.col("trial_id") == "NCT09990012").to_dicts()[0]
+    assert row["enrollment"] == 1200
+
+
+def test_a_named_ev_product_gives_its_tissue_only_to_an_ev_trial(terms, vocabulary) -> None:
+    """ExoFlo is a bone-marrow EV product: a trial the author classes as secretome that
+    names it gets no tissue from it (its own text names none)."""
+    record = trial_shape.RegistryRecord(
+        file="x.csv", row=1, line=2, fmt="classic_csv", trial_id="NCT09990001",
+        title="Conditioned medium versus ExoFlo for a fictional ARDS",
+        interventions=["Biological: ExoFlo", "Biological: conditioned medium"],
+    )  # fmt: skip
+    finder = trial_classify.source_finder(vocabulary)
+    as_ev = trial_classify.classify(record, "interventional", terms, finder, "msc_ev")
+    assert (as_ev.source, as_ev.source_basis) == ("bone_marrow", "product")
+    as_secretome = trial_classify.classify(record, "interventional", terms, finder, "msc_secretome")
+    assert (as_secretome.source, as_secretome.source_basis) == ("unspecified", "")

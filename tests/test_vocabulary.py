@@ -5,6 +5,7 @@ other reviews' tables transcribed in tests/data/field/ (checked against the voca
 from __future__ import annotations
 
 import csv
+import os
 import re
 from collections import Counter
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 import yaml
+from conftest import make_good_record, write_raw_record
 
 from exosynth.vocabulary import (
     UNCLASSIFIED,
@@ -25,8 +27,18 @@ from exosynth.vocabulary import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def _shared_dir() -> Path:
+    """../shared beside the checkout, or beside the folder holding it (a git worktree under
+    wt/), or where EXOSYNTH_SHARED points (a scratch copy of the repository)."""
+    candidates = [os.environ.get("EXOSYNTH_SHARED", ""), REPO.parent / "shared",
+                  REPO.parent.parent / "shared"]  # fmt: skip
+    return next((Path(c) for c in candidates if c and Path(c).is_dir()), REPO.parent / "shared")
+
+
 FIELD = REPO / "tests" / "data" / "field"
-TRIALS = REPO / ".." / "shared" / "trials" / "jesnyder+mapClinical"
+TRIALS = _shared_dir() / "trials" / "jesnyder+mapClinical"
 
 
 # -- MSC sources: the grammar ---------------------------------------------------------
@@ -515,23 +527,133 @@ def test_a_source_with_a_trailing_dot_or_dash_is_still_that_source(vocabulary, t
 
 def test_a_species_term_that_ends_in_another_is_matched_whole(repo_root):
     raw = yaml.safe_load((repo_root / "config" / "vocabulary.yaml").read_text(encoding="utf-8"))
+    # pig listed before guinea pig, so a first-come reading would find "pigs" first
+    guinea_pig = raw["species"].pop("guinea_pig")
+    pig = raw["species"].pop("pig")
+    raw["species"] = {"pig": pig, **raw["species"], "guinea_pig": guinea_pig}
     raw["species"]["guinea_pig"]["strains"] = {"Hartley": ["hartley"]}
     terms = Vocabulary.from_mapping(raw)
     # "guinea pigs" is tried before "pigs": a Hartley guinea pig is not a pig of strain
     # "hartley guinea"
     assert terms.match_species("Hartley guinea pigs") == SpeciesMatch("guinea_pig", "Hartley")
+    assert terms.match_species("Guinea pigs") == SpeciesMatch("guinea_pig", None)
+    assert terms.match_species("Dunkin Hartley guinea pigs") == SpeciesMatch(
+        "guinea_pig", "Dunkin Hartley"
+    )
 
 
-def test_an_unknown_strain_of_a_known_species_suggests_that_species_strains(vocabulary):
+def test_a_strain_one_letter_from_a_listed_one_is_a_typo_named_with_the_strain_meant(vocabulary):
     found = vocabulary.match_species("Wister rats")
     assert isinstance(found, UnknownTerm)
     assert found.term == "Wister rats"
-    # the three closest strains of rats, the closest first
-    assert found.suggestions == ("wistar rats", "fischer rats", "lewis rats")
+    # only the strain it is a typo of: not two more strains of rats a reader would not accept
+    assert found.suggestions == ("wistar rats",)
+    assert "Sprague" not in found.hint
+    for typo, meant in (
+        ("Wistr rats", "wistar rats"),
+        ("Sprauge Dawley rats", "sprague-dawley rats"),  # two letters swapped
+        ("Sprague-Dawly rats", "sprague-dawley rats"),
+        ("BALB/d mice", "balb/c mice"),
+    ):
+        found = vocabulary.match_species(typo)
+        assert isinstance(found, UnknownTerm), typo
+        assert found.suggestions == (meant,), typo
     unknown = vocabulary.match_species("Hamsterz")
     assert isinstance(unknown, UnknownTerm)
     assert unknown.term == "Hamsterz"
     assert "hamster" in unknown.suggestions
+
+
+@pytest.mark.parametrize(
+    ("term", "species", "strain"),
+    [
+        # a strain the vocabulary does not list, in a species it knows: that species, strain kept
+        ("FVB/N mice", "mouse", "FVB/N"),
+        ("male FVB/N mice", "mouse", "FVB/N"),
+        ("C57BL/10 mice", "mouse", "C57BL/10"),  # its own strain, not a typo of C57BL/6
+        ("Wistar Han rats", "rat", "Wistar Han"),  # a longer name: a substrain, not a typo
+        ("BALB/cByJ mice", "mouse", "BALB/cByJ"),
+        ("Lewis/SsN rats", "rat", "Lewis/SsN"),
+        ("CD-1 mice", "mouse", "CD-1"),
+        ("NMRI mice", "mouse", "NMRI"),
+        ("DBA/2 mice", "mouse", "DBA/2"),
+        ("ApoE-/- mice", "mouse", "ApoE-/-"),  # a knockout keeps its -/-
+        ("Long-Evans rats", "rat", "Long-Evans"),
+        ("Dunkin Hartley guinea pigs", "guinea_pig", "Dunkin Hartley"),
+        # strain and sex after a slash, as other reviews' tables print them
+        ("FVB/N mice/male", "mouse", "FVB/N"),
+        ("Wistar rats/male", "rat", "Wistar"),
+        ("SD rats/male", "rat", "Sprague-Dawley"),
+        ("SD rats/female", "rat", "Sprague-Dawley"),
+        ("C57BL/6 mice/female", "mouse", "C57BL/6"),
+        ("male/SD rats", "rat", "Sprague-Dawley"),
+        ("rats/Wistar", "rat", "Wistar"),
+        # sex words before or after, in parentheses or after a comma
+        ("SD rats (male)", "rat", "Sprague-Dawley"),
+        ("Wistar rats, female", "rat", "Wistar"),
+        ("mice (C57BL/6, male)", "mouse", "C57BL/6"),
+        ("Rats (Sprague-Dawley), males", "rat", "Sprague-Dawley"),
+        ("C57BL/6 mice, 8 weeks, male", "mouse", "C57BL/6"),
+        ("Female Sprague\u2013Dawley rats, 200\u2013250 g", "rat", "Sprague-Dawley"),
+        # hyphens, slashes and case do not matter in a listed strain
+        ("BALB-c mice", "mouse", "BALB/c"),
+        ("balb/c-nu mice", "mouse", "BALB/c nude"),
+        ("Sprague Dawley rats", "rat", "Sprague-Dawley"),
+        # where the tissue was is not a species: human tissue outside the body is human
+        ("human (ex vivo organ)", "human", None),
+        ("Human (ex vivo)", "human", None),
+        ("rat model", "rat", None),
+        ("non-human primates", "non_human_primate", None),
+    ],
+)
+def test_species_spellings_of_other_reviews_tables(
+    vocabulary: Vocabulary, term: str, species: str, strain: str | None
+) -> None:
+    assert vocabulary.match_species(term) == SpeciesMatch(species, strain)
+
+
+def test_a_kept_strain_prints_as_written_before_the_plural(vocabulary):
+    found = vocabulary.match_species("male FVB/N mice")
+    assert isinstance(found, SpeciesMatch)
+    assert vocabulary.species_label(found.species, found.strain) == "FVB/N mice"
+
+
+@pytest.mark.parametrize("term", ["male FVB/N mice", "human (ex vivo organ)"])
+def test_no_wrong_strain_or_species_is_ever_suggested(vocabulary, term):
+    found = vocabulary.match_species(term)
+    assert not isinstance(found, UnknownTerm), found.hint
+    assert found.species != "non_human_primate"
+
+
+def test_two_species_in_one_entry_are_a_problem_saying_so(vocabulary):
+    found = vocabulary.match_species("rats and mice")
+    assert isinstance(found, UnknownTerm)
+    assert "mouse, rat" in found.hint
+    assert "in_vivo entry" in found.hint
+
+
+@pytest.mark.parametrize(
+    ("term", "source", "donor"),
+    [
+        ("hP-MSC", "placenta", "human"),  # hyphens do not matter: as hpMSC
+        ("hp-MSCs", "placenta", "human"),
+        ("hP MSC", "placenta", "human"),
+        ("hP\u2013MSC-EVs", "placenta", "human"),
+        ("hA-MSC", "adipose", "human"),
+        ("hU-MSC", "umbilical_cord", "human"),
+        ("A-MSC", "adipose", None),
+    ],
+)
+def test_a_one_letter_tissue_hyphened_to_the_cell_word_is_that_tissue(
+    vocabulary, term, source, donor
+):
+    assert vocabulary.match_source(term) == SourceMatch(source, donor)
+
+
+def test_a_one_letter_tissue_in_running_text_still_needs_the_word_itself(vocabulary):
+    # "a MSC" is English; in a source field it is no tissue either
+    assert vocabulary.find_sources("treated with a MSC product") == ()
+    assert isinstance(vocabulary.match_source("a MSC"), UnknownTerm)
 
 
 def test_a_strain_that_names_the_animal_is_printed_alone_in_the_plural(vocabulary):
@@ -539,3 +661,54 @@ def test_a_strain_that_names_the_animal_is_printed_alone_in_the_plural(vocabular
     assert vocabulary.species_label("pig", "Minipigs") == "Minipigs"
     assert vocabulary.species_label("pig", "Yorkshire") == "Yorkshire pigs"
     assert vocabulary.species_label("mouse", "C57BL/6") == "C57BL/6 mice"
+
+
+# -- end to end: spellings copied from other reviews' tables build with default settings --------
+COPIED_SPELLINGS = {
+    # file -> (source, species) as a new user copies them from another review's table
+    "placenta/hp-2021": ("hP-MSC", "FVB/N mice/male"),
+    "bone_marrow/wistar-2021": ("bone marrow", "Wistar rats/male"),
+    "bone_marrow/sd-2021": ("BM-MSC", "SD rats/male"),
+    "adipose/fvb-2021": ("ADSC", "male FVB/N mice"),
+    "umbilical_cord/organ-2021": ("hUC-MSC", "human (ex vivo organ)"),
+}
+
+
+@pytest.mark.e2e
+def test_spellings_copied_from_other_reviews_build_with_default_settings(
+    project: Path, run_snakemake
+) -> None:
+    config = project / "config" / "config.yaml"
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    settings["sources"]["placenta"] = {
+        "table": 4, "label": "Placenta",
+        "title": "Exosomes derived from placental mesenchymal stem cells",
+    }  # fmt: skip
+    config.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
+    for name, (source, species) in COPIED_SPELLINGS.items():
+        folder, record_id = name.split("/")
+        text = make_good_record(
+            record_id,
+            ("source: bone marrow", f"source: {source}"),
+            ("  species: Rat", f'  species: "{species}"'),
+            ("review_row: 1\n", ""),
+            ("  ref: 23\n", ""),
+            ("donor_species: rat\n", ""),
+        )
+        write_raw_record(project, folder, record_id, text)
+    done = run_snakemake(project)  # on_invalid: fail, the default
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    with (project / "results" / "studies.csv").open(encoding="utf-8", newline="") as handle:
+        rows = {r["id"]: r for r in csv.DictReader(handle)}
+    found = {i: (rows[i]["source"], rows[i]["species"], rows[i]["strain"]) for i in (
+        "hp-2021", "wistar-2021", "sd-2021", "fvb-2021", "organ-2021")}  # fmt: skip
+    assert found == {
+        "hp-2021": ("placenta", "mouse", "FVB/N"),
+        "wistar-2021": ("bone_marrow", "rat", "Wistar"),
+        "sd-2021": ("bone_marrow", "rat", "Sprague-Dawley"),
+        "fvb-2021": ("adipose", "mouse", "FVB/N"),
+        "organ-2021": ("umbilical_cord", "human", ""),
+    }
+    report = (project / "results" / "validation_report.md").read_text(encoding="utf-8")
+    assert "nonhuman primate" not in report
+    assert "did you mean" not in report

@@ -7,6 +7,7 @@ hundred spellings), and the results are joined back onto the records by polars.
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -79,24 +80,32 @@ class Vocabulary:
     model_patterns: tuple[tuple[str, re.Pattern[str]], ...] = ()
     induction_patterns: tuple[tuple[str, re.Pattern[str]], ...] = ()
     induction_order: tuple[str, ...] = ()
+    # species code -> strain key (casefolded, no spaces, hyphens or slashes) -> strain
+    strain_keys: dict[str, dict[str, str]] = field(default_factory=dict)
     # species code -> (label, plural): "Rat", "rats"
     species_names: dict[str, tuple[str, str]] = field(default_factory=dict)
     species_descriptors: re.Pattern[str] | None = None
     # Distinct model texts are classified once: a corpus repeats a few hundred of them.
     _model_classes: dict[str, ModelClass] = field(default_factory=dict, repr=False)
+    _species_regex: re.Pattern[str] | None = field(default=None, repr=False)
+    _species_lookup: dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_mapping(cls, raw: dict) -> Vocabulary:
         species_terms: dict[str, str] = {}
         strain_terms: dict[str, dict[str, str]] = {}
+        strain_keys: dict[str, dict[str, str]] = {}
         for code, entry in raw["species"].items():
             for term in [code.replace("_", " "), *entry["terms"]]:
                 _claim(species_terms, fold(term), code, "species")
             strains: dict[str, str] = {}
+            keys: dict[str, str] = {}
             for strain, words in entry.get("strains", {}).items():
                 for word in [strain, *words]:
                     _claim(strains, fold(word), strain, f"species.{code}.strains")
+                    _claim(keys, _strain_key(word), strain, f"species.{code}.strains")
             strain_terms[code] = strains
+            strain_keys[code] = keys
         grammar = SourceGrammar.from_mapping(raw["sources"], raw.get("source_grammar", {}))
         unknown_donors = sorted(set(grammar.donor_codes()) - set(raw["species"]))
         if unknown_donors:
@@ -109,6 +118,7 @@ class Vocabulary:
             source_suffixes=(),
             species_terms=species_terms,
             strain_terms=strain_terms,
+            strain_keys=strain_keys,
             model_types=[
                 (m["code"], tuple(fold(k) for k in m["keywords"])) for m in raw["model_types"]
             ],
@@ -170,29 +180,96 @@ class Vocabulary:
     def match_species(self, term: str) -> SpeciesMatch | UnknownTerm:
         """``"SD rats"`` -> rat, Sprague-Dawley; ``"Nude mice"`` -> mouse, nude.
 
-        Sex, age and life-stage words are dropped first (``species_descriptors``):
-        ``"6-8 weeks old female C57BL/6 J mice"`` -> mouse, C57BL/6; ``"Wistar rat pups"``
-        -> rat, Wistar; ``"Newborn rats"`` -> rat.
+        Read as families of spellings, not one by one: sex, age and life-stage words are
+        dropped wherever they stand (``species_descriptors``: ``"6-8 weeks old female
+        C57BL/6 J mice"``, ``"Wistar rats/male"``, ``"SD rats (male)"``); a slash next to a
+        species or descriptor word, parentheses and commas separate words (a slash inside a
+        strain, BALB/c, FVB/N, stays); the strain may stand before or after the species word
+        (``"mice (C57BL/6)"``); case, hyphens and slashes do not matter in a strain
+        (``"BALB-c"``, ``"balbc"``). A strain the vocabulary does not list, in a species it
+        knows, is kept as written (``"FVB/N mice"`` -> mouse, FVB/N), unless it is a letter
+        away from a listed one with the same numbers: then it is a likely typo, and the
+        message names the strain meant (``"Wister rats"``: did you mean "wistar rats").
         """
-        folded = self._without_descriptors(fold(term))
-        if folded in self.species_terms:
-            return SpeciesMatch(self.species_terms[folded], None)
-        for word in sorted(self.species_terms, key=len, reverse=True):
-            if folded.endswith(" " + word):
-                species = self.species_terms[word]
-                descriptor = folded[: -len(word) - 1].strip()
-                strains = self.strain_terms.get(species, {})
-                if descriptor in strains:
-                    return SpeciesMatch(species, strains[descriptor])
-                known = [f"{s} {word}" for s in strains]
-                return UnknownTerm(term, tuple(difflib.get_close_matches(folded, known, 3, 0.5)))
-        return UnknownTerm(term, _closest(folded, self.species_terms))
+        text = self._species_words(term)
+        pattern, lookup = self._species_index()
+        found = [
+            (m.start(), m.end(), lookup[_species_key(m.group())]) for m in pattern.finditer(text)
+        ]
+        codes = sorted({code for _, _, code in found})
+        if not codes:
+            folded = fold(text)
+            close = _closest(folded, self.species_terms) or self._closest_word(folded)
+            return UnknownTerm(term, close)
+        if len(codes) > 1:
+            return UnknownTerm(
+                term,
+                (),
+                f"names several species ({', '.join(codes)}): give each its own in_vivo entry",
+            )
+        species = codes[0]
+        rest = text
+        for start, end, _ in reversed(found):
+            rest = rest[:start] + " " + rest[end:]
+        rest = _trim(rest)
+        if not rest:
+            return SpeciesMatch(species, None)
+        strains = self.strain_keys.get(species, {})
+        key = _strain_key(rest)
+        if key in strains:
+            return SpeciesMatch(species, strains[key])
+        word = fold(text[found[-1][0] : found[-1][1]])
+        typos = _near_strains(key, strains)
+        if typos:
+            return UnknownTerm(term, tuple(f"{fold(s)} {word}" for s in typos))
+        return SpeciesMatch(species, rest)
 
-    def _without_descriptors(self, folded: str) -> str:
-        text = _AGE.sub(" ", re.sub(f"[{_DASHES[1:]}]", "-", folded))
+    def _species_words(self, term: str) -> str:
+        """The term, case kept, with descriptors and ages dropped and separators made spaces:
+        ``"FVB/N mice/male"`` -> ``"FVB/N mice"``, ``"Male SD rats (8 weeks)"`` -> ``"SD rats"``.
+        """
+        text = re.sub(f"[{_DASHES[1:]}]", "-", term.replace("\u2019", "'"))
+        text = re.sub(r"[(),;:\[\]]", " ", text)
+        text = " ".join(self._split_slashes(token) for token in _SPACE.split(text) if token)
+        text = _AGE.sub(" ", text)
         if self.species_descriptors:
             text = self.species_descriptors.sub(" ", text)
-        return _SPACE.sub(" ", text).strip(" ,;-")
+        return _trim(text)
+
+    def _split_slashes(self, token: str) -> str:
+        """A slash next to a species or descriptor word is a separator ("mice/male",
+        "male/SD"); inside a strain it is kept ("BALB/c", "FVB/N", "db/db")."""
+        if "/" not in token:
+            return token
+        _, lookup = self._species_index()
+        parts = token.split("/")
+        joined = parts[0]
+        for left, right in itertools.pairwise(parts):
+            loose = any(
+                _species_key(p) in lookup
+                or (self.species_descriptors is not None and self.species_descriptors.fullmatch(p))
+                for p in (left, right)
+            )
+            joined += (" " if loose else "/") + right
+        return joined
+
+    def _species_index(self) -> tuple[re.Pattern[str], dict[str, str]]:
+        """Every species term as one whole-word pattern (longest first, so "guinea pigs" is
+        found before "pigs"; a hyphen or a space between words), and term -> species code."""
+        if self._species_regex is None:
+            terms = sorted(self.species_terms, key=lambda t: (-len(t), t))
+            body = "|".join("[ -]".join(re.escape(w) for w in re.split("[ -]", t)) for t in terms)
+            self._species_regex = re.compile(rf"(?<![\w/])(?:{body})(?![\w/])", re.IGNORECASE)
+            self._species_lookup = {_species_key(t): c for t, c in self.species_terms.items()}
+        return self._species_regex, self._species_lookup
+
+    def _closest_word(self, folded: str) -> tuple[str, ...]:
+        """The closest species terms to any one word of a longer text ("FVB/N mic")."""
+        for word in folded.split(" "):
+            close = _closest(word, self.species_terms)
+            if close:
+                return close
+        return ()
 
     def species_label(self, species: str, strain: str | None) -> str:
         """How tables print an animal model's species, in the review's style: the common
@@ -245,11 +322,65 @@ class Vocabulary:
         return known
 
 
-# Ages written before a species: "6-week-old", "6-8 weeks old", "8 weeks of age", "aged 8 weeks".
+# Ages written beside a species: "6-week-old", "6-8 weeks old", "8 weeks of age", "aged 8 weeks";
+# body weights: "250 g", "200-250 g".
 _AGE = re.compile(
     r"(?<![\w/])(?:aged\s+)?\d+(?:\.\d+)?(?:\s*(?:-|to)\s*\d+(?:\.\d+)?)?[\s-]*"
     r"(?:weeks?|wks?|days?|months?|mo|years?|yrs?|d|w)\b(?:[\s-]*(?:old|of\s+age))?"
+    r"|(?<![\w/])\d+(?:\.\d+)?(?:\s*(?:-|to)\s*\d+(?:\.\d+)?)?\s*(?:g|kg|grams?)\b",
+    re.IGNORECASE,
 )
+
+
+def _species_key(text: str) -> str:
+    """A species term as it is looked up: folded, a hyphen read as a space."""
+    return fold(text.replace("-", " "))
+
+
+def _strain_key(text: str) -> str:
+    """A strain without case, spaces, hyphens, dots or slashes: "BALB/c", "Balb-c" -> "balbc"."""
+    return re.sub(r"[\s\-/.]+", "", fold(text))
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def _near_strains(key: str, strains: dict[str, str]) -> list[str]:
+    """The listed strains a written strain is a likely typo of: one letter added, dropped,
+    changed or two swapped (Wister, Wistr; two in a name of ten letters or more, "sprauge
+    dawly"), with the same numbers (C57BL/10 is its own strain, not a typo of C57BL/6).
+    A longer name is another strain, not a typo: Wistar Han, BALB/cByJ, Lewis/SsN."""
+    near: dict[str, int] = {}
+    for known, strain in strains.items():
+        if _DIGITS.findall(known) != _DIGITS.findall(key) or min(len(known), len(key)) < 4:
+            continue
+        edits = _edits(key, known)
+        allowed = 2 if min(len(known), len(key)) >= 10 else 1
+        if 0 < edits <= allowed and edits < near.get(strain, allowed + 1):
+            near[strain] = edits
+    return sorted(near, key=lambda s: (near[s], s))[:3]
+
+
+def _edits(a: str, b: str) -> int:
+    """Letters added, dropped, changed or swapped with their neighbour to turn a into b."""
+    before: list[int] = []
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, start=1):
+        current = [i] + [0] * len(b)
+        for j, y in enumerate(b, start=1):
+            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + (x != y))
+            if i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                current[j] = min(current[j], before[j - 2] + 1)
+        before, row = row, current
+    return row[-1]
+
+
+def _trim(text: str) -> str:
+    """Separators off both ends, but a knockout's "-/-" stays ("ApoE-/-")."""
+    text = _SPACE.sub(" ", text).strip(" ,;.")
+    knockout = text.endswith(("-/-", "\u2212/\u2212"))
+    text = text.lstrip(" ,;-/") if knockout else text.strip(" ,;-/")
+    return text.strip(" ,;.")
 
 
 def _words_pattern(words: list[str]) -> re.Pattern[str] | None:
@@ -258,7 +389,7 @@ def _words_pattern(words: list[str]) -> re.Pattern[str] | None:
         return None
     phrases = sorted({fold(w) for w in words}, key=lambda w: (-len(w), w))
     body = "|".join("[ -]".join(re.escape(p) for p in re.split("[ -]", w)) for w in phrases)
-    return re.compile(rf"(?<![\w/])(?:{body})(?![\w/])")
+    return re.compile(rf"(?<![\w/])(?:{body})(?![\w/])", re.IGNORECASE)
 
 
 def _capitalized(text: str) -> str:
@@ -409,24 +540,30 @@ class SourceGrammar:
         tissue = (
             rf"(?:(?P<tissue_word>{_alternation(words)})"
             rf"|(?P<tissue_abbreviation>{_alternation(abbreviations)})"
-            rf"|(?P<tissue_letter>{_alternation(letters)})(?={_LETTER_CELL})"
+            rf"|(?P<tissue_letter>{_alternation(letters)})(?={{onto}}{_LETTER_CELL})"
             rf"|(?P<tissue_cell>{_alternation(cell_abbreviations)})s?)"
             if cell_abbreviations
             else rf"(?:(?P<tissue_word>{_alternation(words)})"
             rf"|(?P<tissue_abbreviation>{_alternation(abbreviations)})"
-            rf"|(?P<tissue_letter>{_alternation(letters)})(?={_LETTER_CELL}))"
+            rf"|(?P<tissue_letter>{_alternation(letters)})(?={{onto}}{_LETTER_CELL}))"
         )
         # After the tissue: cell words, products, "derived", modifiers, in any order
         # ("BMSC-derived exosomes", "iPSC-MSC-EVs", "ADSC-Exos-miR-126+").
         # In running text only cell and product words follow ("failure treated" is prose).
         tail = rf"(?P<tail>(?:{_SEP}(?:{cell}|{product}))*)"
         core = rf"{descriptor}{donor}{descriptor}{prefix}{tissue}"
+        # A one-letter tissue is written onto the cell word: in a source field a hyphen between
+        # them does not matter (hP-MSC as hpMSC, A-MSC as AMSC), nor a space after a donor
+        # prefix (hP MSC); in running text only the word itself counts ("a MSC" is English).
+        loose = r"(?(donor_prefix)[ -]?|-?)"
         line_tail = rf"(?:(?:{_SEP}(?:{cell}|{product}|{modifier}))|{_WORD_SEP}{_LINE})*"
         whole = re.compile(
-            rf"^(?:{modifier}{_SEP})*{core}(?P<tail>{line_tail})$"
+            rf"^(?:{modifier}{_SEP})*{core.replace('{onto}', loose)}(?P<tail>{line_tail})$"
             + (f"|^(?P<term>{_alternation(terms)})$" if terms else "")
         )
-        inside = re.compile(rf"(?<![a-z0-9]){core}{tail}(?![a-z0-9+\u00b1])", re.IGNORECASE)
+        inside = re.compile(
+            rf"(?<![a-z0-9]){core.replace('{onto}', '')}{tail}(?![a-z0-9+\u00b1])", re.IGNORECASE
+        )
         # Running text also names the tissue after the cells: "Mesenchymal Stem Cells Derived
         # From the Umbilical Cord", "exosomes from human adipose tissue" (full words only;
         # "umbilical cord blood" is cord blood, not the cord).

@@ -98,6 +98,12 @@ COLUMNS: dict[str, dict[str, Column]] = {
         "secondary_ids": Column("Other ids", "secondary ids, '|'-joined"),
         "raw_files": Column("Exports", "every export file the trial was found in"),
         "first_submitted": Column("First submitted", "date first submitted, where given"),
+        "primary_completion_date": Column(
+            "Primary completion", "primary completion date (actual or anticipated), where given"
+        ),
+        "completion_date": Column(
+            "Completion", "study completion date (actual or anticipated), where given"
+        ),
         "phase_registry": Column("Phase as registered", "the phase as the export wrote it"),
         "ev_rule": Column("Class rule", "the config/trials.yaml rule that set the class"),
         "source_term": Column("Source named as", "the words that named the source"),

@@ -111,8 +111,8 @@ def _outcome(summary: dict[str, Any], on_invalid: str) -> str:
     files = plural(rejected, "rejected file")
     if on_invalid == "exclude":
         return (
-            f"The {files} are left out of every output (`on_invalid: exclude`); "
-            "the others were built."
+            f"The {files} {'is' if rejected == 1 else 'are'} left out of every output "
+            "(`on_invalid: exclude`); the others were built."
         )
     return (
         f"**The build stopped** (`on_invalid: fail`) because of the {files}: results/ holds "
@@ -205,12 +205,34 @@ def render_html(summary: dict[str, Any], on_invalid: str = "fail") -> str:
             classes={"read": "n", "included": "n", "rejected": "n"},
         ),
     ]
-    problems = summary["problems"]
-    body.append(f"<h2>Problems ({len(problems):,} in {plural(summary['rejected'], 'file')})</h2>")
+    problems = [p for p in summary["problems"] if p.get("severity") != WARNING]
+    cautions = [p for p in summary["problems"] if p.get("severity") == WARNING]
+    # The heading counts what the section lists: errors, and the files they are in (a trial
+    # row's error is in an export, which is not a rejected study file).
+    files = len({p["file"] for p in problems})
+    body.append(
+        "<h2>Problems"
+        + (f" ({plural(len(problems), 'error')} in {plural(files, 'file')})" if problems else "")
+        + "</h2>"
+    )
     if not problems:
         body.append(
             "<p>None: every record passed the schema, cross-record and vocabulary checks.</p>"
         )
+    body += _html_by_file(problems)
+    if cautions:
+        files = len({p["file"] for p in cautions})
+        body.append(
+            f"<h2>Warnings ({plural(len(cautions), 'warning')} in {plural(files, 'file')})</h2>"
+        )
+        body.append("<p>A warning never rejects a record: these studies are included.</p>")
+        body += _html_by_file(cautions)
+    return html_page("exosynth validation report", "\n".join(body) + "\n")
+
+
+def _html_by_file(problems: list[dict[str, Any]]) -> list[str]:
+    """One heading per file, one list item per problem: where, field, message and fix."""
+    body: list[str] = []
     by_file: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for problem in problems:
         by_file[problem["file"]].append(problem)
@@ -219,11 +241,10 @@ def render_html(summary: dict[str, Any], on_invalid: str = "fail") -> str:
         for p in found:
             where = escape(_where(p))
             field = f"<code>{escape(p['field'])}</code>" if p["field"] else "file"
-            level = "warning: " if p.get("severity") == WARNING else ""
             fix = f" <b>Fix:</b> {escape(p['hint'])}" if p["hint"] else ""
-            body.append(f"<li>{where}{field}: {level}{escape(p['message'])}.{fix}</li>")
+            body.append(f"<li>{where}{field}: {escape(p['message'])}.{fix}</li>")
         body.append("</ul>")
-    return html_page("exosynth validation report", "\n".join(body) + "\n")
+    return body
 
 
 # -- the build's summary: the terminal's last line and the HTML report's front page ----

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from exosynth.problems import Problem
+from exosynth.problems import WARNING, Problem
 from exosynth.trials.classify import SourceFinder, TrialVocabulary, classify, source_finder
 from exosynth.trials.decisions import Decision
 from exosynth.trials.normalize import normalize_record
-from exosynth.trials.readers import LayoutError, read_export
+from exosynth.trials.readers import LayoutError, read_export_file
 from exosynth.trials.shape import (
     MULTI,
     STAGE,
@@ -40,14 +40,50 @@ def _source_rank(codes: Sequence[str]) -> dict[str, int]:
 def _layout_problem(path: str, error: LayoutError) -> Problem:
     return Problem(
         file=path,
-        line=None,
-        field="",
+        line=error.line,
+        field=error.where,
         message=f"unreadable registry export: {error}",
         hint="export from ClinicalTrials.gov as CSV (classic or ctg-studies.csv) or JSON, "
         "and drop the file in unchanged",
         stage=STAGE,
         code="trials.layout",
     )
+
+
+def _internal_problem(path: str, error: Exception) -> Problem:
+    """A failure no check foresaw: the file is named and left out, the build goes on to
+    report it (a bug of exosynth: the tests look for this code)."""
+    return Problem(
+        file=path,
+        line=None,
+        field="",
+        message=f"exosynth could not read this export ({type(error).__name__}: {error})",
+        hint="leave the file out (move it elsewhere) and report this file to exosynth's "
+        "developers: every export should be read or get a problem that says why",
+        stage=STAGE,
+        code="trials.internal",
+    )
+
+
+def _unused_decisions(
+    decisions: dict[str, Decision], trial_ids: set[str], decision_file: str
+) -> list[Problem]:
+    """A decision about a trial no export holds: a warning (a typo in an id, a missing export)."""
+    return [
+        Problem(
+            file=decision_file or "raw/trials/decisions.yaml",
+            line=None,
+            field=f"decisions.{trial_id}",
+            message=f"a decision about {trial_id}, a trial no export holds: not applied",
+            hint="check the trial id against the registry, or add the export that holds it",
+            stage=STAGE,
+            code="trials.decision_unused",
+            severity=WARNING,
+            record=trial_id,
+        )
+        for trial_id in sorted(decisions)
+        if decisions[trial_id].include and trial_id not in trial_ids
+    ]
 
 
 def _read_rows(
@@ -60,13 +96,14 @@ def _read_rows(
     """One export's counts, its normalized and classified rows, and its problems."""
     counts: dict[str, Any] = {"format": "", "read": 0, "included": 0, "rejected": 0, "left_out": 0}
     try:
-        counts["format"], records = read_export(path, data)
+        export = read_export_file(path, data)
     except LayoutError as error:
         counts["format"] = "unreadable"
         return counts, [], [_layout_problem(path, error)]
+    counts["format"] = export.fmt
     rows: list[tuple[dict[str, Any], RegistryRecord]] = []
-    problems: list[Problem] = []
-    for record in records:
+    problems: list[Problem] = list(export.problems)
+    for record in export.records:
         counts["read"] += 1
         row, found = normalize_record(record, terms)
         problems.extend(found)
@@ -141,7 +178,12 @@ def build_trials(
     files: dict[str, dict[str, Any]] = {}
     found: list[tuple[int, dict[str, Any], RegistryRecord]] = []
     for order, (path, data) in enumerate(exports):
-        counts, rows, bad = _read_rows(path, data, terms, find_source, decisions)
+        try:
+            counts, rows, bad = _read_rows(path, data, terms, find_source, decisions)
+        except Exception as error:  # no traceback whatever the bytes: a problem naming the file
+            counts = {"format": "unreadable", "read": 0, "included": 0, "rejected": 0,
+                      "left_out": 0}  # fmt: skip
+            rows, bad = [], [_internal_problem(path, error)]
         files[path] = counts
         problems.extend(bad)
         found.extend((order, row, record) for row, record in rows)
@@ -174,4 +216,6 @@ def build_trials(
             t for t, d in decisions.items() if d.include and t not in set(frame["trial_id"])
         ),
     }
+    if exports:  # without any export no decision can apply yet: the report lists them
+        problems += _unused_decisions(decisions, set(frame["trial_id"]), decision_file)
     return TrialsResult(frame, problems, ledger)

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from typing import TYPE_CHECKING, Any
 
-from exosynth.problems import ERROR, Problem
+from exosynth.problems import ERROR, WARNING, Problem
 from exosynth.trials.classify import TrialVocabulary, fold_code
 from exosynth.trials.shape import MULTI, STAGE, TRIAL_ID, RegistryRecord
 
@@ -52,7 +52,9 @@ def parse_date(text: str) -> str | None:
     return f"{year:04d}"
 
 
-def _problem(record: RegistryRecord, field_name: str, message: str, hint: str) -> Problem:
+def _problem(
+    record: RegistryRecord, field_name: str, message: str, hint: str, severity: str = ERROR
+) -> Problem:
     return Problem(
         file=record.file,
         line=record.line,
@@ -60,11 +62,38 @@ def _problem(record: RegistryRecord, field_name: str, message: str, hint: str) -
         message=message,
         hint=hint,
         stage=STAGE,
-        code=f"trials.{field_name}",
-        severity=ERROR,
+        code=f"trials.{field_name or 'row'}",
+        severity=severity,
         row=record.row,
         record=record.trial_id,
     )
+
+
+DATES = ("start_date", "first_posted", "first_submitted", "last_update",
+         "primary_completion_date", "completion_date")  # fmt: skip
+
+
+def _out_of_order(record: RegistryRecord, dates: dict[str, str | None]) -> list[Problem]:
+    """A start after the (primary) completion: compared at the precision both dates have
+    ("2020-06" is not after "2020-06-17"); the registry's record, kept, with a warning."""
+    start = dates["start_date"]
+    problems = []
+    for name in ("primary_completion_date", "completion_date"):
+        end = dates[name]
+        if start and end:
+            common = min(len(start), len(end))
+            if start[:common] > end[:common]:
+                problems.append(
+                    _problem(
+                        record,
+                        name,
+                        f"starts {start}, after its {name.replace('_', ' ')} {end}",
+                        "check the dates of the trial's registry record (the trial is counted "
+                        "as registered); download the export again if they differ",
+                        severity=WARNING,
+                    )
+                )
+    return problems
 
 
 def _phase(record: RegistryRecord, terms: TrialVocabulary) -> str | None:
@@ -83,7 +112,9 @@ def normalize_record(
     record: RegistryRecord, terms: TrialVocabulary
 ) -> tuple[dict[str, Any] | None, list[Problem]]:
     """The record's codes, dates and numbers, or ``None`` and the problems that keep it out."""
-    problems: list[Problem] = []
+    problems = [
+        _problem(record, d.field, d.message, d.hint, severity=d.severity) for d in record.defects
+    ]
     trial_id = record.trial_id.strip().upper()
     if not TRIAL_ID.match(trial_id):
         problems.append(
@@ -140,7 +171,7 @@ def normalize_record(
                 )
             )
     dates: dict[str, str | None] = {}
-    for name in ("start_date", "first_posted", "first_submitted", "last_update"):
+    for name in DATES:
         value = getattr(record, name)
         dates[name] = parse_date(value) if value else None
         if value and dates[name] is None:
@@ -152,8 +183,9 @@ def normalize_record(
                     'dates read "June 17, 2020", "January 2023", "2020-01-20" or "2011-08"',
                 )
             )
-    if problems:
+    if any(p.is_error for p in problems):
         return None, problems
+    problems += _out_of_order(record, dates)
     return (
         {
             "trial_id": trial_id,

@@ -55,6 +55,8 @@ TRIAL_COLUMNS: dict[str, str] = {
     # Beyond the contract's columns: dates the registry gives in some formats only, the
     # phase as the registry wrote it, and why the class and source are what they are.
     "first_submitted": "String",
+    "primary_completion_date": "String",
+    "completion_date": "String",
     "phase_registry": "String",
     "ev_rule": "String",
     "source_term": "String",
@@ -89,11 +91,26 @@ class RegistryRecord:
     first_posted: str = ""
     first_submitted: str = ""
     last_update: str = ""
+    primary_completion_date: str = ""
+    completion_date: str = ""
     conditions: list[str] = field(default_factory=list)
     interventions: list[str] = field(default_factory=list)  # "Biological: name"
     sponsor: str = ""
     secondary_ids: list[str] = field(default_factory=list)
     summary: str = ""
+    # What the reader found wrong with the row itself (cut short, cells shifted, one column
+    # twice with two values): reported by normalize; an error keeps the row out.
+    defects: list[Defect] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Defect:
+    """A fault of one row as the export holds it, found while reading it."""
+
+    field: str
+    message: str
+    hint: str
+    severity: str = "error"
 
 
 # CSV column names of both CSV layouts -> RegistryRecord fields (None: read, not used).
