@@ -41,6 +41,9 @@ rule all:
         "results/changes.csv",
         "results/changes.md",
         "results/evidence_map.html",
+        expand("results/synthesis/{name}.csv", name=SYNTHESIS_TABLES),
+        "results/synthesis/meta_analysis.html",
+        "results/figures/meta_analysis",
 
 
 rule ingest:
@@ -228,6 +231,7 @@ rule workbook:
         vocabulary=VOCABULARY,
         changes="results/changes.csv",
         prisma="results/prisma.csv",
+        vocabulary=VOCABULARY,
     output:
         xlsx="results/exosynth.xlsx",
         # The workbook's SHA-256: the next build keeps a copy edited in place (onstart).
@@ -243,6 +247,7 @@ rule workbook:
         on_invalid=config["on_invalid"],
         sources=config["sources"],
         review=config["review"],
+        synthesis=config["synthesis"],
     script:
         "workflow/scripts/workbook.py"
 
@@ -309,6 +314,10 @@ rule figures:
 
 # Literature in: the PRISMA flow and the changes since the baseline (after rule validate).
 include: "workflow/rules/literature.smk"
+
+
+# Effect sizes and meta-analyses of the records' outcome data (after rule validate, which it reads).
+include: "workflow/rules/synthesis.smk"
 
 
 # -- the end of a build (helpers in workflow/rules/common.smk) ----------------------------

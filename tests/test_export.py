@@ -38,6 +38,7 @@ from exosynth.outputs import sheet_layout
 from exosynth.outputs import tables as review_tables
 from exosynth.outputs import workbook as workbook_output
 from exosynth.studies import normalize
+from exosynth.studies.normalize import BLOCK_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
@@ -77,7 +78,9 @@ def add_record(raw: Path, folder: str, record_id: str, body: str) -> None:
 
 @pytest.fixture(scope="module")
 def studies(review_studies: pl.DataFrame) -> pl.DataFrame:
-    return review_studies
+    """The published study table: the interim one without the record blocks (as rule workbook
+    reads it, adapters.write_workbook_file)."""
+    return review_studies.drop(BLOCK_COLUMNS)
 
 
 @pytest.fixture(scope="module")

@@ -149,9 +149,10 @@ def check_records(
     invalid records, so the report it writes survives; the gate is rule publish. ``drafts``
     (the draft records of raw/inbox/) is counted in the ledger.
     """
+    from exosynth.analysis_groups import AnalysisGroups
     from exosynth.outputs.ledger import add_trials, ledger, render_html, render_markdown
     from exosynth.settings import load_yaml, source_tables, validate_against
-    from exosynth.studies.normalize import normalize
+    from exosynth.studies.normalize import condition_problems, normalize
     from exosynth.studies.records import RECORD_SCHEMA
     from exosynth.studies.validate import validate_records
     from exosynth.vocabulary import Vocabulary
@@ -167,10 +168,10 @@ def check_records(
         plural(records.height, "record"),
         plural(len(cross), "cross-record problem"),
     )
-    terms = Vocabulary.from_mapping(
-        validate_against(load_yaml(vocabulary), vocabulary_schema, vocabulary)
-    )
+    raw_terms = validate_against(load_yaml(vocabulary), vocabulary_schema, vocabulary)
+    terms = Vocabulary.from_mapping(raw_terms)
     studies, unknown = normalize(records, terms, source_tables(config), raw_dir)
+    unknown += condition_problems(records, AnalysisGroups.from_mapping(raw_terms))
     studies.write_parquet(studies_out)  # its contract is checked by the gate (publish_studies)
     log.info(
         "normalized %s: %s",
@@ -256,7 +257,7 @@ def publish_studies(
     """
     from exosynth.outputs.ledger import build_summary, summary_rst
     from exosynth.settings import source_tables
-    from exosynth.studies.normalize import check_contract
+    from exosynth.studies.normalize import BLOCK_COLUMNS, check_contract
 
     summary = json.loads(Path(ledger_in).read_text(encoding="utf-8"))
     found = [Problem(**p) for p in summary["problems"]]
@@ -289,7 +290,7 @@ def publish_studies(
     # The table against its output contract (a bug if it fails: the build stops and leaves no
     # deliverable). The gate runs beside the tables, workbook and figures, so pandera's import
     # (about a second, pandas with it) is off the path from an added paper to the last output.
-    studies = check_contract(pl.read_parquet(studies_in))
+    studies = check_contract(pl.read_parquet(studies_in)).drop(BLOCK_COLUMNS, strict=False)
     studies.write_csv(csv_out)
     studies.write_parquet(parquet_out)
     if config is not None and (summary_out or front_page_out):
@@ -307,8 +308,15 @@ def publish_studies(
 
 
 # -- the end of a build (the Snakefile's onsuccess and onerror) --------------------------
-def finished_line(summary_in: str, workbook: str, report: str, report_html: str = "") -> str:
-    """The last line of a good build, from the gate's summary (exosynth.report.summary_line).
+def finished_line(
+    summary_in: str,
+    workbook: str,
+    report: str,
+    report_html: str = "",
+    pooled_in: str | None = None,
+) -> str:
+    """The last line of a good build, from the gate's summary (exosynth.report.summary_line)
+    and the meta-analyses of ``pooled_in`` (results/synthesis/pooled.csv) where it exists.
 
     Where ``report_html`` (Snakemake's HTML report, made by ``snakemake --report``, not by a
     build) is missing or older than the build's summary, the line ends with the command that
@@ -320,7 +328,12 @@ def finished_line(summary_in: str, workbook: str, report: str, report_html: str 
     built = Path(workbook)
     if not built.exists() or built.stat().st_mtime < Path(summary_in).stat().st_mtime:
         workbook = str(built.parent) + "/"  # a partial target: the workbook was not built
-    line = summary_line(summary, workbook, report)
+    meta = 0
+    if pooled_in is not None and Path(pooled_in).exists():
+        from exosynth.synthesis.analyses import count_meta_analyses
+
+        meta = count_meta_analyses(pl.read_csv(pooled_in, infer_schema_length=0))
+    line = summary_line(summary, workbook, report, meta)
     html = Path(report_html) if report_html else None
     if html is not None and (
         not html.exists() or html.stat().st_mtime < Path(summary_in).stat().st_mtime
@@ -492,10 +505,14 @@ def write_workbook_file(
 ) -> None:
     """Rule workbook: :func:`exosynth.outputs.workbook.reviewer_workbook` into its file, with
     the SHA-256 of each record file (a returned workbook is read against them) and, in
-    ``digest_out``, the workbook's own (:func:`keep_edited_workbook` compares it)."""
+    ``digest_out``, the workbook's own (:func:`keep_edited_workbook` compares it).
+
+    With ``vocabulary``, the meta-analyses of the study table (computed here by
+    :mod:`exosynth.synthesis`, as rule synthesis does) add their sheets."""
     from exosynth import __version__
     from exosynth.outputs.workbook import reviewer_workbook
     from exosynth.settings import load_yaml
+    from exosynth.studies.normalize import BLOCK_COLUMNS
 
     studies = pl.read_parquet(studies_in)
     digests = {
@@ -505,7 +522,7 @@ def write_workbook_file(
     }
     reviewer_workbook(
         xlsx_out,
-        studies,
+        studies.drop(BLOCK_COLUMNS, strict=False),
         json.loads(Path(ledger_in).read_text(encoding="utf-8")),
         config,
         __version__,
@@ -514,6 +531,8 @@ def write_workbook_file(
         changes=pl.read_csv(changes_in, infer_schema=False) if changes_in else None,
         prisma=pl.read_csv(prisma_in, infer_schema=False) if prisma_in else None,
         digests=digests,
+        synthesis=_synthesis(studies, vocabulary_in, config) if vocabulary_in else None,
+        knha=knapp_hartung(config),
     )
     if digest_out is not None:
         built = hashlib.sha256(Path(xlsx_out).read_bytes()).hexdigest()
@@ -747,3 +766,112 @@ def write_changes(
     if html_out:
         Path(html_out).write_text(changes.to_html(found, headlines, name, labels), encoding="utf-8")
     log.info("changes since %s: %d studies or trials", baseline, found.height)
+
+
+# -- effect sizes and meta-analysis (exosynth.synthesis.analyses) -------------------------
+def _synthesis(studies: pl.DataFrame, vocabulary: str, config: dict) -> Any:
+    """The build's meta-analyses, with the vocabulary's condition groups and synonyms."""
+    from exosynth.analysis_groups import AnalysisGroups
+    from exosynth.settings import load_yaml, source_tables
+    from exosynth.synthesis.analyses import has_outcomes, synthesize
+
+    if not has_outcomes(studies):
+        return synthesize(studies)
+    groups = AnalysisGroups.from_mapping(load_yaml(vocabulary))
+    return synthesize(
+        studies,
+        condition_group=groups.condition_label,
+        synonyms=groups.outcome_labels,
+        knha=knapp_hartung(config),
+        source_order=[t.key for t in source_tables(config)],
+    )
+
+
+def knapp_hartung(config: dict) -> bool:
+    return bool((config.get("synthesis") or {}).get("knapp_hartung", False))
+
+
+def meta_analyses(
+    studies_in: str,
+    vocabulary: str,
+    config: dict,
+    effects_out: str,
+    pooled_out: str,
+    cumulative_out: str,
+    egger_out: str,
+    html_out: str,
+    figures_out: str,
+) -> None:
+    """Rule synthesis: effects.csv, pooled.csv, the cumulative and Egger CSVs, the report's
+    table and, per analysis, forest (+ funnel where >= 10 studies) and cumulative plots.
+
+    Without outcome data it writes the headers and an empty figure folder, and imports no
+    plotting library."""
+    from exosynth.outputs.meta_sheets import meta_analysis_html
+    from exosynth.settings import source_tables
+    from exosynth.synthesis.effects import effects_table
+    from exosynth.synthesis.pooling import POOLED_COLUMNS
+
+    studies = pl.read_parquet(studies_in)
+    result = _synthesis(studies, vocabulary, config)
+    effects_table(result.effects).write_csv(effects_out)
+    result.pooled.select(POOLED_COLUMNS).write_csv(pooled_out)
+    result.cumulative.write_csv(cumulative_out)
+    result.egger.write_csv(egger_out)
+    labels = {t.key: t.label for t in source_tables(config)}
+    Path(html_out).write_text(meta_analysis_html(result.pooled, labels), encoding="utf-8")
+    folder = Path(figures_out)
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.iterdir():
+        stale.unlink()
+    if result.pooled.height:
+        _draw_meta_figures(result, labels, folder)
+    # The records' missing numbers are in the validation report (studies.outcome_checks); what
+    # only the arithmetic finds (no spread, too few animals once a control is shared, REML
+    # not converging) is said here, on the terminal and in the rule's log.
+    for problem in result.problems:
+        if problem.code.startswith("pooling.") or problem.code == "outcome.degenerate":
+            log.warning(problem.render())
+            print(f"exosynth: warning: {problem.render()}", file=sys.stderr)
+    log.info(
+        "synthesis: %s, %s",
+        plural(result.effects.height, "comparison"),
+        plural(result.n_analyses, "meta-analysis", "meta-analyses"),
+    )
+
+
+def _draw_meta_figures(result: Any, labels: dict[str, str], folder: Path) -> None:
+    from exosynth.outputs import figures, meta_figures
+    from exosynth.synthesis import meta_figure_data as data
+
+    used = result.effects.filter(pl.col("used"))
+    for condition, outcome in data.analyses(result.pooled):
+        name = data.analysis_name(condition, outcome)
+        title = f"{condition}: {outcome}"
+        rows = data.forest_rows(used, result.pooled, condition, outcome, labels)
+        note = data.heterogeneity_text(result.pooled, condition, outcome)
+        fig = meta_figures.forest_figure(rows, title, note)
+        figures.save(fig, folder / f"forest--{name}.png", folder / f"forest--{name}.svg")
+        rows.write_csv(folder / f"forest--{name}.csv")
+        steps = data.cumulative_rows(result.cumulative, condition, outcome)
+        fig = meta_figures.cumulative_figure(steps, f"Cumulative meta-analysis, {title}")
+        figures.save(fig, folder / f"cumulative--{name}.png", folder / f"cumulative--{name}.svg")
+        steps.write_csv(folder / f"cumulative--{name}.csv")
+        if data.has_funnel(result.pooled, condition, outcome):
+            points = data.funnel_points(used, condition, outcome)
+            egger = result.egger.filter(
+                (pl.col("condition") == condition)
+                & (pl.col("outcome") == outcome)
+                & (pl.col("measure") == data.MEASURE)
+                & (pl.col("method") == data.METHOD)
+            )
+            overall = rows.filter(pl.col("kind") == "overall")["estimate"].item()
+            egger_note = (
+                f"Egger's test: {egger['test'].item()} = {egger['statistic'].item():.2f}, "
+                f"p = {egger['p'].item():.3f}"
+                if egger.height
+                else "Egger's test: not estimable"
+            )
+            fig = meta_figures.funnel_figure(points, overall, f"Funnel plot, {title}", egger_note)
+            figures.save(fig, folder / f"funnel--{name}.png", folder / f"funnel--{name}.svg")
+            points.write_csv(folder / f"funnel--{name}.csv")

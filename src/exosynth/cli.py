@@ -246,6 +246,27 @@ clinical:                # use in people; empty if there was none, else:
   # patients:            #   the number of patients treated
 results:                 # main result as the table shows it; empty: not reported
 # review_row:            # only for the review's own papers: the row in its table
+# outcomes:              # optional, for effect sizes and meta-analysis: one entry per
+#                        # outcome and timepoint of one experiment (uncomment and fill in)
+# - outcome:             # as the paper names it (infarct volume, serum creatinine)
+#   unit:                # optional (% of hemisphere, mg/dL)
+#   timepoint:           # optional, as written (28 d)
+#   primary: true        # optional: the entry analyses use when several timepoints are given
+#   direction:           # lower_is_better or higher_is_better: which way a benefit moves it
+#   model: 0             # optional: the in_vivo entry (counted from 0)
+#   sham:                # optional healthy group (enables the normalized mean difference)
+#     n:                 #   animals, mean, and sd or sem (not both)
+#     mean:
+#     sd:
+#   control:             # the disease group given vehicle or nothing
+#     n:
+#     mean:
+#     sd:                # or sem: (SD = SEM x sqrt(n))
+#   treated:             # one entry per EV group sharing this control
+#   - label:             # optional name of the group (100 ug EV)
+#     n:
+#     mean:
+#     sem:               # or sd: (one of the two)
 """
 
 _EXAMPLES = {

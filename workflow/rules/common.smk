@@ -19,6 +19,7 @@ from exosynth.corpus import (
 )
 from exosynth.literature.baseline import baseline_commit, baseline_source
 from exosynth.settings import load_yaml, source_tables
+from exosynth.analysis_groups import AnalysisGroups
 from exosynth.vocabulary import Vocabulary
 
 # Config and vocabulary are checked against their schemas before any rule runs. Snakemake reads
@@ -31,6 +32,7 @@ VOCABULARY = config["vocabulary"]
 _terms = load_yaml(VOCABULARY)
 validate(_terms, "../../schemas/vocabulary.schema.yaml")
 Vocabulary.from_mapping(_terms)  # a spelling claimed by two codes stops the run here
+AnalysisGroups.from_mapping(_terms)  # so does a condition or outcome spelling of two groups
 
 RAW_DIR = config["raw_dir"]
 SHARDS = list(range(config["shards"]))
@@ -55,6 +57,8 @@ def shard_fingerprint(wildcards):
 # asks for it) and the numbers drawn as CSV.
 FIGURES = ["evidence_gap_map", "condition_map", "translation_funnel", "species_mix", "model_mix"]
 FIGURES.append("trial_timeline")  # registered trials (workflow/rules/trials.smk)
+# results/synthesis/<name>.csv of rule synthesis (workflow/rules/synthesis.smk).
+SYNTHESIS_TABLES = ["effects", "pooled", "cumulative", "egger"]
 
 
 # The picture formats of every figure, here only: PNG always (the HTML report shows it), SVG
@@ -136,6 +140,10 @@ def deliverables():
         )
         for path in rule.output
     }
+    # Rule synthesis: its files, and the figures in its folder (the folder itself stays).
+    built.update(str(p) for p in rules.synthesis.output if str(p) != rules.synthesis.output.figures)
+    built.update(glob.glob(f"{rules.synthesis.output.figures}/*"))
+    built.update(glob.glob(f"{rules.synthesis.output.figures}/.*"))  # Snakemake's timestamp
     # The trial table is a deliverable too, though rule trials writes it before the gate.
     built.update((rules.trials.output.csv, rules.trials.output.parquet))
     built.add(REPORT_HTML)
@@ -177,6 +185,7 @@ def say_summary():
                 rules.workbook.output.xlsx,
                 rules.validate.output.report,
                 REPORT_HTML,
+                "results/synthesis/pooled.csv",
             )
         )
 

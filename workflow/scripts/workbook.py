@@ -5,7 +5,11 @@ with logged(snakemake.log[0], snakemake.rule, exit_when_done=True):
     write_workbook_file(
         snakemake.input.studies,
         snakemake.input.ledger,
-        {"sources": snakemake.params.sources, "review": snakemake.params.review},
+        {
+            "sources": snakemake.params.sources,
+            "review": snakemake.params.review,
+            "synthesis": snakemake.params.synthesis,
+        },
         snakemake.output.xlsx,
         trials_in=snakemake.input.trials,
         vocabulary_in=snakemake.input.vocabulary,

@@ -206,6 +206,48 @@ COLUMNS: dict[str, dict[str, Column]] = {
             "Row in review", "row in the review's table; empty: added since the review", detail=True
         ),
     },
+    "synthesis/effects.csv": {
+        "study_id": Column("Study id", "the record's id"),
+        "source": Column("MSC source", "source code; the workbook shows its label"),
+        "condition": Column("Condition group", "the condition's group (config/vocabulary.yaml)"),
+        "outcome": Column("Outcome", "the outcome as the paper names it"),
+        "timepoint": Column("Timepoint", "as written in the record"),
+        "treated": Column("Treated group", "the EV group's label (group 1, 2 ... if none)"),
+        "n_control": Column("Control n", "animals in the control group"),
+        "n_control_shared": Column(
+            "Control n used", "control n divided by the treated groups it serves", "0.00"
+        ),
+        "n_treated": Column("Treated n", "animals in the treated group"),
+        "smd": Column("Hedges' g", "standardized mean difference, positive: benefit", "0.000"),
+        "smd_var": Column("Variance of g", "large-sample variance (metafor's default)", "0.0000"),
+        "nmd": Column(
+            "Normalized mean difference (%)", "share of the injury removed (needs a sham)", "0.0"
+        ),
+        "nmd_se": Column("SE of the normalized mean difference", "in percentage points", "0.0"),
+    },
+    "synthesis/pooled.csv": {
+        "condition": Column("Condition group", "the condition's group (config/vocabulary.yaml)"),
+        "outcome": Column("Outcome", "the outcome's synonym group, else its folded name"),
+        "source": Column("MSC source", "source code or all; the workbook shows labels"),
+        "measure": Column("Effect measure", "smd: Hedges' g; nmd: normalized mean difference"),
+        "method": Column("Method", "REML or DL (DerSimonian-Laird) random effects"),
+        "k_studies": Column("Studies", "studies pooled"),
+        "k_comparisons": Column("Comparisons", "treated-vs-control comparisons pooled"),
+        "estimate": Column("Pooled estimate", "random-effects estimate", "0.000"),
+        "se": Column("Standard error", "of the pooled estimate", "0.000"),
+        "ci_low": Column("95% CI low", "lower bound of the 95% confidence interval", "0.000"),
+        "ci_high": Column("95% CI high", "upper bound of the 95% confidence interval", "0.000"),
+        "p": Column("p", "two-sided p of the pooled estimate", "0.0000"),
+        "tau2": Column("tau\u00b2", "between-study variance; empty for one comparison", "0.000"),
+        "i2": Column("I\u00b2 (%)", "share of variation due to heterogeneity", "0.0"),
+        "q": Column("Q", "Cochran's Q", "0.00"),
+        "q_p": Column("p of Q", "p of the test of heterogeneity", "0.0000"),
+        "pi_low": Column("95% prediction low", "prediction interval, lower bound", "0.000"),
+        "pi_high": Column("95% prediction high", "prediction interval, upper bound", "0.000"),
+        "subgroup_q": Column("Q between sources", "test of subgroup differences", "0.00"),
+        "subgroup_df": Column("df between sources", "sources with an estimate - 1"),
+        "subgroup_p": Column("p between sources", "p of the subgroup test", "0.0000"),
+    },
 }
 
 

@@ -326,10 +326,13 @@ def build_summary(
 SHOWN_FILES = 3  # rejected files named in the one-line summary; the report lists all
 
 
-def summary_line(summary: dict[str, Any], workbook: str, report: str) -> str:
+def summary_line(
+    summary: dict[str, Any], workbook: str, report: str, meta_analyses: int = 0
+) -> str:
     """The line that ends a build, e.g. ``exosynth: 30 studies (4 added since the review) in 3
     tables, 1,389 registered trials (32 MSC-EV), 0 rejected, 2 warnings ->
-    results/exosynth.xlsx``."""
+    results/exosynth.xlsx`` (``, 3 meta-analyses`` before the arrow when the records' outcome
+    data gave any)."""
     rejected = summary["rejected"]
     if rejected and summary["on_invalid"] == "exclude":
         files = summary["rejected_files"]
@@ -354,7 +357,9 @@ def summary_line(summary: dict[str, Any], workbook: str, report: str) -> str:
     return (
         f"exosynth: {plural(summary['studies'], 'study', 'studies')} "
         f"({summary['added']:,} added since the review) in {plural(summary['tables'], 'table')}, "
-        f"{trials}{left_out}, {plural(summary['warnings'], 'warning')} -> {workbook}"
+        f"{trials}{left_out}, {plural(summary['warnings'], 'warning')}"
+        + (f", {plural(meta_analyses, 'meta-analysis', 'meta-analyses')}" if meta_analyses else "")
+        + f" -> {workbook}"
     )
 
 

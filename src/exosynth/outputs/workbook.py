@@ -25,7 +25,7 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from exosynth.outputs import figures
+from exosynth.outputs import figures, meta_sheets
 from exosynth.outputs.columns import (
     ABOUT_SHEET,
     ADDED_COLUMN,
@@ -46,6 +46,7 @@ from exosynth.outputs.literature_sheets import (
     changes_rows,
     prisma_rows,
 )
+from exosynth.outputs.meta_sheets import EFFECTS_SHEET, META_SHEET
 from exosynth.outputs.printing import PrintPlan, print_setup
 from exosynth.outputs.returned import PROVENANCE_SHEET, provenance_rows
 from exosynth.outputs.sheet_layout import (
@@ -64,6 +65,7 @@ from exosynth.outputs.tables import added_table, footnote, review_reference, tab
 from exosynth.outputs.words import Words
 from exosynth.problems import plural
 from exosynth.settings import SourceTable, source_tables
+from exosynth.synthesis.analyses import Synthesis
 from exosynth.synthesis.figure_data import gap_map_tiles
 from exosynth.synthesis.gap import evidence_gap_map, translation_gap, translation_gap_with_trials
 
@@ -88,12 +90,17 @@ LIST_WIDTH = 30
 
 # -- the workbook ------------------------------------------------------------------
 def sheet_names(
-    tables: Sequence[SourceTable], *, trials: bool = False, literature: bool = False
+    tables: Sequence[SourceTable],
+    *,
+    trials: bool = False,
+    meta: bool = False,
+    literature: bool = False,
 ) -> list[str]:
     """The workbook's sheets in order; the About sheet lists them from here too."""
     return [f"Table {t.table}" for t in tables] + [
         TRANSLATION_GAP_SHEET,
         STUDIES_SHEET,
+        *([EFFECTS_SHEET, META_SHEET] if meta else []),
         *([TRIALS_SHEET] if trials else []),
         *([CHANGES_SHEET, PRISMA_SHEET] if literature else []),
         ABOUT_SHEET,
@@ -128,7 +135,12 @@ def added_by_table(studies: pl.DataFrame, tables: Sequence[SourceTable]) -> dict
 def _dictionary_rows() -> list[tuple[str, str]]:
     """The data dictionary: each CSV's columns with their heading in the workbook and meaning."""
     rows: list[tuple[str, str]] = []
-    sheets = {"studies.csv": STUDIES_SHEET, "translation_gap.csv": TRANSLATION_GAP_SHEET}
+    sheets = {
+        "studies.csv": STUDIES_SHEET,
+        "translation_gap.csv": TRANSLATION_GAP_SHEET,
+        "synthesis/effects.csv": EFFECTS_SHEET,
+        "synthesis/pooled.csv": META_SHEET,
+    }
     for name, columns in COLUMNS.items():
         sheet = sheets.get(name)
         shown = f"; headings of the {sheet!r} sheet" if sheet else ""
@@ -147,6 +159,7 @@ def about_rows(
     *,
     added: Mapping[int, int] | None = None,
     trials: bool = False,
+    meta: Sequence[tuple[str, str]] = (),
     literature: bool = False,
 ) -> list[tuple[str, str]]:
     """What the workbook is and what it was built from, for a reader without the repository.
@@ -180,7 +193,10 @@ def about_rows(
         ("Raw files rejected", str(ledger["rejected"])),
         ("Raw set checksum (SHA-256)", str(ledger["raw_checksum"])),
         ("exosynth version", version),
-        ("Sheets", ", ".join(sheet_names(tables, trials=trials, literature=literature))),
+        (
+            "Sheets",
+            ", ".join(sheet_names(tables, trials=trials, meta=bool(meta), literature=literature)),
+        ),
     ]
     rows += [
         (
@@ -205,6 +221,7 @@ def about_rows(
             f"results/studies.csv, headed in words (below), codes in words; true/false shown "
             f"as {YES}/{NO}. {_folded(COLUMNS['studies.csv'])}",
         ),
+        *meta,
         *trials_about_rows(ledger if trials else None),
         *(
             [
@@ -407,6 +424,7 @@ def write_workbook(
     trials: pl.DataFrame | None = None,
     words: Words | None = None,
     review: Mapping[str, Any] | None = None,
+    meta: Sequence[tuple[str, pl.DataFrame, list[str | None]]] = (),
     extra_sheets: Sequence[tuple[str, pl.DataFrame]] = (),
     provenance: Sequence[Sequence[Any]] | None = None,
 ) -> None:
@@ -425,6 +443,7 @@ def write_workbook(
             for t, rows in tables
         ]
         + [(TRANSLATION_GAP_SHEET, 1 + translation_gap.height), (STUDIES_SHEET, 1 + studies.height)]
+        + [(name, 1 + frame.height) for name, frame, _ in meta]
         + ([(TRIALS_SHEET, 1 + trials.height)] if trials is not None else [])
         + [(name, 1 + rows.height) for name, rows in extra_sheets]
     )
@@ -472,6 +491,9 @@ def write_workbook(
             width_cap=LIST_WIDTH,
             details=detail_headings(COLUMNS["studies.csv"]),
         )
+        for name, frame, frame_formats in meta:  # "Effect sizes", "Meta-analysis" (in words)
+            sheet = book.add_worksheet(name)
+            _write_frame(sheet, frame, 0, styles, formats=frame_formats)
         if trials is not None:
             write_trials_sheet(book.add_worksheet(TRIALS_SHEET), trials, styles, words)
         for name, rows in extra_sheets:  # printed as every sheet is (print_setup, below)
@@ -555,6 +577,8 @@ def reviewer_workbook(
     changes: pl.DataFrame | None = None,
     prisma: pl.DataFrame | None = None,
     digests: Mapping[str, str] | None = None,
+    synthesis: Synthesis | None = None,
+    knha: bool = False,
 ) -> None:
     """The reviewer workbook of a build, with an About sheet saying what it was built from.
 
@@ -563,6 +587,8 @@ def reviewer_workbook(
     (results/changes.csv and results/prisma.csv) add the sheets "Changes" and "PRISMA flow".
     ``digests`` (raw file -> SHA-256 of its bytes) go on the hidden Provenance sheet, with the
     record and field of each cell of the Studies sheet (:mod:`exosynth.outputs.returned`).
+    ``synthesis`` (:func:`exosynth.synthesis.analyses.synthesize` of the same study table)
+    adds the "Effect sizes" and "Meta-analysis" sheets when the records hold outcome data.
 
     The translation gap and the evidence gap map come from the functions rules stats and
     figures use (:mod:`exosynth.synthesis.gap`), computed here from the study table, so the
@@ -577,6 +603,15 @@ def reviewer_workbook(
     )
     gap_map = evidence_gap_map(studies, sources)
     picture = figures.evidence_gap_map_figure(gap_map_tiles(gap_map, sources), gap_map)
+    labels = {t.key: t.label for t in sources}
+    meta: list[tuple[str, pl.DataFrame, list[str | None]]] = []
+    meta_about: list[tuple[str, str]] = []
+    if synthesis is not None and synthesis.effects.height:
+        meta = [
+            (EFFECTS_SHEET, *meta_sheets.effects_sheet(synthesis.effects, labels)),
+            (META_SHEET, *meta_sheets.meta_analysis_sheet(synthesis.pooled, labels)),
+        ]
+        meta_about = meta_sheets.about_rows(synthesis.effects.height, synthesis.n_analyses, knha)
     write_workbook(
         path,
         [(t, table_sheet_rows(studies, t)) for t in sources],
@@ -588,12 +623,14 @@ def reviewer_workbook(
             version,
             added=added_by_table(studies, sources),
             trials=trials is not None,
+            meta=meta_about,
             literature=changes is not None and prisma is not None,
         ),
         gap_map_png=figures.render(picture, "png"),
         trials=trials,
         words=words,
         review=config.get("review"),
+        meta=meta,
         extra_sheets=(
             [
                 (CHANGES_SHEET, changes_rows(changes, dict(words.sources))),

@@ -9,6 +9,7 @@ same build instead of in the next round.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ import polars as pl
 
 from exosynth.problems import Problem
 from exosynth.studies.loading import decode_text, line_of, parse_yaml
+from exosynth.studies.outcome_checks import outcome_problems
 from exosynth.studies.schema_messages import FieldPath, StudyValidator, invalid_path, problems_of
 
 IN_VIVO_DTYPE = pl.List(
@@ -50,6 +52,8 @@ RECORD_SCHEMA: dict[str, pl.DataType] = {
     # Fields whose values the schema rejected (dropped from this row): "in_vitro",
     # "citation" and "citation.doi", "in_vivo" for anything under in_vivo, ...
     "invalid_fields": pl.List(pl.String()),
+    # Optional record blocks, each as canonical JSON text or null (SHARED_BLOCKS: effects first).
+    "outcomes": pl.String(),
 }
 
 
@@ -134,6 +138,8 @@ def parse_study(path: str, data: bytes, validator: StudyValidator) -> Parsed:
     problem = _identity_problem(path, text, document)
     if problem:
         problems.append(problem)
+    if "outcomes" in document:
+        problems.extend(outcome_problems(path, text, document))
     return Parsed(document, problems, invalid)  # type: ignore[arg-type]
 
 
@@ -235,7 +241,17 @@ def to_row(
         "cited_in_url": value(record, "citation", "cited_in", "url"),
         "cited_in_ref": value(record, "citation", "cited_in", "ref"),
         "invalid_fields": _invalid_fields(invalid),
+        "outcomes": _block(record, "outcomes", ok("outcomes")),
     }
+
+
+def _block(record: dict, name: str, usable: bool) -> str | None:
+    """An optional block as canonical JSON text (sorted keys), or None when absent."""
+    if not usable or record.get(name) is None:
+        return None
+    return json.dumps(
+        record[name], sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+    )
 
 
 def _invalid_fields(invalid: frozenset[FieldPath]) -> list[str]:
