@@ -231,7 +231,6 @@ rule workbook:
         vocabulary=VOCABULARY,
         changes="results/changes.csv",
         prisma="results/prisma.csv",
-        vocabulary=VOCABULARY,
     output:
         xlsx="results/exosynth.xlsx",
         # The workbook's SHA-256: the next build keeps a copy edited in place (onstart).
