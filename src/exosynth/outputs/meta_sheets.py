@@ -12,7 +12,8 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from exosynth.outputs.columns import ALL_SOURCES, COLUMNS, NO, YES, in_words
+from exosynth.outputs.columns import COLUMNS, NO, YES, in_words
+from exosynth.outputs.words import ALL_SOURCES
 
 EFFECTS_SHEET = "Effect sizes"
 META_SHEET = "Meta-analysis"
@@ -33,8 +34,10 @@ def effects_sheet(
         .otherwise(pl.lit(f"{NO}: another timepoint of the study is used"))
         .alias(USED_COLUMN),
     ).with_columns(pl.col("n_control", "n_treated").round().cast(pl.Int64))
-    listed, formats = in_words(frame, columns, labels)
-    return listed, formats
+    frame = frame.with_columns(
+        pl.col("source").replace_strict(dict(labels), default=pl.col("source"))
+    )
+    return in_words(frame, columns)
 
 
 def meta_analysis_sheet(
@@ -45,7 +48,9 @@ def meta_analysis_sheet(
         pl.col("measure").replace_strict(MEASURE_WORDS, default=pl.col("measure")),
         pl.col("method").replace_strict(METHOD_WORDS, default=pl.col("method")),
     )
-    return in_words(frame, COLUMNS["synthesis/pooled.csv"], {**labels, "all": ALL_SOURCES})
+    sources = {**labels, "all": ALL_SOURCES}
+    frame = frame.with_columns(pl.col("source").replace_strict(sources, default=pl.col("source")))
+    return in_words(frame, COLUMNS["synthesis/pooled.csv"])
 
 
 def about_rows(n_comparisons: int, n_analyses: int, knha: bool) -> list[tuple[str, str]]:
