@@ -118,6 +118,7 @@ def test_outcome_without_n_is_a_warning_and_the_study_stays(with_outcomes) -> No
     assert (
         done.stderr.rstrip()
         .splitlines()[-1]
+        .split("; HTML report")[0]
         .endswith("1 warning, 2 meta-analyses -> results/exosynth.xlsx")
     )
 
