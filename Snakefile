@@ -313,8 +313,6 @@ rule figures:
 
 # Literature in: the PRISMA flow and the changes since the baseline (after rule validate).
 include: "workflow/rules/literature.smk"
-
-
 # Effect sizes and meta-analyses of the records' outcome data (after rule validate, which it reads).
 include: "workflow/rules/synthesis.smk"
 
