@@ -311,9 +311,9 @@ rule figures:
         "workflow/scripts/figures.py"
 
 
-# Literature in: the PRISMA flow and the changes since the baseline (after rule validate).
+# Literature in (the PRISMA flow, the changes since the baseline), then effect sizes and
+# meta-analyses of the records' outcome data; both read rule validate's study table.
 include: "workflow/rules/literature.smk"
-# Effect sizes and meta-analyses of the records' outcome data (after rule validate, which it reads).
 include: "workflow/rules/synthesis.smk"
 
 
