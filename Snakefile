@@ -31,19 +31,23 @@ rule all:
         "results/translation_gap.html",
         "results/trials.csv",
         "results/trials.parquet",
+        "results/trials.html",
         expand("results/tables/table{n}.{ext}", n=TABLES, ext=["csv", "md", "html"]),
         "results/exosynth.xlsx",
-        expand("results/figures/{name}.{ext}", name=FIGURES, ext=["png", "svg", "csv"]),
+        expand("results/figures/{name}.{ext}", name=FIGURES, ext=[*FIGURE_FORMATS, "csv"]),
+        "results/figures/trial_timeline_note.rst",
         expand("results/quality/{name}.csv", name=QUALITY_NUMBERS),
         "results/quality/sensitivity.html",
         "results/quality/summary.md",
-        expand("results/figures/{name}.{ext}", name=QUALITY_FIGURES, ext=["png", "svg", "csv"]),
+        expand("results/figures/{name}.{ext}", name=QUALITY_FIGURES, ext=[*FIGURE_FORMATS, "csv"]),
         "results/prisma.csv",
-        "results/figures/prisma_flow.png",
-        "results/figures/prisma_flow.svg",
+        expand("results/figures/prisma_flow.{ext}", ext=FIGURE_FORMATS),
         "results/changes.csv",
         "results/changes.md",
         "results/evidence_map.html",
+        expand("results/synthesis/{name}.csv", name=SYNTHESIS_TABLES),
+        "results/synthesis/meta_analysis.html",
+        "results/figures/meta_analysis",
 
 
 rule ingest:
@@ -127,6 +131,8 @@ rule publish:
         studies=STUDY_TABLE,
         ledger=rules.validate.output.ledger,
         report=rules.validate.output.report,
+        # The summary counts the registered trials too (written before rule validate).
+        trials="results/trials.parquet",
     output:
         csv="results/studies.csv",
         parquet="results/studies.parquet",
@@ -158,6 +164,7 @@ rule stats:
         ledger=rules.validate.output.ledger,
         report=rules.validate.output.report,
         trials="results/trials.parquet",
+        vocabulary=VOCABULARY,
     output:
         translation_gap="results/translation_gap.csv",
         translation_gap_html=statistic("results/translation_gap.html", "translation_gap"),
@@ -168,6 +175,13 @@ rule stats:
             "results/stats/time_to_translation.csv", "time_to_translation"
         ),
         time_to_trial=statistic("results/stats/time_to_trial.csv", "time_to_trial"),
+        # The registered trials as a table in the HTML report, in words.
+        trials_html=report(
+            "results/trials.html",
+            caption="workflow/report/trials.rst",
+            category="Tables",
+            subcategory="Registered trials",
+        ),
     log:
         "results/logs/stats.log",
     benchmark:
@@ -218,6 +232,7 @@ rule workbook:
         ledger=rules.validate.output.ledger,
         report=rules.validate.output.report,
         trials="results/trials.parquet",
+        # The words of sources without a table and of species.
         vocabulary=VOCABULARY,
         changes="results/changes.csv",
         prisma="results/prisma.csv",
@@ -236,6 +251,7 @@ rule workbook:
         on_invalid=config["on_invalid"],
         sources=config["sources"],
         review=config["review"],
+        synthesis=config["synthesis"],
     script:
         "workflow/scripts/workbook.py"
 
@@ -275,12 +291,12 @@ rule figures:
         ledger=rules.validate.output.ledger,
         report=rules.validate.output.report,
         trials="results/trials.parquet",
+        # The words of species and of sources without a table.
+        vocabulary=VOCABULARY,
     output:
-        **{
-            f"{name}_{ext}": figure_file(name, ext)
-            for name in FIGURES
-            for ext in ("png", "svg", "csv")
-        },
+        **figure_outputs(FIGURES),
+        # What the trial timeline leaves off its time axis, included by its caption.
+        trial_timeline_note="results/figures/trial_timeline_note.rst",
     log:
         "results/logs/figures.log",
     benchmark:
@@ -294,6 +310,8 @@ rule figures:
         on_invalid=config["on_invalid"],
         sources=config["sources"],
         top_conditions=config["figures"]["top_conditions"],
+        # Switching SVG off re-runs the job, which removes the SVGs of the earlier builds.
+        svg=config["figures"]["svg"],
     script:
         "workflow/scripts/figures.py"
 
@@ -307,11 +325,7 @@ rule quality:
         report=rules.validate.output.report,
     output:
         **{name: f"results/quality/{name}.csv" for name in QUALITY_NUMBERS},
-        **{
-            f"{name}_{ext}": quality_figure(name, ext)
-            for name in QUALITY_FIGURES
-            for ext in ("png", "svg", "csv")
-        },
+        **figure_outputs(QUALITY_FIGURES, category="Quality"),
         sensitivity_html=report(
             "results/quality/sensitivity.html",
             caption="workflow/report/sensitivity.rst",
@@ -329,12 +343,16 @@ rule quality:
         on_invalid=config["on_invalid"],
         sources=config["sources"],
         quality=config["quality"],
+        # Switching SVG off re-runs the job, which removes the SVGs of the earlier builds.
+        svg=config["figures"]["svg"],
     script:
         "workflow/scripts/quality.py"
 
 
-# Literature in: the PRISMA flow and the changes since the baseline (after rule validate).
+# Literature in (the PRISMA flow, the changes since the baseline), then effect sizes and
+# meta-analyses of the records' outcome data; both read rule validate's study table.
 include: "workflow/rules/literature.smk"
+include: "workflow/rules/synthesis.smk"
 
 
 # -- the end of a build (helpers in workflow/rules/common.smk) ----------------------------
@@ -349,15 +367,7 @@ onstart:
 
 
 onsuccess:
-    from exosynth.adapters import finished_line
-
-    say_last(
-        finished_line(
-            rules.publish.output.summary,
-            rules.workbook.output.xlsx,
-            rules.validate.output.report,
-        )
-    )
+    say_summary()
     cancel_rate_timers()
 
 

@@ -84,8 +84,9 @@ def test_bare_snakemake_builds_says_what_it_built_and_drops_stale_tables(
     done = snakemake_bare(project)
     assert done.returncode == 0, done.stderr[-3000:]
     assert last_line(done) == (
-        f"exosynth: {n_files} studies (0 added since the review) in 3 tables, 0 rejected, "
-        "0 warnings -> results/exosynth.xlsx"
+        f"exosynth: {n_files} studies (0 added since the review) in 3 tables, "
+        "no registry export, 0 rejected, 0 warnings -> results/exosynth.xlsx"
+        "; HTML report: snakemake --report results/report.html"
     )
 
     # A fourth source with one paper that is not in the review: Table 4, counted as added.
@@ -95,8 +96,9 @@ def test_bare_snakemake_builds_says_what_it_built_and_drops_stale_tables(
     done = snakemake_bare(project)
     assert done.returncode == 0, done.stderr[-3000:]
     assert last_line(done) == (
-        f"exosynth: {n_files + 1} studies (1 added since the review) in 4 tables, 0 rejected, "
-        "0 warnings -> results/exosynth.xlsx"
+        f"exosynth: {n_files + 1} studies (1 added since the review) in 4 tables, "
+        "no registry export, 0 rejected, 0 warnings -> results/exosynth.xlsx"
+        "; HTML report: snakemake --report results/report.html"
     )
     tables = project / "results/tables"
     assert {p.name for p in tables.glob("table4.*")} == {"table4.csv", "table4.md", "table4.html"}
@@ -177,9 +179,10 @@ def test_a_failed_build_leaves_no_mix_and_exclude_says_what_it_left_out(
     assert f"exosynth: on_invalid=exclude: leaving out 1 invalid raw file ({counted}):" in output
     assert any(line.startswith(f"  {bad}") and "[conditon]" in line for line in output.splitlines())
     assert last_line(excluded) == (
-        f"exosynth: {n_files - 1} studies (0 added since the review) in 3 tables, 1 invalid file "
+        f"exosynth: {n_files - 1} studies (0 added since the review) in 3 tables, "
+        "no registry export, 1 invalid file "
         f"left out (on_invalid=exclude: {bad}; see results/validation_report.md), 0 warnings "
-        "-> results/exosynth.xlsx"
+        "-> results/exosynth.xlsx; HTML report: snakemake --report results/report.html"
     )
     assert "typo-2020" not in csv_ids(project)
     assert csv_ids(project) == workbook_ids(project)

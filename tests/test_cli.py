@@ -252,6 +252,33 @@ def test_a_new_record_filled_in_passes_check(in_project):
     assert problems == []
 
 
+def test_new_for_a_source_the_vocabulary_knows_writes_its_config_entry(project):
+    """No hand-editing: the config gains the source's entry, its table next in line."""
+    config_file = project / "config" / "config.yaml"
+    before = config_file.read_text(encoding="utf-8")
+    done = run_cli(project, "new", "placenta", "smith-2021")
+    assert done.returncode == 0, done.stderr
+    assert "Table 4" in done.stderr
+    again = run_cli(project, "new", "wharton_jelly", "lee-2020")
+    assert again.returncode == 0, again.stderr
+    after = config_file.read_text(encoding="utf-8")
+    # every line and comment kept, in order; the entries added at the end of `sources:`
+    added = [line for line in after.splitlines() if line not in before.splitlines()]
+    assert [line for line in after.splitlines() if line not in added] == before.splitlines()
+    assert added[0].startswith("  placenta:  # added by `exosynth new`")
+    config = yaml.safe_load(after)
+    assert config["sources"]["placenta"]["table"] == 4
+    assert config["sources"]["wharton_jelly"]["table"] == 5
+    assert config["sources"]["wharton_jelly"]["label"] == "Wharton's jelly"
+    assert 4 not in config["review"]["tables"]  # a table added to the review's, not its own
+    text = (project / "raw" / "placenta" / "smith-2021.yaml").read_text(encoding="utf-8")
+    assert "(Placenta: e.g. Placenta)" not in text
+    assert "(Placenta: e.g. placenta, placental" in text
+    # a second record of the source adds nothing more
+    assert run_cli(project, "new", "placenta", "berg-2022").returncode == 0
+    assert config_file.read_text(encoding="utf-8") == after
+
+
 # -- what the planted-bug audit asked for (tools/planted_bugs) ------------------------------
 def test_check_names_the_file_given_not_one_of_the_same_name_elsewhere(
     in_project, good_record, write_raw

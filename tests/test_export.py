@@ -38,7 +38,7 @@ from exosynth.outputs import sheet_layout
 from exosynth.outputs import tables as review_tables
 from exosynth.outputs import workbook as workbook_output
 from exosynth.studies import normalize
-from exosynth.studies.normalize import STUDY_COLUMNS
+from exosynth.studies.normalize import BLOCK_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
@@ -78,9 +78,9 @@ def add_record(raw: Path, folder: str, record_id: str, body: str) -> None:
 
 @pytest.fixture(scope="module")
 def studies(review_studies: pl.DataFrame) -> pl.DataFrame:
-    """The published study table (studies.csv's columns; the interim one also carries the
-    quality blocks, which have sheets of their own: tests/test_quality.py)."""
-    return review_studies.select(STUDY_COLUMNS)
+    """The published study table: the interim one without the record blocks (as rule publish
+    writes it, adapters.publish_studies)."""
+    return review_studies.drop(BLOCK_COLUMNS)
 
 
 @pytest.fixture(scope="module")
@@ -367,7 +367,7 @@ def test_data_sheets_hold_the_frames_as_typed_values(
     gap_rows = sheet_values(workbook["Translation gap"])[1:]
     # sources by their labels; the numbers as numbers, the shares unrounded
     sources = ["bone_marrow", "adipose", "umbilical_cord"]
-    assert [r[0] for r in gap_rows] == [*(labels[s] for s in sources), "wetlands", "All sources"]
+    assert [r[0] for r in gap_rows] == [*(labels[s] for s in sources), "Wetlands", "All sources"]
     assert [r[1:] for r in gap_rows] == [list(r[1:]) for r in gap.rows()]
     wetlands = workbook["Translation gap"]["F5"]
     assert (wetlands.value, workbook["Translation gap"]["B5"].value) == (None, 0)
@@ -376,10 +376,17 @@ def test_data_sheets_hold_the_frames_as_typed_values(
     # one representation of true/false/not reported, as text
     shown = {True: "yes", False: "no", None: "NR"}
     assert [r[in_vitro] for r in listed] == [shown[v] for v in studies["in_vitro"]]
-    others = [c for c in studies.columns if c != "in_vitro"]
+    doc = column_dictionary.COLUMNS["studies.csv"]
+    coded = [c for c in studies.columns if c in doc and doc[c].values]
+    others = [c for c in studies.columns if c != "in_vitro" and c not in coded]
     assert [[r[studies.columns.index(c)] for c in others] for r in listed] == [
         list(r) for r in studies.select(others).rows()
     ]
+    # codes in words: sources by their labels, stages and model types in words
+    source = [r[studies.columns.index("source")] for r in listed]
+    assert source == [labels.get(s, s.capitalize()) for s in studies["source"]]
+    stage = {r[studies.columns.index("stage")] for r in listed}
+    assert stage <= {"In vitro", "Animal", "Clinical (people)"}
     assert workbook["Studies"]["N2"].data_type == "n"  # year: a number, not text
 
 
@@ -727,10 +734,12 @@ def test_fourth_source_becomes_table_4(
     assert title == "Table 4 Exosomes derived from placental mesenchymal stem cells"
     assert cells == expected
     assert others[0] == "PMSC-Ex: Exosomes derived from placental mesenchymal stem cells."
-    # Table 4 is not the review's: its caption says both rows were added since the review
+    # Table 4 is not the review's: its caption says both rows were added since the review,
+    # and that the table is one added to the review's three (review.tables)
     assert others[1:] == [
         f"*All rows are 2 papers added since the review "
-        f"({review_tables.review_reference(config4['review'])}).*".replace("_", "\\_")
+        f"({review_tables.review_reference(config4['review'])}); the review has no Table 4: "
+        "a table added to the review's three.*".replace("_", "\\_")
     ]
     assert csv_rows(files["table3.csv"]) == transcription(3)
     book = openpyxl.load_workbook(built / "out" / "book.xlsx")
@@ -751,6 +760,13 @@ def test_fourth_source_becomes_table_4(
     assert [row[5] for row in sheet_values(book["Table 4"])[2:4]] == ["yes", "yes"]
     about = dict(sheet_values(book["About"]))
     assert about["Studies added since the review"] == "2 (Table 4: 2)"
+    # what is true of a table the review does not have, in the footnote and on About
+    note = sheet_values(book["Table 4"])[-1][0]
+    assert "not in Table 4 of the review" not in note
+    assert "the review has no Table 4: a table added to the review's three" in note
+    assert "a table added to the review's three" in about["Table 4"]
+    assert "not in the review's Table 4" not in about["Table 4"]
+    assert "not in Table 1 of the review" in about["Table 1"]
     assert "Table 4, Translation gap" in dict(sheet_values(book["About"]))["Sheets"]
 
 
@@ -823,6 +839,9 @@ def test_row_heights_count_wrapped_lines_of_capped_text() -> None:
     # 48 letters fit the capped column on one line, 96 take two, a newline adds one
     assert sheet_layout.row_lines(cells, widths) == [1, 2, 2]
     assert sheet_layout.row_lines(pl.DataFrame({"n": [1, 2]}), [6]) == [1, 1]
+    # a web address after words starts a line of its own: "cited in https://..." takes three
+    cited = "cited in https://pmc.ncbi.nlm.nih.gov/articles/PMC9021384/table/T4 ref 170, 2017"
+    assert sheet_layout.row_lines(pl.DataFrame({"ref": [cited]}), [50]) == [3]
 
 
 def test_row_height_is_15_points_a_line_capped_at_40_lines() -> None:

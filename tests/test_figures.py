@@ -294,6 +294,15 @@ def test_draw_figures_writes_pictures_and_the_numbers(
     assert Path(outputs["condition_map_png"]).read_bytes().startswith(b"\x89PNG")
     assert b"<svg" in Path(outputs["model_mix_svg"]).read_bytes()
 
+    # Without SVG outputs (figures: {svg: false}, the default): PNG and CSV, and the SVGs of
+    # the earlier build are gone.
+    png_only = {key: path for key, path in outputs.items() if not key.endswith("_svg")}
+    adapters.draw_figures(paths["studies"], config, 40, png_only)
+    for name in figures.FIGURE_NAMES:
+        assert Path(png_only[f"{name}_png"]).is_file()
+        assert Path(png_only[f"{name}_csv"]).is_file()
+        assert not Path(outputs[f"{name}_svg"]).exists()
+
 
 def test_workflow_lists_the_figures_and_every_caption_exists() -> None:
     snakefile = (ROOT / "Snakefile").read_text(encoding="utf-8")
@@ -313,6 +322,25 @@ def test_workflow_lists_the_figures_and_every_caption_exists() -> None:
     described = re.search(r'^report: "([^"]+)"', snakefile, re.M)
     assert described is not None
     assert (ROOT / described.group(1)).is_file()
+
+
+def test_the_workflow_writes_svg_only_when_the_config_asks(
+    project: Path, run_snakemake: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    """The figure outputs follow ``figures: {svg: ...}`` (workflow/rules/common.smk)."""
+
+    def planned_svgs() -> set[str]:
+        done = run_snakemake(project, "--summary")
+        assert done.returncode == 0, done.stderr[-3000:]
+        return set(re.findall(r"results/figures/(\w+)\.svg", done.stdout))
+
+    assert planned_svgs() == set()
+    config = project / "config" / "config.yaml"
+    text = config.read_text(encoding="utf-8")
+    assert "\n  svg: false\n" in text
+    config.write_text(text.replace("\n  svg: false\n", "\n  svg: true\n"), encoding="utf-8")
+    # the PRISMA flow diagram (workflow/rules/literature.smk) follows the same option
+    assert planned_svgs() == {*figures.FIGURE_NAMES, figures.TRIAL_TIMELINE, "prisma_flow"}
 
 
 # --- end to end: add a paper, the figures are redrawn, the report holds them --------------
@@ -346,8 +374,9 @@ def test_adding_a_paper_redraws_the_figures_and_the_report_holds_them(
     assert done.returncode == 0, f"snakemake failed:\n{done.stderr[-5000:]}"
     figures_dir = project / "results/figures"
     for name in figures.FIGURE_NAMES:
-        for ext in ("png", "svg", "csv"):
+        for ext in ("png", "csv"):
             assert (figures_dir / f"{name}.{ext}").is_file()
+        assert not (figures_dir / f"{name}.svg").exists()  # SVG only when the config asks
     before = _clinical(project)
     assert {s: before[s] for s in REVIEW_COUNTS} == REVIEW_COUNTS
     png_before = (figures_dir / "evidence_gap_map.png").read_bytes()
@@ -374,8 +403,7 @@ def test_adding_a_paper_redraws_the_figures_and_the_report_holds_them(
     assert done.returncode == 0, f"snakemake --report failed:\n{done.stderr[-5000:]}"
     html = (project / "results/report.html").read_text(encoding="utf-8")
     for name in figures.FIGURE_NAMES:
-        for ext in ("png", "svg"):
-            assert f"results/figures/{name}.{ext}" in html
+        assert f"results/figures/{name}.png" in html
     # the tables, the translation gap and the ledger as HTML, which the report shows in the page
     for table in (
         "translation_gap.html",
@@ -386,10 +414,12 @@ def test_adding_a_paper_redraws_the_figures_and_the_report_holds_them(
         "tables/table1.html",
         "tables/table2.html",
         "tables/table3.html",
+        "trials.html",  # the registered trials, in the page (not a CSV download)
     ):
         assert table in html
-    # the front page opens with what the corpus holds, the added paper counted
+    # the front page opens with what the corpus holds, the added paper counted, and the trials
     assert "27 studies in 3 tables, 1 of them added since the review" in html
+    assert "Registered trials:" in html
     # Self-contained: no script, style sheet or image is fetched from the network.
     assert not re.search(r"<script[^>]*\bsrc\s*=", html, re.I)
     assert not re.search(r"<link[^>]*\bhref\s*=\s*[\"']?(https?:)?//", html, re.I)

@@ -166,7 +166,9 @@ def test_prisma_counts_add_up_and_follow_the_decisions(built: Path) -> None:
     # the template's sums hold once the records awaiting screening are set aside
     values["records_excluded"] += values["awaiting_screening"]  # type: ignore[operator]
     assert check_values(values, "prisma.csv") == []
-    assert (built / "results" / "figures" / "prisma_flow.svg").stat().st_size > 1000
+    assert (built / "results" / "figures" / "prisma_flow.png").stat().st_size > 1000
+    # SVG as the other figures: only with figures: {svg: true} in the config
+    assert not (built / "results" / "figures" / "prisma_flow.svg").exists()
 
 
 def test_the_two_studies_are_in_their_tables_and_drafts_are_not(built: Path) -> None:

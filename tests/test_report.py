@@ -163,6 +163,49 @@ def test_build_summary_counts_per_source_in_table_order_with_added_papers_apart(
     assert (summary["on_invalid"], summary["raw_checksum"]) == ("exclude", "ab" * 32)
 
 
+def test_the_summary_counts_the_registered_trials_on_the_last_line_and_front_page(tables):
+    studies = pl.DataFrame(
+        {
+            "source": ["bone_marrow"],
+            "review_row": [1],
+            "in_vitro": [True],
+            "in_vivo": ["x (Rat)"],
+            "clinical_patients": [None],
+        },
+        schema_overrides={"review_row": pl.Int64, "clinical_patients": pl.Int64},
+    )
+    ledger = {
+        "files_read": 1,
+        "rejected": 0,
+        "rejected_files": [],
+        "problems": [],
+        "raw_checksum": "ab" * 32,
+        "trials": {"exports": 1},
+    }
+    trials = pl.DataFrame(
+        {
+            "ev_class": ["msc_ev", "msc_ev", "other", "msc_ev"],
+            "source": ["bone_marrow", "unspecified", "bone_marrow", "placenta"],
+        }
+    )
+    summary = ledger_output.build_summary(studies, ledger, tables, "fail", trials)
+    assert summary["registered_trials"]["trials"] == 4
+    assert summary["registered_trials"]["msc_ev"] == 3
+    assert summary["registered_trials"]["msc_ev_by_source"]["unspecified"] == 1
+    line = ledger_output.summary_line(summary, "results/exosynth.xlsx", "r.md")
+    assert ", 4 registered trials (3 MSC-EV), 0 rejected" in line
+    page = ledger_output.summary_rst(summary)
+    assert "**Registered trials:** 4 trials from 1 registry export" in page
+    assert "MSC-EV trials" in page  # a column per source, and the source not named
+    assert "Source not named" in page
+    # no export: said so, and no column of zeros
+    none = ledger_output.build_summary(studies, {**ledger, "trials": {"exports": 0}}, tables,
+                                       "fail", trials.clear())  # fmt: skip
+    assert ", no registry export, " in ledger_output.summary_line(none, "x.xlsx", "r.md")
+    assert "MSC-EV trials" not in ledger_output.summary_rst(none)
+    assert "no registry export" in ledger_output.summary_rst(none)
+
+
 # -- what the reports say, read back as a reader reads them ----------------------------------
 class _Text(HTMLParser):
     """The text of an HTML page by element: headings, paragraphs, table rows, list items."""

@@ -112,7 +112,7 @@ def test_changes_are_listed_with_file_field_and_line(
                 "rong-2019",
                 "raw/bone_marrow/rong-2019.yaml",
                 "in_vivo",
-                "rat",
+                "Rat",  # the old value as the sheet showed it, in words
                 "mouse",
             ),
             (

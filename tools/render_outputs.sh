@@ -22,6 +22,7 @@ trap 'rm -rf "$tmp"' EXIT
 soffice "-env:UserInstallation=file://$tmp/profile" --headless --convert-to pdf \
   --outdir "$tmp" results/exosynth.xlsx >/dev/null
 cp "$tmp/exosynth.pdf" "$out/workbook.pdf"
+pdfinfo "$out/workbook.pdf" 2>/dev/null | grep '^Pages' | sed 's/^/workbook /' || true
 rm -f "$out"/workbook-*.png
 pdftoppm -png -r 70 "$out/workbook.pdf" "$out/workbook"
 

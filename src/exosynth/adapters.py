@@ -9,12 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import polars as pl
 
@@ -32,13 +33,21 @@ log = logging.getLogger("exosynth")
 
 
 @contextmanager
-def logged(log_file: str | Path, rule: str) -> Iterator[logging.Logger]:
-    """Send the rule's log to its ``log:`` file; an exception is logged before it propagates."""
+def logged(
+    log_file: str | Path, rule: str, *, exit_when_done: bool = False
+) -> Iterator[logging.Logger]:
+    """Send the rule's log to its ``log:`` file; an exception is logged before it propagates.
+
+    With ``exit_when_done`` (the rule scripts of workflow/scripts/), a job that succeeded ends
+    its process as soon as the log is closed: :func:`exit_now`. Every output was written and
+    closed inside the ``with`` block, before the log says "done".
+    """
     handler = logging.FileHandler(log_file, mode="w", encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     start = time.perf_counter()
+    done = False
     try:
         yield log
     except Exception:
@@ -46,9 +55,30 @@ def logged(log_file: str | Path, rule: str) -> Iterator[logging.Logger]:
         raise
     else:
         log.info("rule %s done in %.2f s", rule, time.perf_counter() - start)
+        done = True
     finally:
         log.removeHandler(handler)
         handler.close()
+    if done and exit_when_done:
+        exit_now()
+
+
+def exit_now(code: int = 0) -> NoReturn:
+    """End a finished job's process without the interpreter's teardown.
+
+    At exit, Python runs the atexit work of every library imported (matplotlib, polars, pandas,
+    pandera) and frees every object one by one: at a small corpus, a sizeable share of a job.
+    None of it touches a file the job wrote. Call it only when every file is written and
+    closed (the adapters close each file they write before they return); what is left in
+    Python's own buffers, the log handlers' and stdout's and stderr's, is flushed here.
+    ``os._exit`` does not wait for the disk: the kernel holds the bytes written, and a process
+    killed at this point leaves the same files (tests/test_fast_exit.py).
+    """
+    logging.shutdown()  # flushes and closes every handler still open
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(Exception):  # a closed or broken stream: nothing left to save
+            stream.flush()
+    os._exit(code)
 
 
 def write_json(data: Any, path: str | Path) -> None:
@@ -119,9 +149,10 @@ def check_records(
     invalid records, so the report it writes survives; the gate is rule publish. ``drafts``
     (the draft records of raw/inbox/) is counted in the ledger.
     """
+    from exosynth.analysis_groups import AnalysisGroups
     from exosynth.outputs.ledger import add_trials, ledger, render_html, render_markdown
     from exosynth.settings import load_yaml, source_tables, validate_against
-    from exosynth.studies.normalize import normalize
+    from exosynth.studies.normalize import condition_problems, normalize
     from exosynth.studies.quality_blocks import located
     from exosynth.studies.records import RECORD_SCHEMA
     from exosynth.studies.validate import validate_records
@@ -138,10 +169,10 @@ def check_records(
         plural(records.height, "record"),
         plural(len(cross), "cross-record problem"),
     )
-    terms = Vocabulary.from_mapping(
-        validate_against(load_yaml(vocabulary), vocabulary_schema, vocabulary)
-    )
+    raw_terms = validate_against(load_yaml(vocabulary), vocabulary_schema, vocabulary)
+    terms = Vocabulary.from_mapping(raw_terms)
     studies, unknown = normalize(records, terms, source_tables(config), raw_dir)
+    unknown += condition_problems(records, AnalysisGroups.from_mapping(raw_terms))
     studies.write_parquet(studies_out)  # its contract is checked by the gate (publish_studies)
     log.info(
         "normalized %s: %s",
@@ -216,6 +247,7 @@ def publish_studies(
     config: dict | None = None,
     summary_out: str | None = None,
     front_page_out: str | None = None,
+    trials_in: str | None = None,
     limit: int = SHOWN_PROBLEMS,
 ) -> None:
     """The gate: publish the normalized table, or stop the build listing the problems.
@@ -228,7 +260,7 @@ def publish_studies(
     """
     from exosynth.outputs.ledger import build_summary, summary_rst
     from exosynth.settings import source_tables
-    from exosynth.studies.normalize import STUDY_COLUMNS, check_contract
+    from exosynth.studies.normalize import BLOCK_COLUMNS, check_contract
 
     summary = json.loads(Path(ledger_in).read_text(encoding="utf-8"))
     found = [Problem(**p) for p in summary["problems"]]
@@ -261,11 +293,12 @@ def publish_studies(
     # The table against its output contract (a bug if it fails: the build stops and leaves no
     # deliverable). The gate runs beside the tables, workbook and figures, so pandera's import
     # (about a second, pandas with it) is off the path from an added paper to the last output.
-    studies = check_contract(pl.read_parquet(studies_in).select(STUDY_COLUMNS))
+    studies = check_contract(pl.read_parquet(studies_in)).drop(BLOCK_COLUMNS, strict=False)
     studies.write_csv(csv_out)
     studies.write_parquet(parquet_out)
     if config is not None and (summary_out or front_page_out):
-        built = build_summary(studies, summary, source_tables(config), on_invalid)
+        trials = pl.read_parquet(trials_in) if trials_in is not None else None
+        built = build_summary(studies, summary, source_tables(config), on_invalid, trials)
         if summary_out:
             write_json(built, summary_out)
         if front_page_out:
@@ -278,15 +311,38 @@ def publish_studies(
 
 
 # -- the end of a build (the Snakefile's onsuccess and onerror) --------------------------
-def finished_line(summary_in: str, workbook: str, report: str) -> str:
-    """The last line of a good build, from the gate's summary (exosynth.report.summary_line)."""
+def finished_line(
+    summary_in: str,
+    workbook: str,
+    report: str,
+    report_html: str = "",
+    pooled_in: str | None = None,
+) -> str:
+    """The last line of a good build, from the gate's summary (exosynth.report.summary_line)
+    and the meta-analyses of ``pooled_in`` (results/synthesis/pooled.csv) where it exists.
+
+    Where ``report_html`` (Snakemake's HTML report, made by ``snakemake --report``, not by a
+    build) is missing or older than the build's summary, the line ends with the command that
+    brings it back (a stopped build removes it with every other deliverable).
+    """
     from exosynth.outputs.ledger import summary_line
 
     summary = json.loads(Path(summary_in).read_text(encoding="utf-8"))
     built = Path(workbook)
     if not built.exists() or built.stat().st_mtime < Path(summary_in).stat().st_mtime:
         workbook = str(built.parent) + "/"  # a partial target: the workbook was not built
-    return summary_line(summary, workbook, report)
+    meta = 0
+    if pooled_in is not None and Path(pooled_in).exists():
+        from exosynth.synthesis.analyses import count_meta_analyses
+
+        meta = count_meta_analyses(pl.read_csv(pooled_in, infer_schema_length=0))
+    line = summary_line(summary, workbook, report, meta)
+    html = Path(report_html) if report_html else None
+    if html is not None and (
+        not html.exists() or html.stat().st_mtime < Path(summary_in).stat().st_mtime
+    ):
+        line += f"; HTML report: snakemake --report {report_html}"
+    return line
 
 
 def _current(output: Path, inputs: Sequence[str | Path]) -> bool:
@@ -344,13 +400,18 @@ def compute_statistics(
     trials_in: str | None = None,
     time_to_trial_out: str | None = None,
     data_cutoff: str = "",
+    trials_html_out: str | None = None,
+    vocabulary_in: str | None = None,
 ) -> None:
-    """Rule stats: the statistics of :func:`exosynth.synthesis.gap.statistics`, one file each."""
-    from exosynth.outputs.html import translation_gap_html
-    from exosynth.settings import source_tables
+    """Rule stats: the statistics of :func:`exosynth.synthesis.gap.statistics`, one file each;
+    for the HTML report, the translation gap and the registered trials as pages in words."""
+    from exosynth.outputs.html import translation_gap_html, trials_html
+    from exosynth.outputs.words import Words
+    from exosynth.settings import load_yaml, source_tables
     from exosynth.synthesis.gap import statistics
 
     tables = source_tables(config)
+    words = Words.of(config, load_yaml(vocabulary_in) if vocabulary_in is not None else None)
     trials = pl.read_parquet(trials_in) if trials_in is not None else None
     numbers = statistics(pl.read_parquet(studies_in), tables, trials, data_cutoff)
     outputs = {
@@ -366,8 +427,10 @@ def compute_statistics(
             frame.write_csv(outputs[name])
     if translation_gap_html_out:  # for the HTML report: in words, labels, percentages
         Path(translation_gap_html_out).write_text(
-            translation_gap_html(numbers["translation_gap"], tables), encoding="utf-8"
+            translation_gap_html(numbers["translation_gap"], tables, words), encoding="utf-8"
         )
+    if trials_html_out and trials is not None:
+        Path(trials_html_out).write_text(trials_html(trials, words), encoding="utf-8")
     log.info("statistics of %d sources", len(tables))
 
 
@@ -445,14 +508,15 @@ def write_workbook_file(
 ) -> None:
     """Rule workbook: :func:`exosynth.outputs.workbook.reviewer_workbook` into its file, with
     the SHA-256 of each record file (a returned workbook is read against them) and, in
-    ``digest_out``, the workbook's own (:func:`keep_edited_workbook` compares it); the
-    vocabulary gives the words of the quality sheets' codes."""
+    ``digest_out``, the workbook's own (:func:`keep_edited_workbook` compares it). The
+    interim study table goes in whole: its quality blocks make the quality sheets.
+
+    With ``vocabulary``, the meta-analyses of the study table (computed here by
+    :mod:`exosynth.synthesis`, as rule synthesis does) add their sheets."""
     from exosynth import __version__
     from exosynth.outputs.workbook import reviewer_workbook
-    from exosynth.quality_terms import QualityTerms
     from exosynth.settings import load_yaml
 
-    terms = QualityTerms.from_vocabulary(load_yaml(vocabulary_in) if vocabulary_in else {})
     studies = pl.read_parquet(studies_in)
     digests = {
         raw_file: hashlib.sha256(Path(raw_file).read_bytes()).hexdigest()
@@ -466,14 +530,12 @@ def write_workbook_file(
         config,
         __version__,
         trials=pl.read_parquet(trials_in) if trials_in is not None else None,
-        labels={
-            "isolation": terms.isolation.labels,
-            "routes": terms.routes.labels,
-            "dose_units": terms.dose_units.labels,
-        },
+        vocabulary=load_yaml(vocabulary_in) if vocabulary_in is not None else None,
         changes=pl.read_csv(changes_in, infer_schema=False) if changes_in else None,
         prisma=pl.read_csv(prisma_in, infer_schema=False) if prisma_in else None,
         digests=digests,
+        synthesis=_synthesis(studies, vocabulary_in, config) if vocabulary_in else None,
+        knha=knapp_hartung(config),
     )
     if digest_out is not None:
         built = hashlib.sha256(Path(xlsx_out).read_bytes()).hexdigest()
@@ -527,23 +589,38 @@ def draw_figures(
     top_conditions: int,
     outputs: dict[str, str],
     trials_in: str | None = None,
+    vocabulary_in: str | None = None,
 ) -> None:
-    """Each figure as PNG and SVG, with the numbers it drew as CSV next to it.
+    """Each figure as PNG (and SVG where asked), with the numbers it drew as CSV next to it.
 
-    ``outputs`` maps ``<figure>_png``, ``<figure>_svg`` and ``<figure>_csv`` to paths
-    for every name in :data:`exosynth.figures.FIGURE_NAMES`.
+    ``outputs`` maps ``<figure>_png`` and ``<figure>_csv``, and ``<figure>_svg`` when the
+    config asks for SVG (``figures: {svg: true}``), to paths for every name in
+    :data:`exosynth.figures.FIGURE_NAMES`. Without it, an SVG an earlier build left beside
+    the PNG is removed: results/ never holds a picture of other numbers.
+    ``trial_timeline_note`` is the sentence the timeline's caption includes (what it leaves
+    off its time axis).
     """
     from exosynth.outputs import figures
-    from exosynth.settings import source_tables
+    from exosynth.outputs.words import Words
+    from exosynth.settings import load_yaml, source_tables
 
     trials = pl.read_parquet(trials_in) if trials_in is not None else None
+    vocabulary = load_yaml(vocabulary_in) if vocabulary_in is not None else None
+    tables = source_tables(config)
     drawn = figures.draw_all(
-        pl.read_parquet(studies_in), source_tables(config), top_conditions, trials=trials
+        pl.read_parquet(studies_in),
+        tables,
+        top_conditions,
+        trials=trials,
+        words=Words.of(config, vocabulary),
     )
     for name, (fig, frame) in drawn.items():
-        figures.save(fig, outputs[f"{name}_png"], outputs[f"{name}_svg"])
-        frame.write_csv(outputs[f"{name}_csv"])
+        _save_figure(name, fig, frame, outputs)
         log.info("figure %s: %d rows of numbers drawn", name, frame.height)
+    note = outputs.get("trial_timeline_note")
+    if note:
+        timeline = drawn[figures.TRIAL_TIMELINE][1] if figures.TRIAL_TIMELINE in drawn else None
+        Path(note).write_text(figures.undated_caption(timeline, tables), encoding="utf-8")
 
 
 def build_registered_trials(
@@ -606,6 +683,18 @@ def build_registered_trials(
     )
 
 
+def _save_figure(name: str, fig: Any, frame: pl.DataFrame, outputs: Mapping[str, str]) -> None:
+    """A figure's PNG, its SVG where the config asks for one (``<name>_svg`` in ``outputs``;
+    an SVG of an earlier build is removed otherwise), and the CSV of the numbers drawn."""
+    from exosynth.outputs import figures
+
+    svg = outputs.get(f"{name}_svg")
+    figures.save(fig, outputs[f"{name}_png"], svg)
+    if svg is None:
+        Path(outputs[f"{name}_png"]).with_suffix(".svg").unlink(missing_ok=True)
+    frame.write_csv(outputs[f"{name}_csv"])
+
+
 def assess_quality(
     studies_in: str,
     config: dict,
@@ -616,11 +705,10 @@ def assess_quality(
     figures, the HTML page of the sensitivity table and the Markdown summary.
 
     ``outputs`` maps each name of :data:`exosynth.synthesis.quality.QUALITY_NUMBERS` to its
-    CSV, ``<figure>_png``/``_svg``/``_csv`` for each figure, ``sensitivity_html`` and
+    CSV, ``<figure>_png``/``_csv`` (and ``_svg``) for each figure, ``sensitivity_html`` and
     ``summary_md``.
     """
     from exosynth.outputs import quality_figures
-    from exosynth.outputs.figures import save
     from exosynth.outputs.quality_report import sensitivity_html, summary_markdown
     from exosynth.settings import source_tables
     from exosynth.synthesis.quality import assess
@@ -630,8 +718,7 @@ def assess_quality(
     for name, frame in numbers.items():
         frame.write_csv(outputs[name])
     for name, (fig, frame) in quality_figures.draw(numbers, tables).items():
-        save(fig, outputs[f"{name}_png"], outputs[f"{name}_svg"])
-        frame.write_csv(outputs[f"{name}_csv"])
+        _save_figure(name, fig, frame, outputs)
     Path(outputs["sensitivity_html"]).write_text(
         sensitivity_html(numbers["sensitivity"], tables), encoding="utf-8"
     )
@@ -653,10 +740,14 @@ def build_prisma(
     config: dict,
     csv_out: str,
     png_out: str,
-    svg_out: str,
+    svg_out: str | None,
     problems_out: str,
 ) -> None:
-    """Rule prisma: the flow from the inbox's import logs and drafts and the study table."""
+    """Rule prisma: the flow from the inbox's import logs and drafts and the study table.
+
+    The flow diagram as PNG, and as SVG where ``svg_out`` is given (``figures: {svg: true}``);
+    without it, an SVG of an earlier build beside the PNG is removed.
+    """
     from exosynth.corpus import INBOX_FOLDER
     from exosynth.literature import flow_diagram, prisma
     from exosynth.literature.screening import read_logs, screen_inbox
@@ -674,7 +765,10 @@ def build_prisma(
     Path(csv_out).write_text(prisma.prisma_csv(counts, labels), encoding="utf-8")
     figure = flow_diagram.flow_figure(counts, labels)
     Path(png_out).write_bytes(flow_diagram.render(figure, "png"))
-    Path(svg_out).write_bytes(flow_diagram.render(figure, "svg"))
+    if svg_out is not None:
+        Path(svg_out).write_bytes(flow_diagram.render(figure, "svg"))
+    else:
+        Path(png_out).with_suffix(".svg").unlink(missing_ok=True)
     write_problems(problems, problems_out)
     log.info(
         "PRISMA: %d identified, %d screened, %d included; %s",
@@ -721,3 +815,112 @@ def write_changes(
     if html_out:
         Path(html_out).write_text(changes.to_html(found, headlines, name, labels), encoding="utf-8")
     log.info("changes since %s: %d studies or trials", baseline, found.height)
+
+
+# -- effect sizes and meta-analysis (exosynth.synthesis.analyses) -------------------------
+def _synthesis(studies: pl.DataFrame, vocabulary: str, config: dict) -> Any:
+    """The build's meta-analyses, with the vocabulary's condition groups and synonyms."""
+    from exosynth.analysis_groups import AnalysisGroups
+    from exosynth.settings import load_yaml, source_tables
+    from exosynth.synthesis.analyses import has_outcomes, synthesize
+
+    if not has_outcomes(studies):
+        return synthesize(studies)
+    groups = AnalysisGroups.from_mapping(load_yaml(vocabulary))
+    return synthesize(
+        studies,
+        condition_group=groups.condition_label,
+        synonyms=groups.outcome_labels,
+        knha=knapp_hartung(config),
+        source_order=[t.key for t in source_tables(config)],
+    )
+
+
+def knapp_hartung(config: dict) -> bool:
+    return bool((config.get("synthesis") or {}).get("knapp_hartung", False))
+
+
+def meta_analyses(
+    studies_in: str,
+    vocabulary: str,
+    config: dict,
+    effects_out: str,
+    pooled_out: str,
+    cumulative_out: str,
+    egger_out: str,
+    html_out: str,
+    figures_out: str,
+) -> None:
+    """Rule synthesis: effects.csv, pooled.csv, the cumulative and Egger CSVs, the report's
+    table and, per analysis, forest (+ funnel where >= 10 studies) and cumulative plots.
+
+    Without outcome data it writes the headers and an empty figure folder, and imports no
+    plotting library."""
+    from exosynth.outputs.meta_sheets import meta_analysis_html
+    from exosynth.settings import source_tables
+    from exosynth.synthesis.effects import effects_table
+    from exosynth.synthesis.pooling import POOLED_COLUMNS
+
+    studies = pl.read_parquet(studies_in)
+    result = _synthesis(studies, vocabulary, config)
+    effects_table(result.effects).write_csv(effects_out)
+    result.pooled.select(POOLED_COLUMNS).write_csv(pooled_out)
+    result.cumulative.write_csv(cumulative_out)
+    result.egger.write_csv(egger_out)
+    labels = {t.key: t.label for t in source_tables(config)}
+    Path(html_out).write_text(meta_analysis_html(result.pooled, labels), encoding="utf-8")
+    folder = Path(figures_out)
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.iterdir():
+        stale.unlink()
+    if result.pooled.height:
+        _draw_meta_figures(result, labels, folder)
+    # The records' missing numbers are in the validation report (studies.outcome_checks); what
+    # only the arithmetic finds (no spread, too few animals once a control is shared, REML
+    # not converging) is said here, on the terminal and in the rule's log.
+    for problem in result.problems:
+        if problem.code.startswith("pooling.") or problem.code == "outcome.degenerate":
+            log.warning(problem.render())
+            print(f"exosynth: warning: {problem.render()}", file=sys.stderr)
+    log.info(
+        "synthesis: %s, %s",
+        plural(result.effects.height, "comparison"),
+        plural(result.n_analyses, "meta-analysis", "meta-analyses"),
+    )
+
+
+def _draw_meta_figures(result: Any, labels: dict[str, str], folder: Path) -> None:
+    from exosynth.outputs import figures, meta_figures
+    from exosynth.synthesis import meta_figure_data as data
+
+    used = result.effects.filter(pl.col("used"))
+    for condition, outcome in data.analyses(result.pooled):
+        name = data.analysis_name(condition, outcome)
+        title = f"{condition}: {outcome}"
+        rows = data.forest_rows(used, result.pooled, condition, outcome, labels)
+        note = data.heterogeneity_text(result.pooled, condition, outcome)
+        fig = meta_figures.forest_figure(rows, title, note)
+        figures.save(fig, folder / f"forest--{name}.png", folder / f"forest--{name}.svg")
+        rows.write_csv(folder / f"forest--{name}.csv")
+        steps = data.cumulative_rows(result.cumulative, condition, outcome)
+        fig = meta_figures.cumulative_figure(steps, f"Cumulative meta-analysis, {title}")
+        figures.save(fig, folder / f"cumulative--{name}.png", folder / f"cumulative--{name}.svg")
+        steps.write_csv(folder / f"cumulative--{name}.csv")
+        if data.has_funnel(result.pooled, condition, outcome):
+            points = data.funnel_points(used, condition, outcome)
+            egger = result.egger.filter(
+                (pl.col("condition") == condition)
+                & (pl.col("outcome") == outcome)
+                & (pl.col("measure") == data.MEASURE)
+                & (pl.col("method") == data.METHOD)
+            )
+            overall = rows.filter(pl.col("kind") == "overall")["estimate"].item()
+            egger_note = (
+                f"Egger's test: {egger['test'].item()} = {egger['statistic'].item():.2f}, "
+                f"p = {egger['p'].item():.3f}"
+                if egger.height
+                else "Egger's test: not estimable"
+            )
+            fig = meta_figures.funnel_figure(points, overall, f"Funnel plot, {title}", egger_note)
+            figures.save(fig, folder / f"funnel--{name}.png", folder / f"funnel--{name}.svg")
+            points.write_csv(folder / f"funnel--{name}.csv")

@@ -4,6 +4,7 @@
 of ``raw/``, vocabularies) on the named files and prints the build's messages, and says of a
 draft in ``raw/inbox/`` what it still lacks; ``exosynth new SOURCE ID`` writes an empty record
 with every field explained; ``exosynth import FILE...`` turns reference files (RIS, PubMed,
+BibTeX, EndNote XML, screening tools' tables) into drafts in ``raw/inbox/``.
 BibTeX, EndNote XML, screening tools' tables) into drafts in ``raw/inbox/``;
 ``exosynth review-returned WORKBOOK [--apply]`` reads a reviewer's returned workbook against
 the current build and, with ``--apply``, writes the accepted edits into the records.
@@ -247,6 +248,27 @@ clinical:                # use in people; empty if there was none, else:
   # patients:            #   the number of patients treated
 results:                 # main result as the table shows it; empty: not reported
 # review_row:            # only for the review's own papers: the row in its table
+# outcomes:              # optional, for effect sizes and meta-analysis: one entry per
+#                        # outcome and timepoint of one experiment (uncomment and fill in)
+# - outcome:             # as the paper names it (infarct volume, serum creatinine)
+#   unit:                # optional (% of hemisphere, mg/dL)
+#   timepoint:           # optional, as written (28 d)
+#   primary: true        # optional: the entry analyses use when several timepoints are given
+#   direction:           # lower_is_better or higher_is_better: which way a benefit moves it
+#   model: 0             # optional: the in_vivo entry (counted from 0)
+#   sham:                # optional healthy group (enables the normalized mean difference)
+#     n:                 #   animals, mean, and sd or sem (not both)
+#     mean:
+#     sd:
+#   control:             # the disease group given vehicle or nothing
+#     n:
+#     mean:
+#     sd:                # or sem: (SD = SEM x sqrt(n))
+#   treated:             # one entry per EV group sharing this control
+#   - label:             # optional name of the group (100 ug EV)
+#     n:
+#     mean:
+#     sem:               # or sd: (one of the two)
 # From the full text, where you assess it (each block optional; uncomment to fill in):
 # risk_of_bias:          # SYRCLE, each item low, high or unclear; no summed score
 #   sequence_generation:         # low / high / unclear, or {{judgement: low, support: "..."}}
@@ -281,14 +303,74 @@ _EXAMPLES = {
 }
 
 
+def _examples(source: str, label: str, vocabulary: dict) -> str:
+    """Spellings of a source for the template's comment: curated, else the vocabulary's."""
+    if source in _EXAMPLES:
+        return _EXAMPLES[source]
+    entry = (vocabulary.get("sources") or {}).get(source) or {}
+    spellings = [*entry.get("tissue", [])[:2]]
+    spellings += [f"{a.upper()}-MSC" for a in entry.get("abbreviations", [])[:1]]
+    spellings += [a.upper() for a in entry.get("cell_abbreviations", [])[:1]]
+    return ", ".join(spellings) or label
+
+
+def _in_words(label: str) -> str:
+    """A label inside a sentence: "Placenta" -> "placenta"; "Wharton's jelly", "iPSC" kept."""
+    first = label.split(" ", 1)[0]
+    if "'" in first or first[1:2].isupper() or first[:1].islower():
+        return label
+    return label[:1].lower() + label[1:]
+
+
+def config_entry(source: str, label: str, table: int) -> str:
+    """The config entry of a source given its own table, as YAML text under ``sources:``."""
+    title = f"Exosomes derived from {_in_words(label)} mesenchymal stem cells"
+    return (
+        f"  {source}:  # added by `exosynth new`: edit the title and footnote as you like\n"
+        f"    table: {table}\n"
+        f"    label: {json.dumps(label, ensure_ascii=False)}\n"
+        f"    title: {json.dumps(title, ensure_ascii=False)}\n"
+        "    footnote: []  # [abbreviation, meaning] pairs printed under the table\n"
+    )
+
+
+def add_source(config_path: str, source: str, label: str, table: int) -> None:
+    """Write the source's entry at the end of the ``sources:`` block of the config file,
+    keeping every other line (and comment) as it is; refuse where there is no such block."""
+    lines = Path(config_path).read_text(encoding="utf-8").splitlines(keepends=True)
+    starts = [i for i, line in enumerate(lines) if re.match(r"^sources:\s*(#.*)?$", line)]
+    if len(starts) != 1:
+        raise UsageError(
+            f"{config_path} has no 'sources:' block to add {source!r} to: add its entry by "
+            "hand (README: configuration)"
+        )
+    end = starts[0] + 1
+    for i in range(starts[0] + 1, len(lines)):
+        if lines[i].strip() and not lines[i].startswith((" ", "#")):
+            break
+        if lines[i].strip() and not lines[i].lstrip().startswith("#"):
+            end = i + 1
+    if end and not lines[end - 1].endswith("\n"):
+        lines[end - 1] += "\n"
+    lines.insert(end, config_entry(source, label, table))
+    Path(config_path).write_text("".join(lines), encoding="utf-8")
+
+
 def new_record(source: str, record_id: str, config_path: str = CONFIG) -> Path:
-    """Write ``<raw_dir>/<source>/<id>.yaml`` with every field explained; never overwrite."""
+    """Write ``<raw_dir>/<source>/<id>.yaml`` with every field explained; never overwrite.
+
+    A source the vocabulary knows but the config has no table for gets its config entry
+    first (:func:`add_source`), its table numbered next in line.
+    """
     config = _load_config(config_path)
     sources = config["sources"]
-    if source not in sources:
+    vocabulary = _load_yaml(config["vocabulary"]) if Path(config["vocabulary"]).is_file() else {}
+    known = (vocabulary or {}).get("sources") or {}  # type: ignore[union-attr]
+    if source not in sources and source not in known:
         raise UsageError(
-            f"unknown source {source!r}: use one of {', '.join(sources)} "
-            f"(the sources of {config_path}; a new one needs its entry there first)"
+            f"unknown source {source!r}: use one of {', '.join(sources)} (the sources of "
+            f"{config_path}) or a source of {config['vocabulary']} "
+            f"({', '.join(s for s in known if s not in sources)})"
         )
     schema = json.loads(Path(STUDY_SCHEMA).read_text(encoding="utf-8"))
     pattern = schema["properties"]["id"]["pattern"]
@@ -300,13 +382,23 @@ def new_record(source: str, record_id: str, config_path: str = CONFIG) -> Path:
     target = Path(config["raw_dir"]) / source / f"{record_id}.yaml"
     if target.exists():
         raise UsageError(f"{target.as_posix()} exists already: not overwritten")
+    if source not in sources:
+        label = known[source].get("label", source.replace("_", " ").capitalize())
+        table = max((entry["table"] for entry in sources.values()), default=0) + 1
+        add_source(config_path, source, label, table)
+        config = _load_config(config_path)  # checked again: the entry must pass the schema
+        print(
+            f"added {source} to {config_path}: Table {table} ({label}); edit its title and "
+            "footnote there if you like",
+            file=sys.stderr,
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
-    label = sources[source].get("label", source.replace("_", " "))
+    label = config["sources"][source].get("label", source.replace("_", " "))
     text = TEMPLATE.format(
         path=target.as_posix(),
         id_line=f"id: {record_id}",
         label=label,
-        examples=_EXAMPLES.get(source, label),
+        examples=_examples(source, label, vocabulary or {}),  # type: ignore[arg-type]
     )
     with target.open("x", encoding="utf-8") as handle:  # "x": refuse a file made meanwhile
         handle.write(text)
@@ -328,6 +420,7 @@ def review_returned(
     import polars as pl  # noqa: PLC0415
 
     from exosynth.outputs.returned import read_returned, write_reports  # noqa: PLC0415
+    from exosynth.outputs.words import Words  # noqa: PLC0415
     from exosynth.studies.amend import field_line  # noqa: PLC0415
 
     if not Path(workbook).is_file():
@@ -340,7 +433,11 @@ def review_returned(
     except Exception as err:  # a file that is not an xlsx workbook is the user's to fix
         raise UsageError(f"{workbook} is not an Excel workbook (.xlsx): {err}") from err
     try:
-        changes = read_returned(book, studies)
+        config = _load_config(CONFIG)
+        vocabulary = (
+            _load_yaml(config["vocabulary"]) if Path(config["vocabulary"]).is_file() else {}
+        )
+        changes = read_returned(book, studies, Words.of(config, vocabulary))  # type: ignore[arg-type]
     except ValueError as err:
         raise UsageError(f"{workbook}: {err}") from err
     texts: dict[str, str] = {}

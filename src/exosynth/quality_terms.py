@@ -132,6 +132,14 @@ class QualityTerms:
             TermList.from_mapping("dose_units", raw.get("dose_units", {})),
         )
 
+    def labels(self) -> dict[str, dict[str, str]]:
+        """Each list's codes in words, by the names the quality sheets use."""
+        return {
+            "isolation": self.isolation.labels,
+            "routes": self.routes.labels,
+            "dose_units": self.dose_units.labels,
+        }
+
     def match_dose_unit(self, term: str) -> DoseUnit | UnknownTerm:
         """``"ug protein/kg"`` -> ug_protein per kg; ``"particles"`` -> particles, not per kg."""
         bare = _PER_KG.sub("", term)

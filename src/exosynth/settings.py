@@ -91,6 +91,7 @@ class SourceTable:
     label: str
     title: str
     footnote: tuple[tuple[str, str], ...]
+    in_review: bool = True  # False: a table added to the review's (review.tables)
 
     @property
     def heading(self) -> str:
@@ -105,6 +106,7 @@ class SourceTable:
 
 def source_tables(config: dict) -> list[SourceTable]:
     """The configured sources in table order; table numbers must be unique."""
+    review_tables = (config.get("review") or {}).get("tables")
     tables = [
         SourceTable(
             key=key,
@@ -112,6 +114,7 @@ def source_tables(config: dict) -> list[SourceTable]:
             label=entry.get("label", key.replace("_", " ").capitalize()),
             title=entry["title"],
             footnote=tuple((a, m) for a, m in entry.get("footnote", [])),
+            in_review=review_tables is None or entry["table"] in review_tables,
         )
         for key, entry in config["sources"].items()
     ]

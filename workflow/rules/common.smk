@@ -2,11 +2,13 @@
 import atexit
 import functools
 import glob
+import os
 import sys
 import threading
 
 from snakemake.utils import validate
 
+from exosynth import terminal
 from exosynth.corpus import (
     PARSE_CACHE,
     draft_count,
@@ -17,6 +19,7 @@ from exosynth.corpus import (
 )
 from exosynth.literature.baseline import baseline_commit, baseline_source
 from exosynth.settings import load_yaml, source_tables
+from exosynth.analysis_groups import AnalysisGroups
 from exosynth.vocabulary import Vocabulary
 
 # Config and vocabulary are checked against their schemas before any rule runs. Snakemake reads
@@ -29,6 +32,7 @@ VOCABULARY = config["vocabulary"]
 _terms = load_yaml(VOCABULARY)
 validate(_terms, "../../schemas/vocabulary.schema.yaml")
 Vocabulary.from_mapping(_terms)  # a spelling claimed by two codes stops the run here
+AnalysisGroups.from_mapping(_terms)  # so does a condition or outcome spelling of two groups
 
 RAW_DIR = config["raw_dir"]
 SHARDS = list(range(config["shards"]))
@@ -49,12 +53,31 @@ def shard_fingerprint(wildcards):
     return fingerprint(raw_files_by_shard()[int(wildcards.shard)])
 
 
-# The figures of rule figures (exosynth.outputs.figures), each as PNG, SVG and the numbers drawn as CSV.
+# The figures of rule figures (exosynth.outputs.figures), each as PNG (SVG too where the config
+# asks for it) and the numbers drawn as CSV.
 FIGURES = ["evidence_gap_map", "condition_map", "translation_funnel", "species_mix", "model_mix"]
 FIGURES.append("trial_timeline")  # registered trials (workflow/rules/trials.smk)
+# results/synthesis/<name>.csv of rule synthesis (workflow/rules/synthesis.smk).
+SYNTHESIS_TABLES = ["effects", "pooled", "cumulative", "egger"]
 
 
-def figure_file(name, ext):
+# The picture formats of every figure, here only: PNG always (the HTML report shows it), SVG
+# when the config asks for it (`figures: {svg: true}`). Each figure's numbers are CSV besides.
+FIGURE_FORMATS = ["png", "svg"] if config["figures"]["svg"] else ["png"]
+
+
+def figure_outputs(names, category="Figures"):
+    """The outputs of a figures rule, by keyword: ``<name>_<ext>`` for each picture format
+    (FIGURE_FORMATS) and the CSV of the numbers drawn; the pictures shown under ``category``
+    in the HTML report."""
+    return {
+        f"{name}_{ext}": figure_file(name, ext, category)
+        for name in names
+        for ext in [*FIGURE_FORMATS, "csv"]
+    }
+
+
+def figure_file(name, ext, category="Figures"):
     """A figure file; the pictures go into the HTML report, each with its caption."""
     path = f"results/figures/{name}.{ext}"
     if ext == "csv":
@@ -62,7 +85,7 @@ def figure_file(name, ext):
     return report(
         path,
         caption=f"workflow/report/{name}.rst",
-        category="Figures",
+        category=category,
         labels={"figure": name.replace("_", " "), "format": ext.upper()},
     )
 
@@ -80,19 +103,6 @@ QUALITY_NUMBERS = [
     "doses",
 ]
 QUALITY_FIGURES = ["risk_of_bias_traffic_light", "risk_of_bias_summary"]
-
-
-def quality_figure(name, ext):
-    """A quality figure file; the pictures go into the HTML report's Quality section."""
-    path = f"results/figures/{name}.{ext}"
-    if ext == "csv":
-        return path
-    return report(
-        path,
-        caption=f"workflow/report/{name}.rst",
-        category="Quality",
-        labels={"figure": name.replace("_", " "), "format": ext.upper()},
-    )
 
 
 def statistic(path, caption):
@@ -147,9 +157,13 @@ def deliverables():
         )
         for path in rule.output
     }
+    # Rule synthesis: its files, and the figures in its folder (the folder itself stays).
+    built.update(str(p) for p in rules.synthesis.output if str(p) != rules.synthesis.output.figures)
+    built.update(glob.glob(f"{rules.synthesis.output.figures}/*"))
+    built.update(glob.glob(f"{rules.synthesis.output.figures}/.*"))  # Snakemake's timestamp
     # The trial table is a deliverable too, though rule trials writes it before the gate.
     built.update((rules.trials.output.csv, rules.trials.output.parquet))
-    built.add("results/report.html")  # written by `snakemake --report`, from the deliverables
+    built.add(REPORT_HTML)
     built.update(glob.glob("results/tables/table*.*"))
     return sorted(built)
 
@@ -174,6 +188,32 @@ def cancel_rate_timers():
             thread.cancel()
 
 
+REPORT_HTML = "results/report.html"  # written by `snakemake --report`, from the deliverables
+
+
+def say_summary():
+    """The build's last line (onsuccess, and a run with nothing to do: no hook runs then)."""
+    from exosynth.adapters import finished_line
+
+    if os.path.exists(rules.publish.output.summary):
+        say_last(
+            finished_line(
+                rules.publish.output.summary,
+                rules.workbook.output.xlsx,
+                rules.validate.output.report,
+                REPORT_HTML,
+                "results/synthesis/pooled.csv",
+            )
+        )
+
+
+# The terminal: one line per job, problems in full, then the summary (exosynth.terminal);
+# `snakemake --config terminal=full` (or --verbose) shows Snakemake's own log, which
+# .snakemake/log/ keeps in full either way.
+terminal.install(
+    full=config["terminal"] == "full" or bool(getattr(workflow.output_settings, "verbose", False)),
+    on_nothing_to_do=say_summary,
+)
 # -- literature in (workflow/rules/literature.smk) ---------------------------------------
 BASELINE = config["literature"]["baseline"]
 

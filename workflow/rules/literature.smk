@@ -9,6 +9,8 @@ rule prisma:
         ledger=rules.validate.output.ledger,
         report=rules.validate.output.report,
     output:
+        # SVG as the other figures: only with figures: {svg: true} (FIGURE_FORMATS, common.smk).
+        **({"svg": "results/figures/prisma_flow.svg"} if "svg" in FIGURE_FORMATS else {}),
         csv="results/prisma.csv",
         png=report(
             "results/figures/prisma_flow.png",
@@ -16,7 +18,6 @@ rule prisma:
             category="Literature",
             labels={"figure": "PRISMA flow", "format": "PNG"},
         ),
-        svg="results/figures/prisma_flow.svg",
         problems="results/interim/prisma.problems.json",
     log:
         "results/logs/prisma.log",
@@ -31,6 +32,7 @@ rule prisma:
         on_invalid=config["on_invalid"],
         sources=config["sources"],
         literature=config["literature"],
+        svg=config["figures"]["svg"],
     script:
         "../scripts/prisma.py"
 

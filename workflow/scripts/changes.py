@@ -1,6 +1,6 @@
 from exosynth.adapters import logged, write_changes
 
-with logged(snakemake.log[0], snakemake.rule):
+with logged(snakemake.log[0], snakemake.rule, exit_when_done=True):
     write_changes(
         snakemake.input.baseline,
         {

@@ -1,6 +1,6 @@
 from exosynth.adapters import after_the_gate, compute_statistics, logged
 
-with logged(snakemake.log[0], snakemake.rule):
+with logged(snakemake.log[0], snakemake.rule, exit_when_done=True):
     after_the_gate(snakemake.input.ledger, snakemake.params.on_invalid, snakemake.input.report)
     compute_statistics(
         snakemake.input.studies,
@@ -14,4 +14,6 @@ with logged(snakemake.log[0], snakemake.rule):
         trials_in=snakemake.input.trials,
         time_to_trial_out=snakemake.output.time_to_trial,
         data_cutoff=snakemake.params.data_cutoff,
+        trials_html_out=snakemake.output.trials_html,
+        vocabulary_in=snakemake.input.vocabulary,
     )

@@ -1,6 +1,6 @@
 from exosynth.adapters import build_registered_trials, logged
 
-with logged(snakemake.log[0], snakemake.rule):
+with logged(snakemake.log[0], snakemake.rule, exit_when_done=True):
     build_registered_trials(
         exports=list(snakemake.input.exports),
         decisions=list(snakemake.input.decisions),

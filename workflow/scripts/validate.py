@@ -1,6 +1,6 @@
 from exosynth.adapters import check_records, logged
 
-with logged(snakemake.log[0], snakemake.rule):
+with logged(snakemake.log[0], snakemake.rule, exit_when_done=True):
     check_records(
         snakemake.input.shards,
         snakemake.input.problems,

@@ -28,6 +28,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import PercentFormatter
 
+from exosynth.outputs.words import Words
 from exosynth.settings import SourceTable
 from exosynth.synthesis import figure_data
 from exosynth.synthesis.figure_data import (
@@ -86,6 +87,14 @@ def _new_figure(width: float, height: float) -> Figure:
     fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
+
+
+TITLE_MARGIN = 0.12  # inches between a figure's left edge and its title
+
+
+def _suptitle(fig: Figure, text: str) -> None:
+    """The figure's title, left-aligned a small margin in from the edge (not touching it)."""
+    fig.suptitle(text, x=TITLE_MARGIN / fig.get_figwidth(), ha="left")
 
 
 def _freeze(fig: Figure) -> Figure:
@@ -249,13 +258,24 @@ def condition_map_figure(
         ax.set_xlabel("Numbers: studies of the condition from the source; blank: none")
         fig.suptitle(
             f"Conditions by MSC source, coloured by highest stage reached\n({what})",
-            x=0.01,
+            x=TITLE_MARGIN / fig.get_figwidth(),
             ha="left",
         )
     return _freeze(fig)
 
 
 # --- translation funnel -----------------------------------------------------------------
+
+
+def _funnel_count(stage: str, count: int, row: dict) -> str:
+    """A bar's count: "15 of 26"; for in vitro work, not reported is counted apart from none."""
+    n = row["n_studies"]
+    nr = row.get(f"{stage}_nr") or 0
+    if not nr:
+        return f"{count:,} of {n:,}"
+    if nr == n:
+        return f"not reported ({nr:,} of {n:,})"
+    return f"{count:,} of {n - nr:,} that report it; {nr:,} not reported"
 
 
 def translation_funnel_figure(drawn: pl.DataFrame) -> Figure:
@@ -287,7 +307,7 @@ def translation_funnel_figure(drawn: pl.DataFrame) -> Figure:
                 bars.text(
                     length + 0.01,
                     y,
-                    f"{count:,} of {row['n_studies']:,}",
+                    _funnel_count(stage, count, row),
                     va="center",
                     ha="left",
                     fontsize=8,
@@ -334,8 +354,8 @@ def translation_funnel_figure(drawn: pl.DataFrame) -> Figure:
         bars.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
         bars.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         bars.set_xlabel(
-            "Share of the source's studies with evidence at each stage\n"
-            "(a study can count at several)"
+            "Share of the source's studies with evidence at each stage (in vitro: of those\n"
+            "that report whether they did in vitro work); a study can count at several"
         )
         bars.grid(axis="x", color="#DDDDDD", linewidth=0.6)
         bars.set_axisbelow(True)
@@ -351,7 +371,7 @@ def translation_funnel_figure(drawn: pl.DataFrame) -> Figure:
         if ALL in drawn["source"].to_list():
             for ax in (bars, shares):
                 ax.axhline(drawn["source"].to_list().index(ALL) - 0.5, color="black", linewidth=1.2)
-        fig.suptitle("Translation funnel per MSC source", x=0.0, ha="left")
+        _suptitle(fig, "Translation funnel per MSC source")
     return _freeze(fig)
 
 
@@ -367,7 +387,13 @@ def _mix_style(code: str, position: int) -> tuple[str, str]:
 
 
 def _mix_figure(
-    drawn: pl.DataFrame, gap_map: pl.DataFrame, labels: dict[str, str], title: str, what: str
+    drawn: pl.DataFrame,
+    gap_map: pl.DataFrame,
+    labels: dict[str, str],
+    title: str,
+    what: str,
+    *,
+    legend: dict[str, str],
 ) -> Figure:
     sources = gap_map.filter(pl.col("source") != ALL)["source"].to_list()
     totals = dict(zip(gap_map["source"], gap_map["total"], strict=True))
@@ -401,9 +427,7 @@ def _mix_figure(
             left[row] += share
             seen.setdefault(
                 code,
-                Patch(
-                    facecolor=colour, hatch=hatch, edgecolor="black", label=code.replace("_", " ")
-                ),
+                Patch(facecolor=colour, hatch=hatch, edgecolor="black", label=legend[code]),
             )
         ordered = sorted(
             seen.items(), key=lambda item: drawn.filter(pl.col("code") == item[0])["position"][0]
@@ -427,8 +451,15 @@ def _mix_figure(
     return fig
 
 
+MIX_POOLS = {OTHER: "Other", NO_IN_VIVO: "None (in vitro only)"}  # the pooled segments
+
+
 def mix_figure(
-    drawn: pl.DataFrame, column: str, gap_map: pl.DataFrame, tables: list[SourceTable]
+    drawn: pl.DataFrame,
+    column: str,
+    gap_map: pl.DataFrame,
+    tables: list[SourceTable],
+    words: Words | None = None,
 ) -> Figure:
     """Stacked bars per source: studies per species or model type
     (``drawn`` from :func:`exosynth.synthesis.figure_data.mix_frame`).
@@ -441,7 +472,11 @@ def mix_figure(
     title = (
         f"{noun.capitalize()} mix per MSC source (a study with several {several} counts for each)"
     )
-    fig = _mix_figure(drawn, gap_map, _labels(tables), title, noun)
+    words = words or Words()
+    codes = [c for c in dict.fromkeys(drawn["code"].to_list()) if c not in MIX_POOLS]
+    shown = words.column(pl.Series(codes, dtype=pl.String), column).to_list()
+    legend = {**dict(zip(codes, shown, strict=True)), **MIX_POOLS}  # codes in words
+    fig = _mix_figure(drawn, gap_map, _labels(tables), title, noun, legend=legend)
     return _freeze(fig)
 
 
@@ -453,6 +488,7 @@ def draw_all(
     tables: list[SourceTable],
     top_conditions: int = DEFAULT_TOP_CONDITIONS,
     trials: pl.DataFrame | None = None,
+    words: Words | None = None,
 ) -> dict[str, tuple[Figure, pl.DataFrame]]:
     """Every figure by name (:data:`FIGURE_NAMES`), with the frame of the numbers drawn.
 
@@ -468,8 +504,8 @@ def draw_all(
             numbers["condition_map"], tables, sources, n_conditions
         ),
         "translation_funnel": translation_funnel_figure(numbers["translation_funnel"]),
-        "species_mix": mix_figure(numbers["species_mix"], "species", gap_map, tables),
-        "model_mix": mix_figure(numbers["model_mix"], "model_type", gap_map, tables),
+        "species_mix": mix_figure(numbers["species_mix"], "species", gap_map, tables, words),
+        "model_mix": mix_figure(numbers["model_mix"], "model_type", gap_map, tables, words),
     }
     if trials is not None:  # the registered trials beside the studies (rule trials)
         pictures[TRIAL_TIMELINE] = trial_timeline_figure(numbers[TRIAL_TIMELINE], tables)
@@ -485,9 +521,11 @@ def render(fig: Figure, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
-def save(fig: Figure, png: str | Path, svg: str | Path) -> None:
+def save(fig: Figure, png: str | Path, svg: str | Path | None = None) -> None:
+    """The figure as PNG, and as SVG where ``svg`` names a file."""
     Path(png).write_bytes(render(fig, "png"))
-    Path(svg).write_bytes(render(fig, "svg"))
+    if svg is not None:
+        Path(svg).write_bytes(render(fig, "svg"))
 
 
 # --- registered trials: studies and trial registrations per year ------------------------
@@ -496,12 +534,41 @@ TRIAL_BAR = ("#D55E00", "///")  # Okabe-Ito vermilion, hatched
 UNSPECIFIED_LABEL = "Source not named (trials)"
 
 
+def _undated_note(studies: int, trials: int) -> str:
+    """What a panel leaves off its time axis: "8 of its studies have no year (not drawn)"."""
+    parts = [
+        f"{studies:,} {'study has' if studies == 1 else 'studies have'} no year" if studies else "",
+        f"{trials:,} MSC-EV {'trial has' if trials == 1 else 'trials have'} no date"
+        if trials
+        else "",
+    ]
+    return "; ".join(p for p in parts if p) + " (not drawn)"
+
+
+def undated_caption(drawn: pl.DataFrame | None, tables: list[SourceTable]) -> str:
+    """The timeline caption's sentence on what has no year, per panel (reStructuredText)."""
+    no_year = figure_data.undated(drawn) if drawn is not None else {}
+    if not no_year:
+        return "Every study has a year and every MSC-EV trial a date: all are drawn.\n"
+    labels = {**_labels(tables), UNSPECIFIED: UNSPECIFIED_LABEL}
+    listed = "; ".join(
+        f"{labels.get(source, source)}: {_undated_note(*counts).removesuffix(' (not drawn)')}"
+        for source, counts in no_year.items()
+    )
+    return (
+        f"**Not on the time axis** (no year given, so not drawn; each panel says so): {listed}. "
+        "These are the rows with an empty year of ``trial_timeline.csv``.\n"
+    )
+
+
 def trial_timeline_figure(drawn: pl.DataFrame, tables: list[SourceTable]) -> Figure:
     """Small multiples, one panel per source: studies per year beside MSC-EV trials registered
     per year, counts printed on the bars (so it reads in black and white); ``drawn`` is
     :func:`exosynth.synthesis.figure_data.trial_timeline_frame`."""
     labels = {**_labels(tables), UNSPECIFIED: UNSPECIFIED_LABEL}
     panels = [t.key for t in tables] + [UNSPECIFIED, ALL]
+    no_year = figure_data.undated(drawn)
+    drawn = drawn.filter(pl.col("year").is_not_null())
     years = drawn["year"].to_list()
     first, last = (min(years), max(years)) if years else (2000, 2001)
     width = 0.4
@@ -523,6 +590,20 @@ def trial_timeline_figure(drawn: pl.DataFrame, tables: list[SourceTable]) -> Fig
                         ax.text(x, count, f"{count}", ha="center", va="bottom", fontsize=7)
             top = max([*rows["n_studies"].to_list(), *rows["n_trials"].to_list(), 1])
             ax.set_ylim(0, top * 1.3 + 0.5)
+            if not rows.height and source not in no_year:
+                ax.text(0.5, 0.5, "no studies and no MSC-EV trials", transform=ax.transAxes,
+                        ha="center", va="center", fontsize=8, color="#555555")  # fmt: skip
+            if source in no_year:  # not on the time axis, but said: never silently left out
+                ax.text(
+                    0.99,
+                    0.95,
+                    _undated_note(*no_year[source]),
+                    transform=ax.transAxes,
+                    ha="right",
+                    va="top",
+                    fontsize=8,
+                    bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "#999"},
+                )
             ax.set_ylabel(labels.get(source, source), rotation=0, ha="right", va="center")
             ax.set_yticks([])
             ax.grid(axis="x", color="#EEEEEE", linewidth=0.6)
@@ -532,7 +613,5 @@ def trial_timeline_figure(drawn: pl.DataFrame, tables: list[SourceTable]) -> Fig
             "Year (studies: publication; trials: first posted at ClinicalTrials.gov)"
         )
         axes[0].legend(loc="upper left", frameon=True, framealpha=1.0, edgecolor="none", fontsize=8)
-        fig.suptitle(
-            "Studies and registered MSC-EV trials per year and MSC source", x=0.0, ha="left"
-        )
+        _suptitle(fig, "Studies and registered MSC-EV trials per year and MSC source")
     return _freeze(fig)

@@ -248,11 +248,39 @@ def _html_by_file(problems: list[dict[str, Any]]) -> list[str]:
 
 
 # -- the build's summary: the terminal's last line and the HTML report's front page ----
+MSC_EV = "msc_ev"
+UNSPECIFIED, UNSPECIFIED_LABEL = "unspecified", "Source not named"
+
+
+def _trial_summary(
+    trials: pl.DataFrame, ledger_summary: dict[str, Any], tables: list[Any]
+) -> dict[str, Any]:
+    """Registered trials: how many, of MSC-EV products how many, per configured source and
+    for those whose registry text names no tissue."""
+    ev = trials.filter(pl.col("ev_class") == MSC_EV)
+    per_source = dict(ev.group_by("source").len().iter_rows())
+    exports = (ledger_summary.get("trials") or {}).get("exports", 0)
+    return {
+        "trials": trials.height,
+        "msc_ev": ev.height,
+        "exports": int(exports),
+        "msc_ev_by_source": {
+            **{t.key: int(per_source.get(t.key, 0)) for t in tables},
+            UNSPECIFIED: int(per_source.get(UNSPECIFIED, 0)),
+        },
+    }
+
+
 def build_summary(
-    studies: pl.DataFrame, ledger_summary: dict[str, Any], tables: list[Any], on_invalid: str
+    studies: pl.DataFrame,
+    ledger_summary: dict[str, Any],
+    tables: list[Any],
+    on_invalid: str,
+    trials: pl.DataFrame | None = None,
 ) -> dict[str, Any]:
     """What a finished build holds: studies per source (added since the review apart), the
-    files left out, the warnings; machine-readable, written by the gate next to studies.csv.
+    files left out, the warnings, the registered trials; machine-readable, written by the gate
+    next to studies.csv.
     """
     per_source = {
         row["source"]: row
@@ -287,15 +315,24 @@ def build_summary(
         "on_invalid": on_invalid,
         "raw_checksum": ledger_summary["raw_checksum"],
         "by_source": by_source,
+        **(
+            {"registered_trials": _trial_summary(trials, ledger_summary, tables)}
+            if trials is not None
+            else {}
+        ),
     }
 
 
 SHOWN_FILES = 3  # rejected files named in the one-line summary; the report lists all
 
 
-def summary_line(summary: dict[str, Any], workbook: str, report: str) -> str:
+def summary_line(
+    summary: dict[str, Any], workbook: str, report: str, meta_analyses: int = 0
+) -> str:
     """The line that ends a build, e.g. ``exosynth: 30 studies (4 added since the review) in 3
-    tables, 0 rejected, 2 warnings -> results/exosynth.xlsx``."""
+    tables, 1,389 registered trials (32 MSC-EV), 0 rejected, 2 warnings ->
+    results/exosynth.xlsx`` (``, 3 meta-analyses`` before the arrow when the records' outcome
+    data gave any)."""
     rejected = summary["rejected"]
     if rejected and summary["on_invalid"] == "exclude":
         files = summary["rejected_files"]
@@ -307,10 +344,22 @@ def summary_line(summary: dict[str, Any], workbook: str, report: str) -> str:
         )
     else:
         left_out = f"{rejected:,} rejected"
+    registered = summary.get("registered_trials")
+    if registered is None:
+        trials = ""
+    elif not registered["exports"]:
+        trials = "no registry export, "
+    else:
+        trials = (
+            f"{plural(registered['trials'], 'registered trial')} "
+            f"({registered['msc_ev']:,} MSC-EV), "
+        )
     return (
         f"exosynth: {plural(summary['studies'], 'study', 'studies')} "
         f"({summary['added']:,} added since the review) in {plural(summary['tables'], 'table')}, "
-        f"{left_out}, {plural(summary['warnings'], 'warning')} -> {workbook}"
+        f"{trials}{left_out}, {plural(summary['warnings'], 'warning')}"
+        + (f", {plural(meta_analyses, 'meta-analysis', 'meta-analyses')}" if meta_analyses else "")
+        + f" -> {workbook}"
     )
 
 
@@ -339,14 +388,19 @@ def summary_rst(summary: dict[str, Any], review: str = "") -> str:
     def cell(text: object) -> str:
         return str(text).replace("|", "\\|")
 
+    registered = summary.get("registered_trials")
+    counted = bool(registered and registered["exports"])  # a trial column only with exports
+    ev = (registered or {}).get("msc_ev_by_source", {})
     rows = [
         (s["label"], f"Table {s['table']}", s["studies"], s["added"], s["in_vitro"], s["animal"],
-         s["clinical"])
+         s["clinical"], *([ev.get(s["source"], 0)] if counted else []))
         for s in summary["by_source"]
     ]  # fmt: skip
-    total = [sum(r[i] for r in rows) for i in range(2, 7)]
+    if counted:  # the MSC-EV trials whose registry text names no tissue
+        rows.append((UNSPECIFIED_LABEL, "", 0, 0, 0, 0, 0, ev.get(UNSPECIFIED, 0)))
+    total = [sum(r[i] for r in rows) for i in range(2, len(rows[0]) if rows else 7)]
     header = ("MSC source", "Table", "Studies", "Added since the review", "In vitro", "Animal",
-              "Clinical")  # fmt: skip
+              "Clinical", *(["MSC-EV trials"] if counted else []))  # fmt: skip
     lines = [
         f"**The corpus:** {plural(summary['studies'], 'study', 'studies')} in "
         f"{plural(summary['tables'], 'table')}, "
@@ -357,6 +411,25 @@ def summary_rst(summary: dict[str, Any], review: str = "") -> str:
         + f", {plural(summary['warnings'], 'warning')}. "
         f"Raw set checksum ``{summary['raw_checksum'][:16]}…``.",
         "",
+        *(
+            [
+                f"**Registered trials:** {plural(registered['trials'], 'trial')} from "
+                f"{plural(registered['exports'], 'registry export')} (ClinicalTrials.gov), "
+                f"{registered['msc_ev']:,} of them of MSC-EV products; the trials are listed "
+                "under Tables, Registered trials, and counted per source in the translation "
+                "gap.",
+                "",
+            ]
+            if registered and registered["exports"]
+            else [
+                "**Registered trials:** no registry export in ``raw/trials/``: a "
+                "ClinicalTrials.gov export dropped there is read, and its trials counted per "
+                "source beside the studies.",
+                "",
+            ]
+            if registered
+            else []
+        ),
         ".. list-table::",
         "   :header-rows: 1",
         "",

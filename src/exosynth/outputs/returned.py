@@ -24,8 +24,9 @@ from typing import Any
 
 import polars as pl
 
-from exosynth.outputs.columns import COLUMNS, STUDIES_SHEET
+from exosynth.outputs.columns import COLUMNS, STUDIES_SHEET, in_words
 from exosynth.outputs.sheet_layout import sheet_cells
+from exosynth.outputs.words import Words
 
 PROVENANCE_SHEET = "Provenance"
 PROVENANCE_NOTE = (
@@ -146,7 +147,7 @@ def _change(**values: Any) -> dict[str, Any]:
     return {column: values.get(column) for column in CHANGE_COLUMNS}
 
 
-def read_returned(book: Any, studies: pl.DataFrame) -> pl.DataFrame:
+def read_returned(book: Any, studies: pl.DataFrame, words: Words | None = None) -> pl.DataFrame:
     """Every change of the returned workbook ``book`` (openpyxl, not read-only: comments)
     against the current study table ``studies``: one row per changed cell, comment, row
     added or row deleted (:data:`CHANGE_COLUMNS`; ``line`` is left for the caller, who reads
@@ -166,9 +167,10 @@ def read_returned(book: Any, studies: pl.DataFrame) -> pl.DataFrame:
     if "id" not in columns:
         raise ValueError(f"the {STUDIES_SHEET!r} sheet has no 'Study id' column")
     id_col = columns.index("id")
-    current = dict(
-        zip(studies.get_column("id").to_list(), sheet_cells(studies).rows(), strict=True)
-    )
+    # The sheet shows codes in words (exosynth.outputs.words): compared as shown, with the
+    # words of the build that wrote it (``words``; the config's labels), in column order.
+    shown, _ = in_words(studies, COLUMNS["studies.csv"], words)
+    current = dict(zip(studies.get_column("id").to_list(), sheet_cells(shown).rows(), strict=True))
     positions = {name: i for i, name in enumerate(studies.columns)}
     changes: list[dict[str, Any]] = []
     seen: set[str] = set()

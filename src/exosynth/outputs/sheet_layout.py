@@ -147,7 +147,10 @@ def _line_count(value: pl.Expr, width: float) -> pl.Expr:
     room = max(1.0, width - 0.5)  # the cell's own padding
     # A wrapped line ends at a word: on average it leaves half a word (~4 digits) unused.
     wrapped = (measured / max(1.0, room - min(8.0, 0.15 * room))).ceil()
-    lines = pl.when(measured <= room).then(pl.lit(1.0)).otherwise(wrapped)
+    # A word nearly a line long (a web address) after other words starts a line of
+    # its own and leaves the line before it short: a line more for each.
+    long_words = value.str.count_matches(rf"\s\S{{{max(2, int(room * 0.75))},}}")
+    lines = pl.when(measured <= room).then(pl.lit(1.0)).otherwise(wrapped + long_words)
     return lines + value.str.count_matches("\n", literal=True)
 
 

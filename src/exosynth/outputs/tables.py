@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import polars as pl
 
@@ -133,6 +133,19 @@ def review_reference(review: Mapping[str, str] | None) -> str:
     return reference
 
 
+_COUNT_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+def added_table(table: SourceTable, review: Mapping[str, Any] | None) -> str:
+    """What a table the review does not have is, in words: "the review has no Table 4: a table
+    added to the review's three"; "" for one of the review's own tables."""
+    if table.in_review:
+        return ""
+    n = len((review or {}).get("tables") or [])
+    count = _COUNT_WORDS[n] if n < len(_COUNT_WORDS) else f"{n:,}"
+    return f"the review has no Table {table.table}: a table added to the review's {count}"
+
+
 def table_caption(
     table: SourceTable, review: Mapping[str, str] | None, n_review: int, n_added: int
 ) -> str:
@@ -148,7 +161,8 @@ def table_caption(
     papers = "1 paper" if n_added == 1 else f"{n_added:,} papers"
     if not n_review:  # a table the review does not have (a source configured since)
         rows = "The row is a paper" if n_added == 1 else f"All rows are {papers}"
-        return f"{rows} added since the review ({reference})."
+        added = added_table(table, review)
+        return f"{rows} added since the review ({reference})" + (f"; {added}." if added else ".")
     source = f"Table {table.table} of {reference}."
     if not n_added:
         return f"Source: {source}"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +25,10 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from exosynth.outputs import figures
+from exosynth.outputs import figures, meta_sheets
 from exosynth.outputs.columns import (
     ABOUT_SHEET,
     ADDED_COLUMN,
-    ALL_SOURCES,
     COLUMNS,
     NO,
     STUDIES_SHEET,
@@ -37,6 +36,8 @@ from exosynth.outputs.columns import (
     TRANSLATION_GAP_SHEET,
     TRIALS_SHEET,
     YES,
+    Column,
+    detail_headings,
     in_words,
 )
 from exosynth.outputs.literature_sheets import (
@@ -45,6 +46,8 @@ from exosynth.outputs.literature_sheets import (
     changes_rows,
     prisma_rows,
 )
+from exosynth.outputs.meta_sheets import EFFECTS_SHEET, META_SHEET
+from exosynth.outputs.printing import PrintPlan, print_setup
 from exosynth.outputs.quality_sheets import (
     QUALITY_ABOUT,
     QUALITY_BLOCKS,
@@ -58,6 +61,7 @@ from exosynth.outputs.quality_sheets import (
 from exosynth.outputs.returned import PROVENANCE_SHEET, provenance_rows
 from exosynth.outputs.sheet_layout import (
     ABOUT_WIDTH,
+    MAX_WIDTH,
     MIN_WIDTH,
     Writer,
     check_rows,
@@ -67,9 +71,12 @@ from exosynth.outputs.sheet_layout import (
     sheet_cells,
     text_lines,
 )
-from exosynth.outputs.tables import footnote, review_reference, table_rows
+from exosynth.outputs.tables import added_table, footnote, review_reference, table_rows
+from exosynth.outputs.words import Words
 from exosynth.problems import plural
+from exosynth.quality_terms import QualityTerms
 from exosynth.settings import SourceTable, source_tables
+from exosynth.synthesis.analyses import Synthesis
 from exosynth.synthesis.figure_data import gap_map_tiles
 from exosynth.synthesis.gap import evidence_gap_map, translation_gap, translation_gap_with_trials
 
@@ -87,6 +94,9 @@ WORKBOOK_CREATED = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
 _HEADER_FILL = "#DCE6F1"
+# The widest column of the long lists (studies, trials): two dozen columns must fit a printed
+# page across, so their long texts wrap sooner than the tables'.
+LIST_WIDTH = 30
 
 
 # -- the workbook ------------------------------------------------------------------
@@ -95,6 +105,7 @@ def sheet_names(
     *,
     trials: bool = False,
     quality: bool = False,
+    meta: bool = False,
     literature: bool = False,
 ) -> list[str]:
     """The workbook's sheets in order; the About sheet lists them from here too."""
@@ -102,6 +113,7 @@ def sheet_names(
         TRANSLATION_GAP_SHEET,
         STUDIES_SHEET,
         *([RISK_OF_BIAS_SHEET, VESICLES_SHEET] if quality else []),
+        *([EFFECTS_SHEET, META_SHEET] if meta else []),
         *([TRIALS_SHEET] if trials else []),
         *([CHANGES_SHEET, PRISMA_SHEET] if literature else []),
         ABOUT_SHEET,
@@ -136,7 +148,12 @@ def added_by_table(studies: pl.DataFrame, tables: Sequence[SourceTable]) -> dict
 def _dictionary_rows() -> list[tuple[str, str]]:
     """The data dictionary: each CSV's columns with their heading in the workbook and meaning."""
     rows: list[tuple[str, str]] = []
-    sheets = {"studies.csv": STUDIES_SHEET, "translation_gap.csv": TRANSLATION_GAP_SHEET}
+    sheets = {
+        "studies.csv": STUDIES_SHEET,
+        "translation_gap.csv": TRANSLATION_GAP_SHEET,
+        "synthesis/effects.csv": EFFECTS_SHEET,
+        "synthesis/pooled.csv": META_SHEET,
+    }
     for name, columns in COLUMNS.items():
         sheet = sheets.get(name)
         shown = f"; headings of the {sheet!r} sheet" if sheet else ""
@@ -156,6 +173,7 @@ def about_rows(
     added: Mapping[int, int] | None = None,
     trials: bool = False,
     quality: bool = False,
+    meta: Sequence[tuple[str, str]] = (),
     literature: bool = False,
 ) -> list[tuple[str, str]]:
     """What the workbook is and what it was built from, for a reader without the repository.
@@ -191,15 +209,18 @@ def about_rows(
         ("exosynth version", version),
         (
             "Sheets",
-            ", ".join(sheet_names(tables, trials=trials, quality=quality, literature=literature)),
+            ", ".join(
+                sheet_names(
+                    tables, trials=trials, quality=quality, meta=bool(meta), literature=literature
+                )
+            ),
         ),
     ]
     rows += [
         (
             f"Table {t.table}",
             f"{t.title} ({t.label}): one row per study, the review's columns and "
-            f"{ADDED_COLUMN!r} ({YES}: not in the review's Table {t.table}); abbreviations "
-            "under the table",
+            f"{ADDED_COLUMN!r} ({_added_meaning(t, review)}); abbreviations under the table",
         )
         for t in tables
     ]
@@ -215,9 +236,11 @@ def about_rows(
         (
             STUDIES_SHEET,
             "The normalized study table, one row per included study: the columns of "
-            f"results/studies.csv, headed in words (below); true/false shown as {YES}/{NO}",
+            f"results/studies.csv, headed in words (below), codes in words; true/false shown "
+            f"as {YES}/{NO}. {_folded(COLUMNS['studies.csv'])}",
         ),
         *(QUALITY_ABOUT if quality else []),
+        *meta,
         *trials_about_rows(ledger if trials else None),
         *(
             [
@@ -263,6 +286,7 @@ class _Styles:
         self.key = book.add_format({"bold": True, "valign": "top", "text_wrap": True})
         self.footnote = book.add_format({"italic": True, "text_wrap": True, "valign": "top"})
         self._numbers: dict[str, Format] = {}
+        self.printing = PrintPlan()  # each sheet's width and header row, for print_setup
 
     def number(self, number_format: str) -> Format:
         if number_format not in self._numbers:
@@ -303,22 +327,30 @@ def _write_frame(
     *,
     centered: Sequence[str] = (),
     formats: Sequence[str | None] | None = None,
+    width_cap: int = MAX_WIDTH,
+    details: Collection[str] = (),
 ) -> tuple[int, list[int]]:
     """Header at ``first_row`` then one row per record, row by row (constant-memory order).
 
-    ``formats`` gives a column's Excel number format (e.g. :data:`PERCENT`). Nulls are left
-    as empty cells. Returns the index of the last row written and the column widths.
+    ``formats`` gives a column's Excel number format (e.g. :data:`PERCENT`); ``width_cap``
+    the widest a column gets (a longer text wraps); ``details`` the headings of columns for
+    analysts, grouped and folded away (the + above them shows them; folded, they do not
+    print, and the row heights fit the columns shown). Nulls are left as empty cells.
+    Returns the index of the last row written and the column widths.
     """
     formats = list(formats or [None] * frame.width)
     cells = sheet_cells(frame)
-    widths = column_widths(cells, formats)
+    widths = column_widths(cells, formats, width_cap)
     header = pl.DataFrame([cells.columns], schema=cells.columns, orient="row")
+    shown = [(c, w) for c, w in zip(cells.columns, widths, strict=True) if c not in details]
     set_height(sheet, first_row, row_lines(header, widths, bold=True)[0])
     for col, (name, width) in enumerate(zip(cells.columns, widths, strict=True)):
-        sheet.set_column(col, col, width)
+        folded = {"level": 1, "hidden": True} if name in details else {}
+        sheet.set_column(col, col, width, None, folded)
         sheet.write_string(first_row, col, name, styles.header)
     writers = _writers(sheet, cells, styles, centered, formats)
-    rows = zip(cells.iter_rows(), row_lines(cells, widths), strict=True)
+    lines = row_lines(cells.select(c for c, _ in shown), [w for _, w in shown])
+    rows = zip(cells.iter_rows(), lines, strict=True)
     for row, (values, lines) in enumerate(rows, start=first_row + 1):
         set_height(sheet, row, lines)
         for col, value in enumerate(values):
@@ -326,6 +358,7 @@ def _write_frame(
                 write, cell_format = writers[col]
                 write(row, col, value, cell_format)
     last = first_row + cells.height
+    styles.printing.record(sheet, sum(w for _, w in shown), first_row)
     sheet.freeze_panes(first_row + 1, 0)
     sheet.autofilter(first_row, 0, last, max(cells.width - 1, 0))
     sheet.ignore_errors({"number_stored_as_text": "A1:XFD1048576"})
@@ -342,17 +375,31 @@ def _write_note(
     sheet.write_string(row, 0, text, cell_format)
 
 
-def _added_note(table: SourceTable, rows: pl.DataFrame) -> str:
+def _added_meaning(table: SourceTable, review: Mapping[str, Any] | None) -> str:
+    """What "yes" in the added column means for this table, true for a table the review lacks."""
+    added = added_table(table, review)
+    if added:
+        return f"{YES} for every paper: {added}"
+    return f"{YES} for a paper that is not in Table {table.table} of the review"
+
+
+def _added_note(table: SourceTable, rows: pl.DataFrame, review: Mapping[str, Any] | None) -> str:
     if ADDED_COLUMN not in rows.columns:
         return ""
     n_added = rows.filter(pl.col(ADDED_COLUMN) == YES).height
     return (
-        f"{ADDED_COLUMN}: {YES} for a paper that is not in Table {table.table} of the review "
+        f"{ADDED_COLUMN}: {_added_meaning(table, review)} "
         f"({n_added:,} of {rows.height:,} {'row' if rows.height == 1 else 'rows'})."
     )
 
 
-def _table_sheet(sheet: Worksheet, table: SourceTable, rows: pl.DataFrame, styles: _Styles) -> None:
+def _table_sheet(
+    sheet: Worksheet,
+    table: SourceTable,
+    rows: pl.DataFrame,
+    styles: _Styles,
+    review: Mapping[str, Any] | None = None,
+) -> None:
     """Title, header, the studies, a blank row and the footnote, as the review prints them."""
     formats = [None] * rows.width
     widths = column_widths(sheet_cells(rows), formats)
@@ -361,12 +408,9 @@ def _table_sheet(sheet: Worksheet, table: SourceTable, rows: pl.DataFrame, style
     last, widths = _write_frame(
         sheet, rows, 1, styles, centered=(TABLE_COLUMNS[1], ADDED_COLUMN), formats=formats
     )
-    notes = [n for n in (footnote(rows, table), _added_note(table, rows)) if n]
+    notes = [n for n in (footnote(rows, table), _added_note(table, rows, review)) if n]
     for offset, note in enumerate(notes):
         _write_note(sheet, last + 2 + offset, note, widths=widths, cell_format=styles.footnote)
-    sheet.repeat_rows(1)
-    sheet.set_landscape()
-    sheet.fit_to_pages(1, 0)
 
 
 def _about_sheet(sheet: Worksheet, about: Sequence[tuple[str, str]], styles: _Styles) -> None:
@@ -385,8 +429,7 @@ def _about_sheet(sheet: Worksheet, about: Sequence[tuple[str, str]], styles: _St
         sheet.write_string(row, 0, key, styles.key)
         sheet.write_string(row, 1, value, styles.text)
     sheet.ignore_errors({"number_stored_as_text": "A1:XFD1048576"})
-    sheet.set_landscape()
-    sheet.fit_to_pages(1, 0)
+    styles.printing.record(sheet, sum(widths), None)
 
 
 def write_workbook(
@@ -399,6 +442,9 @@ def write_workbook(
     gap_map_png: bytes | None = None,
     trials: pl.DataFrame | None = None,
     quality: tuple[pl.DataFrame, pl.DataFrame] | None = None,
+    words: Words | None = None,
+    review: Mapping[str, Any] | None = None,
+    meta: Sequence[tuple[str, pl.DataFrame, list[str | None]]] = (),
     extra_sheets: Sequence[tuple[str, pl.DataFrame]] = (),
     provenance: Sequence[Sequence[Any]] | None = None,
 ) -> None:
@@ -419,10 +465,11 @@ def write_workbook(
             for t, rows in tables
         ]
         + [(TRANSLATION_GAP_SHEET, 1 + translation_gap.height), (STUDIES_SHEET, 1 + studies.height)]
+        + [(name, 1 + frame.height) for name, frame, _ in meta]
         + ([(TRIALS_SHEET, 1 + trials.height)] if trials is not None else [])
         + [(name, 1 + rows.height) for name, rows in extra_sheets]
     )
-    labels = {**{t.key: t.label for t, _ in tables}, "all": ALL_SOURCES}
+    words = words or Words.of({"sources": {t.key: {"label": t.label} for t, _ in tables}})
     with xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS) as book:
         book.set_properties(
             {
@@ -434,15 +481,13 @@ def write_workbook(
         )
         styles = _Styles(book)
         for table, rows in tables:
-            _table_sheet(book.add_worksheet(f"Table {table.table}"), table, rows, styles)
+            _table_sheet(book.add_worksheet(f"Table {table.table}"), table, rows, styles, review)
 
         sheet = book.add_worksheet(TRANSLATION_GAP_SHEET)
-        gap, formats = in_words(translation_gap, COLUMNS["translation_gap.csv"], labels)
+        gap, formats = in_words(translation_gap, COLUMNS["translation_gap.csv"], words)
         _write_frame(sheet, gap, 0, styles, formats=formats)
-        sheet.repeat_rows(0)
-        sheet.set_landscape()
-        sheet.fit_to_pages(1, 0)  # a few columns: one page wide when printed
         if gap_map_png:  # the evidence gap map, below the numbers it is drawn from
+            styles.printing.pictures.add(sheet.name)
             sheet.insert_image(
                 gap.height + 3,
                 0,
@@ -458,23 +503,30 @@ def write_workbook(
             )
 
         sheet = book.add_worksheet(STUDIES_SHEET)
-        listed, formats = in_words(studies, COLUMNS["studies.csv"])
-        _write_frame(sheet, listed, 0, styles, formats=formats)
-        sheet.repeat_rows(0)
-        sheet.repeat_columns(0)  # printed over several pages wide: each page names the study
-        sheet.set_landscape()
+        listed, formats = in_words(studies, COLUMNS["studies.csv"], words)
+        _write_frame(
+            sheet,
+            listed,
+            0,
+            styles,
+            formats=formats,
+            width_cap=LIST_WIDTH,
+            details=detail_headings(COLUMNS["studies.csv"]),
+        )
         if quality is not None:
             rob_rows, vesicle_rows = quality
             write_risk_of_bias_sheet(book, book.add_worksheet(RISK_OF_BIAS_SHEET), rob_rows)
             write_vesicles_sheet(book, book.add_worksheet(VESICLES_SHEET), vesicle_rows)
-        if trials is not None:
-            write_trials_sheet(book.add_worksheet(TRIALS_SHEET), trials, styles)
-        for name, rows in extra_sheets:
+        for name, frame, frame_formats in meta:  # "Effect sizes", "Meta-analysis" (in words)
             sheet = book.add_worksheet(name)
-            _write_frame(sheet, rows, 0, styles)
-            sheet.repeat_rows(0)
-            sheet.set_landscape()
+            _write_frame(sheet, frame, 0, styles, formats=frame_formats)
+        if trials is not None:
+            write_trials_sheet(book.add_worksheet(TRIALS_SHEET), trials, styles, words)
+        for name, rows in extra_sheets:  # printed as every sheet is (print_setup, below)
+            _write_frame(book.add_worksheet(name), rows, 0, styles)
         _about_sheet(book.add_worksheet(ABOUT_SHEET), about, styles)
+        for sheet in book.worksheets():  # every sheet, those added later too, prints alike
+            print_setup(sheet, styles.printing)
         if provenance is not None:  # a returned workbook is read back through it
             _provenance_sheet(book.add_worksheet(PROVENANCE_SHEET), provenance)
 
@@ -492,13 +544,31 @@ def _provenance_sheet(sheet: Worksheet, rows: Sequence[Sequence[Any]]) -> None:
 
 
 # -- registered trials (exosynth.trials) ---------------------------------------------------
-def write_trials_sheet(sheet: Worksheet, trials: pl.DataFrame, styles: _Styles) -> None:
+def write_trials_sheet(
+    sheet: Worksheet, trials: pl.DataFrame, styles: _Styles, words: Words | None = None
+) -> None:
     """The "Registered trials" sheet: one row per trial, written as text by the shared writer
-    (no cell becomes a formula, a link or a number), frozen header, autofilter."""
-    listed, formats = in_words(trials, COLUMNS["trials.csv"])
-    _write_frame(sheet, listed, 0, styles, formats=formats)
-    sheet.repeat_rows(0)
-    sheet.set_landscape()
+    (no cell becomes a formula, a link or a number), codes in words, frozen header,
+    autofilter."""
+    listed, formats = in_words(trials, COLUMNS["trials.csv"], words)
+    _write_frame(
+        sheet,
+        listed,
+        0,
+        styles,
+        formats=formats,
+        width_cap=LIST_WIDTH,
+        details=detail_headings(COLUMNS["trials.csv"]),
+    )
+
+
+def _folded(columns: Mapping[str, Column]) -> str:
+    """What the About sheet says of a sheet's folded columns (:func:`detail_headings`)."""
+    folded = [c.label for c in columns.values() if c.detail]
+    return (
+        f"Columns for analysts ({', '.join(folded)}) are folded away and not printed: the + "
+        "above the column letters shows them."
+    )
 
 
 def trials_about_rows(ledger: dict | None) -> list[tuple[str, str]]:
@@ -515,7 +585,8 @@ def trials_about_rows(ledger: dict | None) -> list[tuple[str, str]]:
             f"raw/trials/ ({exports}, {rows} read, duplicates "
             "merged): its product class (MSC-EV, MSC secretome, other) with the rule that "
             "gave it, its MSC source and where that comes from (registry text, product list, "
-            "or the author's decision with its reason), phase and status",
+            "or the author's decision with its reason), phase and status, in words. "
+            + _folded(COLUMNS["trials.csv"]),
         )
     ]
 
@@ -528,25 +599,32 @@ def reviewer_workbook(
     version: str,
     *,
     trials: pl.DataFrame | None = None,
-    labels: Mapping[str, Mapping[str, str]] | None = None,
+    vocabulary: Mapping[str, Any] | None = None,
     changes: pl.DataFrame | None = None,
     prisma: pl.DataFrame | None = None,
     digests: Mapping[str, str] | None = None,
+    synthesis: Synthesis | None = None,
+    knha: bool = False,
 ) -> None:
     """The reviewer workbook of a build, with an About sheet saying what it was built from.
 
+    ``vocabulary`` (config/vocabulary.yaml as read) gives the words of sources without a
+    table and of species (:class:`exosynth.outputs.words.Words`). ``changes`` and ``prisma``
+    (results/changes.csv and results/prisma.csv) add the sheets "Changes" and "PRISMA flow".
+    ``digests`` (raw file -> SHA-256 of its bytes) go on the hidden Provenance sheet, with the
+    record and field of each cell of the Studies sheet (:mod:`exosynth.outputs.returned`).
     A study table that carries the quality blocks (the interim one) adds the "Risk of bias"
-    and "Vesicles and dosing" sheets, their codes in the vocabulary's words (``labels``).
-    ``changes`` and ``prisma`` (results/changes.csv and results/prisma.csv) add the sheets
-    "Changes" and "PRISMA flow". ``digests`` (raw file -> SHA-256 of its bytes) go on the
-    hidden Provenance sheet, with the record and field of each cell of the Studies sheet
-    (:mod:`exosynth.outputs.returned`).
+    and "Vesicles and dosing" sheets, their codes in the vocabulary's words; the Studies
+    sheet keeps results/studies.csv's columns only. ``synthesis``
+    (:func:`exosynth.synthesis.analyses.synthesize` of the same study table) adds the
+    "Effect sizes" and "Meta-analysis" sheets when the records hold outcome data.
 
     The translation gap and the evidence gap map come from the functions rules stats and
     figures use (:mod:`exosynth.synthesis.gap`), computed here from the study table, so the
     workbook (the slowest output at scale) need not wait for those rules.
     """
     sources = source_tables(config)
+    words = Words.of(config, vocabulary)
     gap = (
         translation_gap(studies, sources)
         if trials is None
@@ -554,13 +632,23 @@ def reviewer_workbook(
     )
     gap_map = evidence_gap_map(studies, sources)
     picture = figures.evidence_gap_map_figure(gap_map_tiles(gap_map, sources), gap_map)
+    labels = {t.key: t.label for t in sources}
+    meta: list[tuple[str, pl.DataFrame, list[str | None]]] = []
+    meta_about: list[tuple[str, str]] = []
+    if synthesis is not None and synthesis.effects.height:
+        meta = [
+            (EFFECTS_SHEET, *meta_sheets.effects_sheet(synthesis.effects, labels)),
+            (META_SHEET, *meta_sheets.meta_analysis_sheet(synthesis.pooled, labels)),
+        ]
+        meta_about = meta_sheets.about_rows(synthesis.effects.height, synthesis.n_analyses, knha)
+    quality_words = QualityTerms.from_vocabulary(dict(vocabulary or {})).labels()
     quality = (
-        (risk_of_bias_rows(studies, sources), vesicle_rows(studies, sources, labels))
+        (risk_of_bias_rows(studies, sources), vesicle_rows(studies, sources, quality_words))
         if set(QUALITY_BLOCKS) <= set(studies.columns)
         else None
     )
     # The Studies sheet and its provenance hold studies.csv's columns, not the blocks' JSON.
-    studies = studies.drop(QUALITY_BLOCKS, strict=False)
+    studies = studies.select(COLUMNS["studies.csv"])
     write_workbook(
         path,
         [(t, table_sheet_rows(studies, t)) for t in sources],
@@ -573,14 +661,18 @@ def reviewer_workbook(
             added=added_by_table(studies, sources),
             trials=trials is not None,
             quality=quality is not None,
+            meta=meta_about,
             literature=changes is not None and prisma is not None,
         ),
         gap_map_png=figures.render(picture, "png"),
         trials=trials,
         quality=quality,
+        words=words,
+        review=config.get("review"),
+        meta=meta,
         extra_sheets=(
             [
-                (CHANGES_SHEET, changes_rows(changes, {t.key: t.label for t in sources})),
+                (CHANGES_SHEET, changes_rows(changes, dict(words.sources))),
                 (PRISMA_SHEET, prisma_rows(prisma)),
             ]
             if changes is not None and prisma is not None

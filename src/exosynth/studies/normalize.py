@@ -17,6 +17,7 @@ from typing import Any
 
 import polars as pl
 
+from exosynth.analysis_groups import AnalysisGroups
 from exosynth.checks import Rule, run_rules, with_others
 from exosynth.problems import WARNING, Problem
 from exosynth.quality_terms import QualityTerms
@@ -56,10 +57,13 @@ STUDY_COLUMNS = (
     # The row in the review's table, empty for a paper added after the review (the workbook
     # marks and counts those).
     "review_row",
+    # The record's optional blocks as JSON text, the quality blocks in codes: for synthesis/
+    # only, not published (studies.csv keeps its contract columns).
+    "outcomes",
+    *QUALITY_BLOCKS,
 )
-# The interim study table (STUDY_TABLE) carries more than results/studies.csv publishes: the
-# quality blocks in codes, canonical JSON text each (issue 22), read by rule quality.
-INTERIM_COLUMNS = (*STUDY_COLUMNS, *QUALITY_BLOCKS)
+# The columns of the interim study table that studies.csv, .parquet and the workbook leave out.
+BLOCK_COLUMNS = ("outcomes", *QUALITY_BLOCKS)
 
 _ADD_TO_VOCABULARY = "otherwise add the term to config/vocabulary.yaml"
 
@@ -358,9 +362,42 @@ def normalize(
             .otherwise(pl.lit("in_vitro")),
         )
         .sort(["table", "review_row", "year", "first_author", "id"], nulls_last=True)
-        .select(INTERIM_COLUMNS)
+        .select(STUDY_COLUMNS)
     )
     return studies, problems
+
+
+# A study with outcome data whose condition no group of config/vocabulary.yaml claims: its
+# effects form an analysis of their own (not an error: the build goes on).
+CONDITION_RULES: tuple[Rule, ...] = (
+    Rule(
+        "condition.ungrouped",
+        "condition",
+        pl.col("outcomes").is_not_null() & pl.col("condition_group").is_null(),
+        "condition {condition!r} belongs to no condition group: its outcome data are "
+        "pooled in an analysis of their own",
+        "add the condition (or a term it contains) to a group under conditions: in "
+        "config/vocabulary.yaml, or add a group for it",
+        severity=WARNING,
+    ),
+)
+
+
+def condition_problems(records: pl.DataFrame, groups: AnalysisGroups) -> list[Problem]:
+    """The records with outcome data whose condition no condition group claims."""
+    if "outcomes" not in records.columns:
+        return []
+    with_outcomes = records.filter(
+        pl.col("parsed") & pl.col("outcomes").is_not_null() & pl.col("condition").is_not_null()
+    )
+    if with_outcomes.is_empty():
+        return []
+    names = with_outcomes["condition"].unique().to_list()
+    claimed = {name: groups.condition_group(name) for name in names}
+    frame = with_outcomes.with_columns(
+        condition_group=pl.col("condition").replace_strict(claimed, default=None)
+    )
+    return run_rules(frame, CONDITION_RULES, STAGE)
 
 
 def check_contract(studies: pl.DataFrame) -> pl.DataFrame:

@@ -64,11 +64,16 @@ def parser_key(validator: StudyValidator) -> str:
     from importlib.metadata import version  # noqa: PLC0415 (only here)
 
     from exosynth import corpus, problems, settings  # noqa: PLC0415 (cycle-free, light)
-    from exosynth.studies import loading, records, schema_messages  # noqa: PLC0415
+    from exosynth.studies import (  # noqa: PLC0415
+        loading,
+        outcome_checks,
+        records,
+        schema_messages,
+    )
 
     digest = hashlib.sha256(json.dumps(validator.schema, sort_keys=True).encode("utf-8"))
     # Every module a file's row and problems come from: a change to any parses all again.
-    parsing = (loading, schema_messages, records, problems, settings, corpus)
+    parsing = (loading, schema_messages, records, outcome_checks, problems, settings, corpus)
     for module in (__file__, *(m.__file__ for m in parsing)):
         digest.update(Path(module).read_bytes())
     for package in ("pyyaml", "jsonschema", "jsonschema-rs", "polars"):

@@ -18,6 +18,7 @@ import polars as pl
 
 from exosynth.problems import Problem
 from exosynth.studies.loading import decode_text, line_of, parse_yaml
+from exosynth.studies.outcome_checks import outcome_problems
 from exosynth.studies.schema_messages import FieldPath, StudyValidator, invalid_path, problems_of
 
 IN_VIVO_DTYPE = pl.List(
@@ -51,8 +52,10 @@ RECORD_SCHEMA: dict[str, pl.DataType] = {
     # Fields whose values the schema rejected (dropped from this row): "in_vitro",
     # "citation" and "citation.doi", "in_vivo" for anything under in_vivo, ...
     "invalid_fields": pl.List(pl.String()),
-    # The optional quality blocks (issue 22), each as canonical JSON text, null when absent or
-    # when the schema rejected a value in it (studies/quality_blocks.py turns them into codes).
+    # The optional blocks, each as canonical JSON text, null when absent. Outcomes keep their
+    # entries when one value in them was rejected (studies/outcome_checks.py reads each entry);
+    # a quality block is null then (studies/quality_blocks.py turns them into codes).
+    "outcomes": pl.String(),
     "risk_of_bias": pl.String(),
     "ev": pl.String(),
     "dose": pl.String(),
@@ -68,7 +71,8 @@ def canonical(value: Any) -> str | None:
     """The one JSON text of a block: keys sorted, no spaces, UTF-8 kept; None stays None."""
     if value is None:
         return None
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    # default=str: a date YAML read (2021-03-04 unquoted) is written as its text, not a crash.
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 @dataclass
@@ -152,6 +156,8 @@ def parse_study(path: str, data: bytes, validator: StudyValidator) -> Parsed:
     problem = _identity_problem(path, text, document)
     if problem:
         problems.append(problem)
+    if "outcomes" in document:
+        problems.extend(outcome_problems(path, text, document))
     return Parsed(document, problems, invalid)  # type: ignore[arg-type]
 
 
@@ -260,6 +266,7 @@ def to_row(
         "cited_in_url": value(record, "citation", "cited_in", "url"),
         "cited_in_ref": value(record, "citation", "cited_in", "ref"),
         "invalid_fields": _invalid_fields(invalid),
+        "outcomes": canonical(record.get("outcomes")) if ok("outcomes") else None,
         **{name: block(name) for name in QUALITY_BLOCKS},
     }
 

@@ -121,13 +121,22 @@ def condition_map_frame(
 
 
 def funnel_frame(translation_gap: pl.DataFrame, tables: list[SourceTable]) -> pl.DataFrame:
-    """The translation funnel: per source, studies at each stage and their share of the source."""
+    """The translation funnel: per source, studies at each stage and their share of the source.
+
+    In vitro work not reported is not none: ``in_vitro_nr`` counts it apart, and the in vitro
+    bar is the share of the studies that say (``in_vitro_reported``), empty where none does.
+    """
     labels = source_labels(tables)
+    nr = (
+        pl.col("n_in_vitro_nr") if "n_in_vitro_nr" in translation_gap.columns else pl.lit(0)
+    ).cast(pl.Int64)
+    reported = {"in_vitro": pl.col("n_studies") - pl.col("in_vitro_nr")}
     return translation_gap.select(
         "source",
         label=pl.col("source").replace_strict(labels, default=pl.col("source")),
         n_studies="n_studies",
         in_vitro="n_in_vitro",
+        in_vitro_nr=nr,
         animal="n_animal",
         clinical="n_clinical",
         clinical_share="clinical_share",
@@ -135,8 +144,8 @@ def funnel_frame(translation_gap: pl.DataFrame, tables: list[SourceTable]) -> pl
         clinical_share_ci_high="clinical_share_ci_high",
     ).with_columns(
         (
-            pl.when(pl.col("n_studies") > 0)
-            .then(pl.col(stage) / pl.col("n_studies"))
+            pl.when(reported.get(stage, pl.col("n_studies")) > 0)
+            .then(pl.col(stage) / reported.get(stage, pl.col("n_studies")))
             .round(4)
             .alias(f"{stage}_bar")
         )
@@ -205,7 +214,8 @@ def trial_timeline_frame(
     """Per source and year: studies published and MSC-EV trials registered (first posted).
 
     Rows for the configured sources, ``unspecified`` (trials whose registry text names no
-    tissue) and ``all``; only years with a study or a trial.
+    tissue) and ``all``; only years with a study or a trial; and, last of its source, a row
+    with an empty year counting the studies and trials that have none.
     """
     order = [t.key for t in tables] + [gap_stats.UNSPECIFIED, ALL]
     ev = trials.filter(pl.col("ev_class") == gap_stats.MSC_EV).select(
@@ -226,13 +236,39 @@ def trial_timeline_frame(
         .filter(pl.col("source").is_in(order))
         .with_columns(pl.col("n_studies", "n_trials").fill_null(0))
     )
+    # What has no year is not drawn on the time axis, but it is counted: one row per source
+    # with an empty year (studies without a publication year, MSC-EV trials without a date).
+    undated = (
+        pl.concat(
+            [
+                studies.select("source", n_studies=pl.col("year").is_null().cast(pl.Int64)),
+                trials.filter(pl.col("ev_class") == gap_stats.MSC_EV).select(
+                    "source", n_trials=gap_stats.trial_year().is_null().cast(pl.Int64)
+                ),
+            ],
+            how="diagonal",
+        )
+        .with_columns(pl.col("n_studies", "n_trials").fill_null(0))
+        .pipe(lambda f: pl.concat([f, f.with_columns(source=pl.lit(ALL))]))
+        .group_by("source")
+        .agg(pl.col("n_studies", "n_trials").sum())
+        .filter(pl.col("source").is_in(order) & ((pl.col("n_studies") + pl.col("n_trials")) > 0))
+        .select("source", pl.lit(None, pl.Int64).alias("year"), "n_studies", "n_trials")
+    )
     rank = {code: i for i, code in enumerate(order)}
     return (
-        counted.with_columns(_rank=pl.col("source").replace_strict(rank, return_dtype=pl.Int64))
-        .sort("_rank", "year")
+        pl.concat([counted.select(undated.columns), undated])
+        .with_columns(_rank=pl.col("source").replace_strict(rank, return_dtype=pl.Int64))
+        .sort("_rank", "year", nulls_last=True)
         .drop("_rank")
         .select("source", "year", "n_studies", "n_trials")
     )
+
+
+def undated(drawn: pl.DataFrame) -> dict[str, tuple[int, int]]:
+    """Per source of a timeline frame: (studies, trials) without a year, not on the time axis."""
+    rows = drawn.filter(pl.col("year").is_null())
+    return {s: (n, t) for s, _, n, t in rows.iter_rows()}
 
 
 def figure_numbers(

@@ -1,0 +1,83 @@
+"""The meta-analysis stage: from the study table to effect sizes and pooled estimates.
+
+One call, :func:`synthesize`, chains effects.py and pooling.py on the interim study table
+(its ``outcomes`` column), with the condition groups and outcome synonyms of the vocabulary.
+A study table without outcome data gives empty frames with the contract's columns, at the
+cost of a column check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from exosynth.problems import Problem
+from exosynth.synthesis import pooling
+from exosynth.synthesis.effects import EFFECT_SCHEMA, compute_effects, outcome_groups
+
+
+@dataclass(frozen=True)
+class Synthesis:
+    """The frames of one build's meta-analyses (``effects`` with ``analysis`` and ``used``)."""
+
+    effects: pl.DataFrame
+    pooled: pl.DataFrame
+    cumulative: pl.DataFrame
+    egger: pl.DataFrame
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def n_analyses(self) -> int:
+        """Analyses with a pooled estimate of two comparisons or more (a meta-analysis)."""
+        return count_meta_analyses(self.pooled)
+
+
+def count_meta_analyses(pooled: pl.DataFrame) -> int:
+    """Analyses of pooled.csv pooling two comparisons or more (read as text or as numbers)."""
+    rows = pooled.filter(
+        (pl.col("source") == pooling.ALL) & (pl.col("k_comparisons").cast(pl.Int64) >= 2)
+    )
+    return rows.select("condition", "outcome").unique().height
+
+
+def has_outcomes(studies: pl.DataFrame) -> bool:
+    return "outcomes" in studies.columns and studies["outcomes"].is_not_null().any()
+
+
+def synthesize(
+    studies: pl.DataFrame,
+    *,
+    condition_group: Callable[[str], str] | None = None,
+    synonyms: Mapping[str, str] | None = None,
+    knha: bool = False,
+    source_order: Sequence[str] = (),
+) -> Synthesis:
+    """Effects, pooled estimates, cumulative meta-analysis and Egger's test of a study table.
+
+    ``condition_group`` maps a condition as written to its group's label (the vocabulary's
+    ``conditions:``); ``synonyms`` maps a folded outcome name to its group's label.
+    """
+    if not has_outcomes(studies):
+        effects = pl.DataFrame(schema=EFFECT_SCHEMA).with_columns(
+            analysis=pl.lit(None, dtype=pl.String), used=pl.lit(None, dtype=pl.Boolean)
+        )
+        empty, _ = pooling.pool(effects)
+        return Synthesis(effects, empty, pooling.cumulative(effects), pooling.egger(effects))
+    with_data = studies.filter(pl.col("outcomes").is_not_null())
+    if condition_group is not None:
+        groups = {c: condition_group(c) for c in with_data["condition"].drop_nulls().unique()}
+        with_data = with_data.with_columns(
+            condition=pl.col("condition").replace_strict(groups, default=None)
+        )
+    effects, problems = compute_effects(outcome_groups(with_data))
+    effects = pooling.select_timepoints(pooling.with_analysis(effects, synonyms))
+    pooled, pool_problems = pooling.pool(effects, knha=knha, source_order=source_order)
+    return Synthesis(
+        effects=effects,
+        pooled=pooled,
+        cumulative=pooling.cumulative(effects, knha=knha),
+        egger=pooling.egger(effects, knha=knha),
+        problems=[*problems, *pool_problems],
+    )
