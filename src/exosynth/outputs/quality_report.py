@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from exosynth.outputs.columns import ALL_SOURCES
 from exosynth.outputs.html import html_page, html_table
+from exosynth.outputs.words import ALL_SOURCES
 from exosynth.quality_terms import ITEM_LABELS
 from exosynth.settings import SourceTable
 

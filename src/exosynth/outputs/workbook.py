@@ -648,7 +648,7 @@ def reviewer_workbook(
         else None
     )
     # The Studies sheet and its provenance hold studies.csv's columns, not the blocks' JSON.
-    studies = studies.select(COLUMNS["studies.csv"])
+    studies = studies.select(list(COLUMNS["studies.csv"]))
     write_workbook(
         path,
         [(t, table_sheet_rows(studies, t)) for t in sources],
