@@ -323,6 +323,8 @@ rule quality:
         studies=STUDY_TABLE,
         ledger=rules.validate.output.ledger,
         report=rules.validate.output.report,
+        # The condition groups and outcome synonyms of the low-risk meta-analyses.
+        vocabulary=VOCABULARY,
     output:
         **{name: f"results/quality/{name}.csv" for name in QUALITY_NUMBERS},
         **figure_outputs(QUALITY_FIGURES, category="Quality"),
@@ -343,6 +345,7 @@ rule quality:
         on_invalid=config["on_invalid"],
         sources=config["sources"],
         quality=config["quality"],
+        synthesis=config["synthesis"],
         # Switching SVG off re-runs the job, which removes the SVGs of the earlier builds.
         svg=config["figures"]["svg"],
     script:

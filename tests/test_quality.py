@@ -345,6 +345,44 @@ def test_the_sensitivity_analysis_recomputes_the_gap_over_low_risk_studies(table
     assert (rows["all"]["n_low_risk"], rows["all"]["low_risk_clinical_share"]) == (2, 0.5)
 
 
+def test_pooled_effects_are_pooled_again_over_the_low_risk_studies_only():
+    """The pooling function is the build's; here a stand-in that pools by counting, so the
+    test sees which studies each half was given."""
+    from exosynth.synthesis.pooling import POOLED_SCHEMA  # noqa: PLC0415
+
+    def pool(studies: pl.DataFrame) -> pl.DataFrame:
+        by_source = studies.group_by("source").agg(k=pl.len(), ids=pl.col("id").sort())
+        return pl.DataFrame(
+            [
+                {
+                    **dict.fromkeys(POOLED_SCHEMA),
+                    "condition": "Stroke",
+                    "outcome": "infarct volume",
+                    "source": row["source"],
+                    "measure": "smd",
+                    "method": "REML",
+                    "k_studies": row["k"],
+                    "k_comparisons": row["k"],
+                    "estimate": float(len(",".join(row["ids"]))),
+                }
+                for row in by_source.sort("source").iter_rows(named=True)
+            ],
+            schema=POOLED_SCHEMA,
+        )
+
+    studies = _studies(SOURCES_ROWS)
+    found = quality.pooled_sensitivity(studies, quality.risk_of_bias(studies), pool)
+    rows = {r["source"]: r for r in found.iter_rows(named=True)}
+    # low risk on the default items: bm-1 and ad-1 (test_low_risk_means_low_on_...)
+    assert (rows["bone_marrow"]["k_studies"], rows["bone_marrow"]["low_risk_k_studies"]) == (3, 1)
+    assert rows["bone_marrow"]["low_risk_estimate"] == float(len("bm-1"))
+    assert rows["adipose"]["low_risk_k_studies"] == 1
+    # umbilical cord: no study at low risk; its row stays, nothing pooled, never a guess
+    assert rows["umbilical_cord"]["low_risk_k_studies"] == 0
+    assert rows["umbilical_cord"]["low_risk_estimate"] is None
+    assert found["low_risk_items"].unique().to_list() == ["sequence_generation;blinding_assessors"]
+
+
 # -- EV characterisation, dose and route -----------------------------------------------
 def test_completeness_never_divides_by_an_item_that_does_not_apply(tables):
     full = {

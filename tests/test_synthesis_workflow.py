@@ -70,6 +70,48 @@ def test_effects_and_pooled_with_the_subgroup_test(with_outcomes) -> None:
     assert stroke["tau2"] == stroke["i2"] == stroke["pi_low"] == ""
 
 
+def test_pooled_effects_over_the_studies_at_low_risk_of_bias(with_outcomes) -> None:
+    """Issue 22's sensitivity analysis of the pooled effects: ames-2020 and dunn-2022 are judged
+    low on both default items, bell-2021 high on sequence generation, cole-2019 not assessed."""
+    import polars as pl  # noqa: PLC0415
+
+    from exosynth.synthesis.meta import fit_model  # noqa: PLC0415
+
+    project, _ = with_outcomes
+    twins = pl.read_csv(project / "results/quality/pooled_sensitivity.csv")
+    pooled = pl.read_csv(project / "results/synthesis/pooled.csv")
+    keys = ["condition", "outcome", "source", "measure", "method"]
+    # every pooled estimate has its row, with the unrestricted numbers of pooled.csv
+    assert twins.select(keys).equals(pooled.select(keys))
+    assert twins["estimate"].equals(pooled["estimate"])
+    row = twins.filter(
+        (pl.col("outcome") == "serum creatinine")
+        & (pl.col("source") == "all")
+        & (pl.col("measure") == "smd")
+        & (pl.col("method") == "REML")
+    ).row(0, named=True)
+    assert (row["k_studies"], row["low_risk_k_studies"]) == (4, 2)
+    assert row["low_risk_items"] == "sequence_generation;blinding_assessors"
+    # by hand: REML over the low-risk studies' serum creatinine comparisons in effects.csv
+    effects = pl.read_csv(project / "results/synthesis/effects.csv").filter(
+        pl.col("study_id").is_in(["ames-2020", "dunn-2022"])
+        & pl.col("outcome").is_in(["Serum creatinine", "SCr"])  # as written
+    )
+    assert effects.height == row["low_risk_k_comparisons"] >= 2
+    mine = fit_model(effects["smd"].to_list(), effects["smd_var"].to_list(), "REML")
+    assert row["low_risk_estimate"] == pytest.approx(mine.estimate, abs=1e-9)
+    assert row["low_risk_ci_low"] == pytest.approx(mine.ci_low, abs=1e-9)
+    assert row["low_risk_estimate"] != pytest.approx(row["estimate"])
+    # adipose (cole-2019, not assessed): nothing pooled at low risk, the row kept
+    adipose = twins.filter(
+        (pl.col("outcome") == "serum creatinine") & (pl.col("source") == "adipose")
+    )
+    assert adipose.height and (adipose["low_risk_k_studies"] == 0).all()
+    assert adipose["low_risk_estimate"].is_null().all()
+    page = (project / "results/quality/sensitivity.html").read_text(encoding="utf-8")
+    assert "pooled effects over the studies at low risk of bias" in page
+
+
 def test_forest_plot_and_cumulative_plot_are_drawn(with_outcomes) -> None:
     project, _ = with_outcomes
     for ext in ("png", "svg", "csv"):

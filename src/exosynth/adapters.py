@@ -699,6 +699,8 @@ def assess_quality(
     studies_in: str,
     config: dict,
     outputs: dict[str, str],
+    *,
+    vocabulary_in: str | None = None,
 ) -> None:
     """Rule quality: risk of bias, EV characterisation, dose and route per study and source,
     the low-risk sensitivity analysis (:func:`exosynth.synthesis.quality.assess`), its two
@@ -706,7 +708,8 @@ def assess_quality(
 
     ``outputs`` maps each name of :data:`exosynth.synthesis.quality.QUALITY_NUMBERS` to its
     CSV, ``<figure>_png``/``_csv`` (and ``_svg``) for each figure, ``sensitivity_html`` and
-    ``summary_md``.
+    ``summary_md``. With ``vocabulary_in``, the pooled effects are pooled again over the
+    studies at low risk of bias, as rule synthesis pools them (``pooled_sensitivity``).
     """
     from exosynth.outputs import quality_figures
     from exosynth.outputs.quality_report import sensitivity_html, summary_markdown
@@ -714,13 +717,19 @@ def assess_quality(
     from exosynth.synthesis.quality import assess
 
     tables = source_tables(config)
-    numbers = assess(pl.read_parquet(studies_in), tables, config["quality"]["low_risk_items"])
+    numbers = assess(
+        pl.read_parquet(studies_in),
+        tables,
+        config["quality"]["low_risk_items"],
+        pool=(lambda s: _synthesis(s, vocabulary_in, config).pooled) if vocabulary_in else None,
+    )
     for name, frame in numbers.items():
         frame.write_csv(outputs[name])
     for name, (fig, frame) in quality_figures.draw(numbers, tables).items():
         _save_figure(name, fig, frame, outputs)
     Path(outputs["sensitivity_html"]).write_text(
-        sensitivity_html(numbers["sensitivity"], tables), encoding="utf-8"
+        sensitivity_html(numbers["sensitivity"], tables, numbers["pooled_sensitivity"]),
+        encoding="utf-8",
     )
     Path(outputs["summary_md"]).write_text(
         summary_markdown(numbers["assessment"], numbers["sensitivity"], tables), encoding="utf-8"

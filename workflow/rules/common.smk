@@ -95,6 +95,7 @@ QUALITY_NUMBERS = [
     "risk_of_bias",
     "risk_of_bias_summary",
     "sensitivity",
+    "pooled_sensitivity",
     "assessment",
     "ev_characterisation",
     "ev_summary",

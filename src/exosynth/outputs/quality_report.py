@@ -24,6 +24,21 @@ SENSITIVITY_WORDS = {
 }
 
 
+POOLED_WORDS = {
+    "condition": "Condition",
+    "outcome": "Outcome",
+    "source": "MSC source",
+    "k_studies": "Studies",
+    "estimate": "Pooled effect, all studies",
+    "ci_low": "95% CI from",
+    "ci_high": "95% CI to",
+    "low_risk_k_studies": "Studies at low risk of bias",
+    "low_risk_estimate": "Pooled effect, low-risk studies",
+    "low_risk_ci_low": "Low-risk 95% CI from",
+    "low_risk_ci_high": "Low-risk 95% CI to",
+}
+
+
 def _labels(tables: Sequence[SourceTable]) -> dict[str, str]:
     return {**{t.key: t.label for t in tables}, "all": ALL_SOURCES}
 
@@ -32,8 +47,14 @@ def _items_in_words(items: str) -> str:
     return " and ".join(ITEM_LABELS.get(i, i).lower() for i in items.split(";") if i)
 
 
-def sensitivity_html(sensitivity: pl.DataFrame, tables: Sequence[SourceTable]) -> str:
-    """The translation gap over all studies beside the same over the low-risk studies."""
+def sensitivity_html(
+    sensitivity: pl.DataFrame,
+    tables: Sequence[SourceTable],
+    pooled: pl.DataFrame | None = None,
+) -> str:
+    """The translation gap over all studies beside the same over the low-risk studies; with
+    ``pooled`` (:func:`exosynth.synthesis.quality.pooled_sensitivity`) holding rows, the
+    pooled effects likewise."""
     labels = _labels(tables)
     frame = sensitivity.select(
         pl.col("source").replace_strict(labels, default=pl.col("source")),
@@ -53,6 +74,31 @@ def sensitivity_html(sensitivity: pl.DataFrame, tables: Sequence[SourceTable]) -
         "without a risk-of-bias assessment is not assessed and never counts as at low risk. "
         "The numbers are in results/quality/sensitivity.csv.</p>\n"
     )
+    if pooled is not None and pooled.height:
+        effects = (
+            pooled.select(
+                *(c for c in POOLED_WORDS if c != "source"),
+            )
+            .with_columns(
+                pl.Series("source", [labels.get(v, v) for v in pooled["source"]], dtype=pl.String)
+            )
+            .select(list(POOLED_WORDS))
+            .rename(POOLED_WORDS)
+        )
+        body += html_table(
+            effects,
+            caption="Sensitivity analysis: the pooled effects over the studies at low risk of bias",
+            classes={c: "n" for c, d in effects.schema.items() if d.is_numeric()},
+            formats={
+                c: (lambda v: f"{v:.2f}") for c, d in effects.schema.items() if d == pl.Float64
+            },
+        )
+        body += (
+            '<p class="note">Effects are standardized mean differences (Hedges\' g) or '
+            "normalized mean differences, a benefit positive, pooled as rule synthesis pools "
+            "them; an empty low-risk cell: no study at low risk of bias in that analysis. The "
+            "numbers are in results/quality/pooled_sensitivity.csv.</p>\n"
+        )
     return html_page("Sensitivity analysis", body)
 
 

@@ -15,12 +15,15 @@ How the vesicles were made and given (EV characterisation, dose, route) is
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
 from exosynth.quality_terms import HIGH, ITEM_CODES, JUDGEMENTS, LOW, UNCLEAR
 from exosynth.settings import SourceTable
 from exosynth.synthesis import vesicles
 from exosynth.synthesis.gap import translation_gap
+from exosynth.synthesis.pooling import POOLED_SCHEMA
 from exosynth.synthesis.study_blocks import DECIMALS, decoded, source_order, with_all
 
 ROB_COLUMNS = ("study_id", "source", "item", "judgement")
@@ -220,6 +223,41 @@ def assessment_counts(studies: pl.DataFrame, tables: list[SourceTable]) -> pl.Da
     )
 
 
+# The columns of a pooled estimate set beside its low-risk twin (results/synthesis/pooled.csv's
+# names; the low-risk ones prefixed).
+POOLED_KEYS = ("condition", "outcome", "source", "measure", "method")
+POOLED_NUMBERS = ("k_studies", "k_comparisons", "estimate", "ci_low", "ci_high", "i2")
+
+
+def pooled_sensitivity(
+    studies: pl.DataFrame,
+    rob: pl.DataFrame,
+    pool: Callable[[pl.DataFrame], pl.DataFrame],
+    items: tuple[str, ...] | list[str] = DEFAULT_LOW_RISK_ITEMS,
+) -> pl.DataFrame:
+    """Each pooled estimate beside the same analysis over the studies at low risk of bias.
+
+    ``pool`` is the build's meta-analysis of a study table (its ``pooled.csv`` frame, as rule
+    synthesis makes it: the same condition groups, synonyms and Knapp-Hartung option), so
+    the unrestricted numbers are exactly those of ``pooled.csv``. An analysis without a
+    low-risk study keeps its row with the low-risk numbers empty and ``low_risk_k_studies``
+    0: nothing was pooled, never a guess.
+    """
+    low_ids = low_risk_ids(rob, items)
+    overall = pool(studies).select(*POOLED_KEYS, *POOLED_NUMBERS)
+    restricted = (
+        pool(studies.filter(pl.col("id").is_in(low_ids)))
+        .select(*POOLED_KEYS, *POOLED_NUMBERS)
+        .rename({c: f"low_risk_{c}" for c in POOLED_NUMBERS})
+    )
+    return overall.join(
+        restricted, on=list(POOLED_KEYS), how="left", maintain_order="left"
+    ).with_columns(
+        pl.col("low_risk_k_studies", "low_risk_k_comparisons").fill_null(0),
+        low_risk_items=pl.lit(";".join(items)),
+    )
+
+
 __all__ = [
     "HIGH",
     "LOW",
@@ -228,6 +266,7 @@ __all__ = [
     "assessment_counts",
     "low_risk_ids",
     "risk_of_bias",
+    "pooled_sensitivity",
     "risk_of_bias_summary",
     "sensitivity",
 ]
@@ -238,6 +277,7 @@ QUALITY_NUMBERS = (
     "risk_of_bias",
     "risk_of_bias_summary",
     "sensitivity",
+    "pooled_sensitivity",
     "assessment",
     "ev_characterisation",
     "ev_summary",
@@ -251,12 +291,14 @@ def assess(
     studies: pl.DataFrame,
     tables: list[SourceTable],
     low_risk_items: tuple[str, ...] | list[str] = DEFAULT_LOW_RISK_ITEMS,
+    pool: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Every quality number of rule quality by name (:data:`QUALITY_NUMBERS`), from the
     normalized study table. ``risk_of_bias`` has the output contract's columns.
 
-    The pooled effects' low-risk estimate (issue 21) is the same restriction: pool the
-    comparisons of :func:`low_risk_ids` again beside the unrestricted ones.
+    ``pool`` (the build's meta-analysis of a study table, see :func:`pooled_sensitivity`)
+    gives the pooled effects over the studies at low risk of bias beside all; without it
+    that frame holds its header only.
     """
     rob = risk_of_bias(studies)
     ev = vesicles.ev_characterisation(studies)
@@ -264,6 +306,9 @@ def assess(
         "risk_of_bias": rob.select(ROB_COLUMNS),
         "risk_of_bias_summary": risk_of_bias_summary(studies, rob, tables),
         "sensitivity": sensitivity(studies, rob, tables, low_risk_items),
+        "pooled_sensitivity": pooled_sensitivity(
+            studies, rob, pool or _nothing_pooled, low_risk_items
+        ),
         "assessment": assessment_counts(studies, tables),
         "ev_characterisation": ev,
         "ev_summary": vesicles.ev_summary(studies, tables),
@@ -271,3 +316,7 @@ def assess(
         "routes": vesicles.routes(studies, tables),
         "doses": vesicles.doses(studies, tables),
     }
+
+
+def _nothing_pooled(_: pl.DataFrame) -> pl.DataFrame:
+    return pl.DataFrame(schema=POOLED_SCHEMA)
