@@ -106,7 +106,8 @@ def test_pooled_effects_over_the_studies_at_low_risk_of_bias(with_outcomes) -> N
     adipose = twins.filter(
         (pl.col("outcome") == "serum creatinine") & (pl.col("source") == "adipose")
     )
-    assert adipose.height and (adipose["low_risk_k_studies"] == 0).all()
+    assert adipose.height
+    assert (adipose["low_risk_k_studies"] == 0).all()
     assert adipose["low_risk_estimate"].is_null().all()
     page = (project / "results/quality/sensitivity.html").read_text(encoding="utf-8")
     assert "pooled effects over the studies at low risk of bias" in page

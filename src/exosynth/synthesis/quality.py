@@ -265,8 +265,8 @@ __all__ = [
     "UNCLEAR",
     "assessment_counts",
     "low_risk_ids",
-    "risk_of_bias",
     "pooled_sensitivity",
+    "risk_of_bias",
     "risk_of_bias_summary",
     "sensitivity",
 ]
