@@ -157,15 +157,28 @@ rule publish:
         "workflow/scripts/publish.py"
 
 
-rule stats:
-    """Translation-gap statistics per source, species and model mix, the evidence gap map."""
+rule tables:
+    """The statistics, Tables 1..N, the changes since the baseline and the reviewer workbook
+    (a sheet per table, the translation gap, the studies, risk of bias, vesicles and dosing,
+    About), in this order: the changes read the translation gap, the workbook the changes.
+
+    One job for four stages (a rule is a unit of caching, not of logic: each stage stays a
+    module of its own): at a small corpus, a job start costs more than their work.
+    """
     input:
         studies=STUDY_TABLE,
         ledger=rules.validate.output.ledger,
         report=rules.validate.output.report,
         trials="results/trials.parquet",
+        # The words of sources without a table and of species; the condition groups.
         vocabulary=VOCABULARY,
+        # The changes compare the published tables with the baseline's.
+        baseline="results/interim/baseline",
+        published=rules.publish.output.csv,
+        trials_csv="results/trials.csv",
+        prisma="results/prisma.csv",
     output:
+        # The statistics
         translation_gap="results/translation_gap.csv",
         translation_gap_html=statistic("results/translation_gap.html", "translation_gap"),
         species=statistic("results/stats/species_by_source.csv", "species_by_source"),
@@ -182,78 +195,43 @@ rule stats:
             category="Tables",
             subcategory="Registered trials",
         ),
-    log:
-        "results/logs/stats.log",
-    benchmark:
-        "results/benchmarks/stats.tsv"
-    threads: 1
-    resources:
-        mem_mb=1000,
-    params:
-        on_invalid=config["on_invalid"],
-        sources=config["sources"],
-        data_cutoff=config["review"]["data_cutoff"],
-    script:
-        "workflow/scripts/stats.py"
-
-
-rule tables:
-    """Tables 1..N with the review's columns, as CSV for analysts and Markdown for manuscripts."""
-    input:
-        studies=STUDY_TABLE,
-        ledger=rules.validate.output.ledger,
-        report=rules.validate.output.report,
-    output:
-        csv=expand("results/tables/table{n}.csv", n=TABLES),
-        md=expand("results/tables/table{n}.md", n=TABLES),
-        html=[evidence_table(n) for n in TABLES],
+        # Tables 1..N with the review's columns: CSV for analysts, Markdown for manuscripts.
+        tables_csv=expand("results/tables/table{n}.csv", n=TABLES),
+        tables_md=expand("results/tables/table{n}.md", n=TABLES),
+        tables_html=[evidence_table(n) for n in TABLES],
+        # Studies and trials added, removed and edited since the baseline; headline numbers.
+        changes_csv="results/changes.csv",
+        changes_headlines="results/changes_headlines.csv",
+        changes_md="results/changes.md",
+        changes_html=report(
+            "results/changes.html",
+            caption="workflow/report/changes.rst",
+            category="Literature",
+            labels={"table": "changes since the baseline"},
+        ),
+        xlsx="results/exosynth.xlsx",
+        # The workbook's SHA-256: the next build keeps a copy edited in place (onstart).
+        digest="results/interim/exosynth.xlsx.sha256",
     log:
         "results/logs/tables.log",
     benchmark:
         "results/benchmarks/tables.tsv"
+    # The longest chain beside the gate (publish and prisma, then this job): started first
+    # when its inputs are there.
+    priority: 5
     threads: 1
     resources:
-        mem_mb=1000,
+        mem_mb=2000,
     params:
         on_invalid=config["on_invalid"],
         # Titles, footnotes and the review as params: editing them in the config rebuilds
         # the tables (and removes those of a source no longer configured).
         sources=config["sources"],
         review=config["review"],
+        synthesis=config["synthesis"],
+        baseline=BASELINE,
     script:
         "workflow/scripts/tables.py"
-
-
-rule workbook:
-    """The reviewer workbook: a sheet per table, the translation gap, the studies, risk of
-    bias, vesicles and dosing, About."""
-    input:
-        studies=STUDY_TABLE,
-        ledger=rules.validate.output.ledger,
-        report=rules.validate.output.report,
-        trials="results/trials.parquet",
-        # The words of sources without a table and of species.
-        vocabulary=VOCABULARY,
-        changes="results/changes.csv",
-        prisma="results/prisma.csv",
-    output:
-        xlsx="results/exosynth.xlsx",
-        # The workbook's SHA-256: the next build keeps a copy edited in place (onstart).
-        digest="results/interim/exosynth.xlsx.sha256",
-    log:
-        "results/logs/workbook.log",
-    benchmark:
-        "results/benchmarks/workbook.tsv"
-    threads: 1
-    resources:
-        mem_mb=2000,
-    params:
-        on_invalid=config["on_invalid"],
-        sources=config["sources"],
-        review=config["review"],
-        synthesis=config["synthesis"],
-    script:
-        "workflow/scripts/workbook.py"
 
 
 rule evidence_map:
@@ -352,7 +330,7 @@ rule quality:
         "workflow/scripts/quality.py"
 
 
-# Literature in (the PRISMA flow, the changes since the baseline), then effect sizes and
+# Literature in (the PRISMA flow, the baseline of the changes), then effect sizes and
 # meta-analyses of the records' outcome data; both read rule validate's study table.
 include: "workflow/rules/literature.smk"
 include: "workflow/rules/synthesis.smk"
@@ -363,7 +341,7 @@ onstart:
     # A workbook edited in place since the build wrote it is kept aside, never overwritten.
     from exosynth.adapters import keep_edited_workbook
 
-    kept = keep_edited_workbook(rules.workbook.output.xlsx, rules.workbook.output.digest)
+    kept = keep_edited_workbook(rules.tables.output.xlsx, rules.tables.output.digest)
     if kept:
         print(kept, file=sys.stderr, flush=True)
         say_last(kept)
@@ -381,7 +359,7 @@ onerror:
 
     # Before removing an edited workbook: kept aside (by onstart, unless it failed before)
     kept = keep_edited_workbook(
-        rules.workbook.output.xlsx, rules.workbook.output.digest, only_new=True
+        rules.tables.output.xlsx, rules.tables.output.digest, only_new=True
     )
     if kept:
         say_last(kept)

@@ -543,6 +543,66 @@ def write_workbook_file(
     log.info("workbook %s", xlsx_out)
 
 
+def write_tables_and_workbook(
+    inputs: Mapping[str, str], config: dict, outputs: Mapping[str, Any], data_cutoff: str = ""
+) -> None:
+    """Rule tables: the statistics, Tables 1..N, the changes since the baseline and the reviewer
+    workbook, one adapter after the other (:func:`compute_statistics`, :func:`write_tables`,
+    :func:`write_changes`, :func:`write_workbook_file`), each reading the files the one before
+    wrote: the changes read the translation gap, the workbook the changes.
+
+    ``inputs`` and ``outputs`` are the rule's, by keyword (workflow/scripts/tables.py); one job
+    for four stages because a job start costs more than their work at a small corpus.
+    """
+    compute_statistics(
+        inputs["studies"],
+        config,
+        outputs["translation_gap"],
+        outputs["species"],
+        outputs["model_types"],
+        outputs["gap_map"],
+        outputs["time_to_translation"],
+        translation_gap_html_out=outputs["translation_gap_html"],
+        trials_in=inputs["trials"],
+        time_to_trial_out=outputs["time_to_trial"],
+        data_cutoff=data_cutoff,
+        trials_html_out=outputs["trials_html"],
+        vocabulary_in=inputs["vocabulary"],
+    )
+    write_tables(
+        inputs["studies"],
+        config,
+        outputs["tables_csv"],
+        outputs["tables_md"],
+        outputs["tables_html"],
+    )
+    write_changes(
+        inputs["baseline"],
+        {
+            "studies.csv": inputs["published"],
+            "trials.csv": inputs["trials_csv"],
+            "translation_gap.csv": outputs["translation_gap"],
+        },
+        config["baseline"],
+        config,
+        outputs["changes_csv"],
+        outputs["changes_headlines"],
+        outputs["changes_md"],
+        outputs["changes_html"],
+    )
+    write_workbook_file(
+        inputs["studies"],
+        inputs["ledger"],
+        config,
+        outputs["xlsx"],
+        trials_in=inputs["trials"],
+        vocabulary_in=inputs["vocabulary"],
+        changes_in=outputs["changes_csv"],
+        prisma_in=inputs["prisma"],
+        digest_out=outputs["digest"],
+    )
+
+
 def keep_edited_workbook(xlsx: str, digest_file: str, *, only_new: bool = False) -> str | None:
     """Before a build: a workbook edited since the build wrote it is copied aside, as
     ``<name>.edited-<12 hex digits of its SHA-256>.xlsx`` beside it (the same edits, the same

@@ -147,14 +147,11 @@ def deliverables():
         str(path)
         for rule in (
             rules.publish,
-            rules.stats,
             rules.tables,
-            rules.workbook,
             rules.figures,
             rules.quality,
             rules.evidence_map,
             rules.prisma,
-            rules.changes,
         )
         for path in rule.output
     }
@@ -200,7 +197,7 @@ def say_summary():
         say_last(
             finished_line(
                 rules.publish.output.summary,
-                rules.workbook.output.xlsx,
+                rules.tables.output.xlsx,
                 rules.validate.output.report,
                 REPORT_HTML,
                 "results/synthesis/pooled.csv",

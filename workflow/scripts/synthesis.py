@@ -1,6 +1,6 @@
 from exosynth.adapters import after_the_gate, logged, meta_analyses
 
-with logged(snakemake.log[0], snakemake.rule):
+with logged(snakemake.log[0], snakemake.rule, exit_when_done=True):
     after_the_gate(snakemake.input.ledger, snakemake.params.on_invalid, snakemake.input.report)
     meta_analyses(
         snakemake.input.studies,

@@ -34,7 +34,7 @@ from urllib.parse import quote
 import polars as pl
 from plotly.offline import get_plotlyjs
 
-from exosynth.outputs.figures import STAGE_COLOURS, STAGE_LABELS
+from exosynth.outputs.stage_style import STAGE_COLOURS, STAGE_LABELS
 from exosynth.settings import SourceTable
 from exosynth.synthesis.evidence_map import (
     NO_SPECIES,

@@ -28,6 +28,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import PercentFormatter
 
+from exosynth.outputs.stage_style import STAGE_COLOURS, STAGE_LABELS
 from exosynth.outputs.words import Words
 from exosynth.settings import SourceTable
 from exosynth.synthesis import figure_data
@@ -64,9 +65,8 @@ STYLE = {
 SVG_METADATA = {"Date": None, "Creator": None}
 PNG_METADATA = {"Software": None}
 
-STAGE_LABELS = {"in_vitro": "In vitro", "animal": "Animal", "clinical": "Clinical"}
-# Okabe & Ito (2008) colours, light to dark, and a hatch each for black-and-white prints.
-STAGE_COLOURS = {"in_vitro": "#56B4E9", "animal": "#E69F00", "clinical": "#0072B2"}
+# The stages' labels and colours (exosynth.outputs.stage_style), a hatch each for
+# black-and-white prints.
 STAGE_HATCHES = {"in_vitro": "", "animal": "///", "clinical": "xxx"}
 MIX_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442")
 MIX_HATCHES = ("", "///", "\\\\\\", "xxx", "...", "---", "+++")
