@@ -157,13 +157,14 @@ rule publish:
         "workflow/scripts/publish.py"
 
 
-rule tables:
-    """The statistics, Tables 1..N, the changes since the baseline and the reviewer workbook
-    (a sheet per table, the translation gap, the studies, risk of bias, vesicles and dosing,
-    About), in this order: the changes read the translation gap, the workbook the changes.
+rule workbook:
+    """The reviewer workbook (a sheet per table, the translation gap, the studies, risk of
+    bias, vesicles and dosing, the PRISMA flow, the changes, About) and the files its sheets
+    come from: the statistics, Tables 1..N, the PRISMA flow, the changes since the baseline.
 
-    One job for four stages (a rule is a unit of caching, not of logic: each stage stays a
-    module of its own): at a small corpus, a job start costs more than their work.
+    One job for five stages, in this order (the changes read the translation gap, the
+    workbook the changes and the flow): a rule is a unit of caching, not of logic, each stage
+    stays a module of its own, and at a small corpus a job start costs more than their work.
     """
     input:
         studies=STUDY_TABLE,
@@ -176,8 +177,8 @@ rule tables:
         baseline="results/interim/baseline",
         published=rules.publish.output.csv,
         trials_csv="results/trials.csv",
-        prisma="results/prisma.csv",
     output:
+        **({"prisma_svg": "results/figures/prisma_flow.svg"} if "svg" in FIGURE_FORMATS else {}),
         # The statistics
         translation_gap="results/translation_gap.csv",
         translation_gap_html=statistic("results/translation_gap.html", "translation_gap"),
@@ -199,6 +200,16 @@ rule tables:
         tables_csv=expand("results/tables/table{n}.csv", n=TABLES),
         tables_md=expand("results/tables/table{n}.md", n=TABLES),
         tables_html=[evidence_table(n) for n in TABLES],
+        # The PRISMA 2020 flow from the drafts of raw/inbox/ and their import logs: counts in
+        # the PRISMA2020 data layout and the diagram (SVG only with figures: {svg: true}).
+        prisma_csv="results/prisma.csv",
+        prisma_png=report(
+            "results/figures/prisma_flow.png",
+            caption="workflow/report/prisma_flow.rst",
+            category="Literature",
+            labels={"figure": "PRISMA flow", "format": "PNG"},
+        ),
+        prisma_problems="results/interim/prisma.problems.json",
         # Studies and trials added, removed and edited since the baseline; headline numbers.
         changes_csv="results/changes.csv",
         changes_headlines="results/changes_headlines.csv",
@@ -213,11 +224,10 @@ rule tables:
         # The workbook's SHA-256: the next build keeps a copy edited in place (onstart).
         digest="results/interim/exosynth.xlsx.sha256",
     log:
-        "results/logs/tables.log",
+        "results/logs/workbook.log",
     benchmark:
-        "results/benchmarks/tables.tsv"
-    # The longest chain beside the gate (publish and prisma, then this job): started first
-    # when its inputs are there.
+        "results/benchmarks/workbook.tsv"
+    # Waits for the gate's published table (the changes read it): started right after it.
     priority: 5
     threads: 1
     resources:
@@ -230,8 +240,13 @@ rule tables:
         review=config["review"],
         synthesis=config["synthesis"],
         baseline=BASELINE,
+        literature=config["literature"],
+        raw_dir=RAW_DIR,
+        # The drafts and import logs of raw/inbox/: a decision re-draws the flow.
+        inbox=inbox_fingerprint,
+        svg=config["figures"]["svg"],
     script:
-        "workflow/scripts/tables.py"
+        "workflow/scripts/workbook.py"
 
 
 rule evidence_map:
@@ -263,18 +278,35 @@ rule evidence_map:
 
 
 rule figures:
-    """Figures of the evidence from the statistics and the study table; the numbers drawn as CSV."""
+    """Figures of the evidence from the study table, and the quality of the studies: risk of
+    bias (SYRCLE), EV characterisation, dose and route per study and source, the translation
+    gap over the studies at low risk of bias beside all, with robvis-style figures. Each
+    figure's numbers as CSV.
+
+    One job for the two stages (each a module of its own): both draw with matplotlib, whose
+    import costs more than the quality stage's work at a small corpus.
+    """
     input:
         studies=STUDY_TABLE,
         ledger=rules.validate.output.ledger,
         report=rules.validate.output.report,
         trials="results/trials.parquet",
-        # The words of species and of sources without a table.
+        # The words of species and of sources without a table; the condition groups and
+        # outcome synonyms of the low-risk meta-analyses.
         vocabulary=VOCABULARY,
     output:
         **figure_outputs(FIGURES),
         # What the trial timeline leaves off its time axis, included by its caption.
+        **{name: f"results/quality/{name}.csv" for name in QUALITY_NUMBERS},
+        **figure_outputs(QUALITY_FIGURES, category="Quality"),
         trial_timeline_note="results/figures/trial_timeline_note.rst",
+        # The quality of the studies (exosynth.synthesis.quality)
+        sensitivity_html=report(
+            "results/quality/sensitivity.html",
+            caption="workflow/report/sensitivity.rst",
+            category="Quality",
+        ),
+        summary_md="results/quality/summary.md",
     log:
         "results/logs/figures.log",
     benchmark:
@@ -288,46 +320,12 @@ rule figures:
         on_invalid=config["on_invalid"],
         sources=config["sources"],
         top_conditions=config["figures"]["top_conditions"],
-        # Switching SVG off re-runs the job, which removes the SVGs of the earlier builds.
-        svg=config["figures"]["svg"],
-    script:
-        "workflow/scripts/figures.py"
-
-
-rule quality:
-    """Risk of bias (SYRCLE), EV characterisation, dose and route per study and source; the
-    translation gap over the studies at low risk of bias beside all; robvis-style figures."""
-    input:
-        studies=STUDY_TABLE,
-        ledger=rules.validate.output.ledger,
-        report=rules.validate.output.report,
-        # The condition groups and outcome synonyms of the low-risk meta-analyses.
-        vocabulary=VOCABULARY,
-    output:
-        **{name: f"results/quality/{name}.csv" for name in QUALITY_NUMBERS},
-        **figure_outputs(QUALITY_FIGURES, category="Quality"),
-        sensitivity_html=report(
-            "results/quality/sensitivity.html",
-            caption="workflow/report/sensitivity.rst",
-            category="Quality",
-        ),
-        summary_md="results/quality/summary.md",
-    log:
-        "results/logs/quality.log",
-    benchmark:
-        "results/benchmarks/quality.tsv"
-    threads: 1
-    resources:
-        mem_mb=1000,
-    params:
-        on_invalid=config["on_invalid"],
-        sources=config["sources"],
         quality=config["quality"],
         synthesis=config["synthesis"],
         # Switching SVG off re-runs the job, which removes the SVGs of the earlier builds.
         svg=config["figures"]["svg"],
     script:
-        "workflow/scripts/quality.py"
+        "workflow/scripts/figures.py"
 
 
 # Literature in (the PRISMA flow, the baseline of the changes), then effect sizes and
@@ -341,7 +339,7 @@ onstart:
     # A workbook edited in place since the build wrote it is kept aside, never overwritten.
     from exosynth.adapters import keep_edited_workbook
 
-    kept = keep_edited_workbook(rules.tables.output.xlsx, rules.tables.output.digest)
+    kept = keep_edited_workbook(rules.workbook.output.xlsx, rules.workbook.output.digest)
     if kept:
         print(kept, file=sys.stderr, flush=True)
         say_last(kept)
@@ -359,7 +357,7 @@ onerror:
 
     # Before removing an edited workbook: kept aside (by onstart, unless it failed before)
     kept = keep_edited_workbook(
-        rules.tables.output.xlsx, rules.tables.output.digest, only_new=True
+        rules.workbook.output.xlsx, rules.workbook.output.digest, only_new=True
     )
     if kept:
         say_last(kept)

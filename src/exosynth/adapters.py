@@ -543,16 +543,16 @@ def write_workbook_file(
     log.info("workbook %s", xlsx_out)
 
 
-def write_tables_and_workbook(
-    inputs: Mapping[str, str], config: dict, outputs: Mapping[str, Any], data_cutoff: str = ""
+def build_workbook(
+    inputs: Mapping[str, str], config: dict, outputs: Mapping[str, Any], raw_dir: str
 ) -> None:
-    """Rule tables: the statistics, Tables 1..N, the changes since the baseline and the reviewer
-    workbook, one adapter after the other (:func:`compute_statistics`, :func:`write_tables`,
-    :func:`write_changes`, :func:`write_workbook_file`), each reading the files the one before
-    wrote: the changes read the translation gap, the workbook the changes.
+    """Rule workbook: the files the workbook's sheets come from, then the workbook, one adapter
+    after the other (:func:`compute_statistics`, :func:`write_tables`, :func:`build_prisma`,
+    :func:`write_changes`, :func:`write_workbook_file`), each reading the files the ones
+    before wrote: the changes read the translation gap, the workbook the changes and the flow.
 
-    ``inputs`` and ``outputs`` are the rule's, by keyword (workflow/scripts/tables.py); one job
-    for four stages because a job start costs more than their work at a small corpus.
+    ``inputs`` and ``outputs`` are the rule's, by keyword (workflow/scripts/workbook.py); one
+    job for five stages because a job start costs more than their work at a small corpus.
     """
     compute_statistics(
         inputs["studies"],
@@ -565,7 +565,7 @@ def write_tables_and_workbook(
         translation_gap_html_out=outputs["translation_gap_html"],
         trials_in=inputs["trials"],
         time_to_trial_out=outputs["time_to_trial"],
-        data_cutoff=data_cutoff,
+        data_cutoff=config["review"]["data_cutoff"],
         trials_html_out=outputs["trials_html"],
         vocabulary_in=inputs["vocabulary"],
     )
@@ -575,6 +575,15 @@ def write_tables_and_workbook(
         outputs["tables_csv"],
         outputs["tables_md"],
         outputs["tables_html"],
+    )
+    build_prisma(
+        raw_dir,
+        inputs["studies"],
+        config,
+        outputs["prisma_csv"],
+        outputs["prisma_png"],
+        outputs.get("prisma_svg"),  # only with figures: {svg: true}
+        outputs["prisma_problems"],
     )
     write_changes(
         inputs["baseline"],
@@ -598,7 +607,7 @@ def write_tables_and_workbook(
         trials_in=inputs["trials"],
         vocabulary_in=inputs["vocabulary"],
         changes_in=outputs["changes_csv"],
-        prisma_in=inputs["prisma"],
+        prisma_in=outputs["prisma_csv"],
         digest_out=outputs["digest"],
     )
 
@@ -681,6 +690,25 @@ def draw_figures(
     if note:
         timeline = drawn[figures.TRIAL_TIMELINE][1] if figures.TRIAL_TIMELINE in drawn else None
         Path(note).write_text(figures.undated_caption(timeline, tables), encoding="utf-8")
+
+
+def draw_figures_and_quality(
+    inputs: Mapping[str, str], config: dict, top_conditions: int, outputs: dict[str, str]
+) -> None:
+    """Rule figures: :func:`draw_figures`, then :func:`assess_quality` (its numbers and
+    figures), one after the other in one process that imports matplotlib once.
+
+    ``inputs`` (studies, trials, vocabulary) and ``outputs`` are the rule's, by keyword
+    (workflow/scripts/figures.py)."""
+    draw_figures(
+        inputs["studies"],
+        config,
+        top_conditions,
+        outputs,
+        trials_in=inputs["trials"],
+        vocabulary_in=inputs["vocabulary"],
+    )
+    assess_quality(inputs["studies"], config, outputs, vocabulary_in=inputs["vocabulary"])
 
 
 def build_registered_trials(

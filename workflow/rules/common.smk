@@ -147,11 +147,9 @@ def deliverables():
         str(path)
         for rule in (
             rules.publish,
-            rules.tables,
+            rules.workbook,
             rules.figures,
-            rules.quality,
             rules.evidence_map,
-            rules.prisma,
         )
         for path in rule.output
     }
@@ -197,7 +195,7 @@ def say_summary():
         say_last(
             finished_line(
                 rules.publish.output.summary,
-                rules.tables.output.xlsx,
+                rules.workbook.output.xlsx,
                 rules.validate.output.report,
                 REPORT_HTML,
                 "results/synthesis/pooled.csv",

@@ -1,12 +1,14 @@
-from exosynth.adapters import after_the_gate, draw_figures, logged
+from exosynth.adapters import after_the_gate, draw_figures_and_quality, logged
 
 with logged(snakemake.log[0], snakemake.rule, exit_when_done=True):
     after_the_gate(snakemake.input.ledger, snakemake.params.on_invalid, snakemake.input.report)
-    draw_figures(
-        snakemake.input.studies,
-        {"sources": snakemake.params.sources},
+    draw_figures_and_quality(
+        dict(snakemake.input.items()),
+        {
+            "sources": snakemake.params.sources,
+            "quality": snakemake.params.quality,
+            "synthesis": snakemake.params.synthesis,
+        },
         snakemake.params.top_conditions,
         dict(snakemake.output.items()),
-        trials_in=snakemake.input.trials,
-        vocabulary_in=snakemake.input.vocabulary,
     )
