@@ -8,6 +8,7 @@ complete log, exit 0 so Snakemake records the job, and fail as before when the j
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import signal
@@ -22,7 +23,6 @@ import polars as pl
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-LEDGER = {"files_read": 26, "included": 26, "rejected": 0, "raw_checksum": "ab" * 32}
 # Sheets the workbook has with the shipped config (no registered trials given), at least.
 SHEETS = ["Table 1", "Table 2", "Table 3", "Translation gap", "Studies", "About"]
 
@@ -41,68 +41,146 @@ def run_python(code: str, **kwargs: object) -> subprocess.Popen[str]:
     )
 
 
-def job_inputs(folder: Path, studies: pl.DataFrame, config: dict) -> dict[str, str]:
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "studies": folder / "studies.parquet",
-        "ledger": folder / "validation.json",
-        "config": folder / "config.json",
+@pytest.fixture(scope="module")
+def gate_passed(tmp_path_factory: pytest.TempPathFactory, project_factory, run_snakemake) -> Path:
+    """A copy of the project built up to the gate and the baseline: the inputs of rules
+    workbook and figures."""
+    project = project_factory(tmp_path_factory.mktemp("fast-exit") / "project")
+    built = run_snakemake(project, "results/studies.csv", "results/interim/baseline")
+    assert built.returncode == 0, built.stderr[-3000:]
+    return project
+
+
+def rule_outputs(out: Path, tables: list[str]) -> dict[str, object]:
+    """Rule workbook's and rule figures' outputs by keyword (as in the Snakefile), in ``out``."""
+    figures = [*FIGURE_NAMES, *QUALITY_FIGURES]
+    return {
+        "workbook": {
+            **{name: str(out / f"{name}.csv") for name in WORKBOOK_CSVS},
+            "translation_gap_html": str(out / "translation_gap.html"),
+            "trials_html": str(out / "trials.html"),
+            "tables_csv": [str(out / f"table{n}.csv") for n in tables],
+            "tables_md": [str(out / f"table{n}.md") for n in tables],
+            "tables_html": [str(out / f"table{n}.html") for n in tables],
+            "prisma_png": str(out / "prisma_flow.png"),
+            "prisma_problems": str(out / "prisma.problems.json"),
+            "changes_md": str(out / "changes.md"),
+            "changes_html": str(out / "changes.html"),
+            "xlsx": str(out / "exosynth.xlsx"),
+            "digest": str(out / "exosynth.xlsx.sha256"),
+        },
+        "figures": {
+            **{
+                f"{name}_{ext}": str(out / f"{name}.{ext}")
+                for name in figures
+                for ext in ("png", "csv")
+            },
+            **{name: str(out / f"quality-{name}.csv") for name in QUALITY_NUMBERS},
+            "trial_timeline_note": str(out / "trial_timeline_note.rst"),
+            "sensitivity_html": str(out / "sensitivity.html"),
+            "summary_md": str(out / "summary.md"),
+        },
     }
-    studies.write_parquet(paths["studies"])
-    paths["ledger"].write_text(json.dumps(LEDGER), encoding="utf-8")
-    config = {"sources": config["sources"], "review": config["review"]}
-    paths["config"].write_text(json.dumps(config), encoding="utf-8")
-    return {name: str(path) for name, path in paths.items()}
 
 
+WORKBOOK_CSVS = (
+    "translation_gap", "species", "model_types", "gap_map", "time_to_translation",
+    "time_to_trial", "prisma_csv", "changes_csv", "changes_headlines",
+)  # fmt: skip
+FIGURE_NAMES = (
+    "evidence_gap_map", "condition_map", "translation_funnel", "species_mix", "model_mix",
+    "trial_timeline",
+)  # fmt: skip
+QUALITY_FIGURES = ("risk_of_bias_traffic_light", "risk_of_bias_summary")
+QUALITY_NUMBERS = (
+    "risk_of_bias", "risk_of_bias_summary", "sensitivity", "pooled_sensitivity", "assessment",
+    "ev_characterisation", "ev_summary", "ev_terms", "routes", "doses",
+)  # fmt: skip
+JOBS = {
+    "workbook": "build_workbook(inputs, config, outputs, raw_dir)",
+    "figures": "draw_figures_and_quality(inputs, config, 8, outputs)",
+}
+
+
+def assert_complete(path: Path) -> None:
+    """The file is whole: it parses to its end (by its kind)."""
+    data = path.read_bytes()
+    assert data, path
+    if path.suffix == ".png":
+        assert data.endswith(b"IEND\xaeB`\x82"), path  # the last chunk of a PNG
+    elif path.suffix == ".xlsx":
+        book = openpyxl.load_workbook(path, read_only=True)
+        assert set(SHEETS) <= set(book.sheetnames)
+        for name in book.sheetnames:  # every sheet's XML parses to its end
+            assert sum(1 for _ in book[name].iter_rows()) >= 1
+    elif path.suffix == ".csv":
+        with path.open(encoding="utf-8", newline="") as handle:
+            assert next(csv.reader(handle)), path  # a header at least
+        assert data.endswith(b"\n"), path
+    elif path.suffix == ".json":
+        json.loads(data)
+    elif path.suffix == ".html":
+        assert data.rstrip().endswith(b">"), path
+    else:  # Markdown, reStructuredText, the digest
+        assert data.endswith(b"\n"), path
+
+
+@pytest.mark.parametrize("rule", sorted(JOBS))
 def test_a_job_killed_when_it_says_done_leaves_complete_files(
-    tmp_path: Path, review_studies: pl.DataFrame, config: dict
+    tmp_path: Path, gate_passed: Path, config: dict, rule: str
 ) -> None:
-    """The workbook and the tables, written by their adapters under ``logged``, killed the
-    moment the log's "done" line appears: every file is whole (the zip opens, every sheet is
-    there, every table parses)."""
-    inputs = job_inputs(tmp_path / "in", review_studies, config)
+    """Rule workbook's and rule figures' adapters (several stages each) under ``logged``, killed
+    the moment the log's "done" line appears: every file of every stage is whole (the zip
+    opens with every sheet, each table parses, each PNG ends with its last chunk), and the
+    workbook's digest is that of the workbook."""
+    results = gate_passed / "results"
+    inputs = {
+        "studies": str(results / "interim" / "studies.parquet"),
+        "ledger": str(results / "validation.json"),
+        "trials": str(results / "trials.parquet"),
+        "vocabulary": str(gate_passed / "config" / "vocabulary.yaml"),
+        "baseline": str(results / "interim" / "baseline"),
+        "published": str(results / "studies.csv"),
+        "trials_csv": str(results / "trials.csv"),
+    }
+    settings = {k: config[k] for k in ("sources", "review", "synthesis", "quality", "literature")}
+    settings["baseline"] = config["literature"]["baseline"]
     out, log_file = tmp_path / "out", tmp_path / "job.log"
     out.mkdir()
-    numbers = [str(t["table"]) for t in config["sources"].values()]
+    outputs = rule_outputs(out, [str(t["table"]) for t in config["sources"].values()])[rule]
     job = run_python(
         f"""
-        import json
-        from exosynth.adapters import logged, write_tables, write_workbook_file
-        config = json.load(open({inputs["config"]!r}))
-        numbers = {numbers!r}
-        with logged({str(log_file)!r}, "outputs", exit_when_done=True):
-            write_workbook_file({inputs["studies"]!r}, {inputs["ledger"]!r}, config,
-                                {str(out / "book.xlsx")!r})
-            write_tables({inputs["studies"]!r}, config,
-                         [{str(out)!r} + f"/table{{n}}.csv" for n in numbers],
-                         [{str(out)!r} + f"/table{{n}}.md" for n in numbers])
+        from exosynth.adapters import build_workbook, draw_figures_and_quality, logged
+        inputs, config, outputs = {inputs!r}, {settings!r}, {outputs!r}
+        raw_dir = {str(gate_passed / "raw")!r}
+        with logged({str(log_file)!r}, {rule!r}, exit_when_done=True):
+            {JOBS[rule]}
         raise SystemExit("not reached: the job ends in logged")
         """
     )
-    deadline = time.monotonic() + 120
+    done = f"rule {rule} done in"
+    deadline = time.monotonic() + 240
     while job.poll() is None and time.monotonic() < deadline:
-        if log_file.exists() and "rule outputs done in" in log_file.read_text(encoding="utf-8"):
+        if log_file.exists() and done in log_file.read_text(encoding="utf-8"):
             job.send_signal(signal.SIGKILL)
             break
         time.sleep(0.001)
     _, stderr = job.communicate(timeout=60)
     assert job.returncode in (0, -signal.SIGKILL), stderr
-    assert "rule outputs done in" in log_file.read_text(encoding="utf-8")
-    book = openpyxl.load_workbook(out / "book.xlsx", read_only=True)
-    assert set(SHEETS) <= set(book.sheetnames)
-    for name in book.sheetnames:  # every sheet's XML parses to its end
-        assert sum(1 for _ in book[name].iter_rows()) >= 1
-    studies_sheet = book["Studies"]
-    assert studies_sheet.max_row == 1 + review_studies.height
-    for number in numbers:
-        with (out / f"table{number}.csv").open(encoding="utf-8", newline="") as handle:
-            rows = list(csv.reader(handle))
-        assert len(rows) > 1
-        assert rows[0][0] == "Condition"
-        markdown = (out / f"table{number}.md").read_text(encoding="utf-8")
-        assert "| Condition |" in markdown
-        assert markdown.endswith(".*\n")  # the footnote, last
+    assert done in log_file.read_text(encoding="utf-8")
+    written = sorted(p for p in out.iterdir())
+    expected = [Path(p) for v in outputs.values() for p in (v if isinstance(v, list) else [v])]
+    assert written == sorted(expected)
+    for path in written:
+        assert_complete(path)
+    if rule == "workbook":
+        digest = hashlib.sha256((out / "exosynth.xlsx").read_bytes()).hexdigest()
+        assert (out / "exosynth.xlsx.sha256").read_text(encoding="utf-8") == digest + "\n"
+        studies = pl.read_parquet(inputs["studies"])
+        book = openpyxl.load_workbook(out / "exosynth.xlsx", read_only=True)
+        assert book["Studies"].max_row == 1 + studies.height
+        # the sheets of the files the job wrote before the workbook
+        assert {"Changes", "PRISMA flow"} <= set(book.sheetnames)
 
 
 def test_a_finished_job_skips_teardown_and_keeps_its_last_words(tmp_path: Path) -> None:
@@ -240,3 +318,12 @@ def test_snakemake_sees_a_fast_exit_as_success(tmp_path: Path) -> None:
     assert failed.returncode != 0
     assert not (tmp_path / "results" / "a.txt").exists()  # Snakemake removed the failed output
     assert "asked to fail" in (tmp_path / "logs" / "a.log").read_text(encoding="utf-8")
+
+
+def test_every_rule_script_takes_the_fast_exit() -> None:
+    """Each script of workflow/scripts/ runs its adapter under ``logged(...,
+    exit_when_done=True)``: a job left out pays the interpreter's teardown in every build."""
+    scripts = sorted((REPO / "workflow" / "scripts").glob("*.py"))
+    assert len(scripts) >= 8
+    slow = [p.name for p in scripts if "exit_when_done=True" not in p.read_text(encoding="utf-8")]
+    assert slow == []

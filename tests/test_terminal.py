@@ -105,5 +105,5 @@ def test_a_build_prints_a_line_per_job_then_the_summary_and_so_does_a_no_op(
     rerun = [line for line in (again.stdout + again.stderr).splitlines() if line.strip()]
     assert any(line.startswith("Nothing to be done") for line in rerun)
     assert rerun[-1] == lines[-1]  # a no-op still ends with the summary line
-    full = run_snakemake(project, "--config", "terminal=full", "--forcerun", "tables")
+    full = run_snakemake(project, "--config", "terminal=full", "--forcerun", "workbook")
     assert "Select jobs to execute" in full.stdout + full.stderr  # the full log, a flag away
