@@ -30,7 +30,7 @@ def scan_raw_files(raw_dir: str | Path) -> list[tuple[str, int, int]]:
 
     Sorted POSIX paths; hidden files and folders are skipped, and so are ``raw_dir/trials/``
     (registry exports and the decisions about them, read by rule trials) and ``raw_dir/inbox/``
-    (draft records, read by rule prisma). One ``os.scandir`` pass:
+    (draft records, read by rule workbook for the PRISMA flow). One ``os.scandir`` pass:
     at 100,000 files, pathlib objects per file cost more than the listing itself.
     """
     found: list[tuple[str, int, int]] = []
@@ -96,7 +96,7 @@ def trial_export_files(raw_dir: str | Path) -> list[str]:
 
 def inbox_files(raw_dir: str | Path) -> list[tuple[str, int, int]]:
     """The drafts and import logs below ``raw_dir/inbox/`` with size and modification time, for
-    :func:`fingerprint` (rule prisma sees the inbox through that one value)."""
+    :func:`fingerprint` (rule workbook sees the inbox through that one value)."""
     root = Path(raw_dir) / INBOX_FOLDER
     if not root.is_dir():
         return []

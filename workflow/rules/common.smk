@@ -90,7 +90,7 @@ def figure_file(name, ext, category="Figures"):
     )
 
 
-# The numbers and figures of rule quality (exosynth.synthesis.quality, issue 22).
+# The quality numbers and figures of rule figures (exosynth.synthesis.quality, issue 22).
 QUALITY_NUMBERS = [
     "risk_of_bias",
     "risk_of_bias_summary",

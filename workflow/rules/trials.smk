@@ -29,7 +29,7 @@ rule trials:
         vocabulary=VOCABULARY,
         vocabulary_schema="schemas/vocabulary.schema.yaml",
     output:
-        # Shown in the HTML report as results/trials.html (rule stats), in words.
+        # Shown in the HTML report as results/trials.html (rule workbook), in words.
         csv="results/trials.csv",
         parquet="results/trials.parquet",
         problems="results/interim/trials.problems.json",

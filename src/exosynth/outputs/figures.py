@@ -493,7 +493,7 @@ def draw_all(
     """Every figure by name (:data:`FIGURE_NAMES`), with the frame of the numbers drawn.
 
     The numbers come from :func:`exosynth.synthesis.figure_data.figure_numbers` (the same
-    statistics rule stats writes), so the figures agree with the CSVs without waiting.
+    statistics rule workbook writes), so the figures agree with the CSVs without waiting.
     """
     numbers = figure_data.figure_numbers(studies, tables, top_conditions, trials)
     gap_map = numbers.pop("_gap_map")

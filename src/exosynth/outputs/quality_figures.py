@@ -179,7 +179,7 @@ QUALITY_FIGURES = ("risk_of_bias_traffic_light", "risk_of_bias_summary")
 def draw(
     numbers: dict[str, pl.DataFrame], tables: list[SourceTable]
 ) -> dict[str, tuple[Figure, pl.DataFrame]]:
-    """The two figures of rule quality by name, each with the frame of the numbers drawn
+    """The two quality figures of rule figures by name, each with the frame of the numbers drawn
     (``numbers`` is :func:`exosynth.synthesis.quality.assess`)."""
     assessment = numbers["assessment"].filter(pl.col("source") == ALL)
     not_assessed = int(assessment["n_not_assessed"][0]) if assessment.height else 0

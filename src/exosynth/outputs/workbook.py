@@ -619,9 +619,9 @@ def reviewer_workbook(
     (:func:`exosynth.synthesis.analyses.synthesize` of the same study table) adds the
     "Effect sizes" and "Meta-analysis" sheets when the records hold outcome data.
 
-    The translation gap and the evidence gap map come from the functions rules stats and
-    figures use (:mod:`exosynth.synthesis.gap`), computed here from the study table, so the
-    workbook (the slowest output at scale) need not wait for those rules.
+    The translation gap and the evidence gap map come from the functions the statistics and
+    the figures use (:mod:`exosynth.synthesis.gap`), computed here from the study table, so the
+    workbook (the slowest output at scale) need not wait for the figures.
     """
     sources = source_tables(config)
     words = Words.of(config, vocabulary)

@@ -404,8 +404,8 @@ def check_contract(studies: pl.DataFrame) -> pl.DataFrame:
     """The study table checked against its output contract with pandera (a bug if it fails).
 
     Kept out of :func:`normalize` so that ``exosynth check``, which builds no outputs, does
-    not pay pandera's import (about a second), and called by rule tables, beside the
-    figures, not on the path from an added paper to the last output.
+    not pay pandera's import (about a second), and called by rule publish (the gate), beside
+    the figures.
     """
     import pandera.polars as pa  # noqa: PLC0415 (see above)
 

@@ -311,7 +311,7 @@ def statistics(
     trials: pl.DataFrame | None = None,
     data_cutoff: str = "",
 ) -> dict[str, pl.DataFrame]:
-    """Every statistic of rule stats, by name: the translation gap (with the registered
+    """Every statistic of rule workbook, by name: the translation gap (with the registered
     trials when there are any), species and model mix, the gap map, the time to translation
     and, with trials, the time to the first trial."""
     numbers = {

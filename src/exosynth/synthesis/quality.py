@@ -293,7 +293,7 @@ def assess(
     low_risk_items: tuple[str, ...] | list[str] = DEFAULT_LOW_RISK_ITEMS,
     pool: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
 ) -> dict[str, pl.DataFrame]:
-    """Every quality number of rule quality by name (:data:`QUALITY_NUMBERS`), from the
+    """Every quality number of rule figures by name (:data:`QUALITY_NUMBERS`), from the
     normalized study table. ``risk_of_bias`` has the output contract's columns.
 
     ``pool`` (the build's meta-analysis of a study table, see :func:`pooled_sensitivity`)
