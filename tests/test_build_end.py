@@ -167,9 +167,14 @@ def test_a_failed_build_leaves_no_mix_and_exclude_says_what_it_left_out(
     assert f"<h3><code>{bad}</code></h3>" in page
     assert "rejected: <b>1</b>" in page
     # The rules beside the gate keep it too: a partial target builds nothing of invalid records.
-    partial = run_snakemake(project, "results/exosynth.xlsx")
+    partial = run_snakemake(project, "results/evidence_map.html")
     assert partial.returncode != 0
     assert "exosynth: not built: 1 raw file is invalid" in partial.stderr
+    assert not (results / "evidence_map.html").exists()
+    # ... and rule workbook, after the gate (its changes read the published table), by the gate
+    partial = run_snakemake(project, "results/exosynth.xlsx")
+    assert partial.returncode != 0
+    assert f"exosynth: 1 of {n_files} raw files is invalid" in partial.stderr
     assert not (results / "exosynth.xlsx").exists()
     assert "are listed, with the file each came from, in `results/studies.csv`" not in report
 
