@@ -178,6 +178,7 @@ rule workbook:
         published=rules.publish.output.csv,
         trials_csv="results/trials.csv",
     output:
+        # The PRISMA flow diagram as SVG too, only with figures: {svg: true} (FIGURE_FORMATS).
         **({"prisma_svg": "results/figures/prisma_flow.svg"} if "svg" in FIGURE_FORMATS else {}),
         # The statistics
         translation_gap="results/translation_gap.csv",
@@ -201,7 +202,7 @@ rule workbook:
         tables_md=expand("results/tables/table{n}.md", n=TABLES),
         tables_html=[evidence_table(n) for n in TABLES],
         # The PRISMA 2020 flow from the drafts of raw/inbox/ and their import logs: counts in
-        # the PRISMA2020 data layout and the diagram (SVG only with figures: {svg: true}).
+        # the PRISMA2020 data layout and the diagram.
         prisma_csv="results/prisma.csv",
         prisma_png=report(
             "results/figures/prisma_flow.png",
