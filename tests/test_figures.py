@@ -19,6 +19,7 @@ from conftest import office_tool
 
 from exosynth import adapters, settings
 from exosynth.outputs import figures
+from exosynth.outputs.quality_figures import QUALITY_FIGURES
 from exosynth.synthesis import figure_data
 from exosynth.synthesis import gap as gap_stats
 
@@ -353,8 +354,14 @@ def test_the_workflow_writes_svg_only_when_the_config_asks(
     text = config.read_text(encoding="utf-8")
     assert "\n  svg: false\n" in text
     config.write_text(text.replace("\n  svg: false\n", "\n  svg: true\n"), encoding="utf-8")
-    # the PRISMA flow diagram (workflow/rules/literature.smk) follows the same option
-    assert planned_svgs() == {*figures.FIGURE_NAMES, figures.TRIAL_TIMELINE, "prisma_flow"}
+    # the PRISMA flow diagram (workflow/rules/literature.smk) and the risk-of-bias figures
+    # (rule quality) follow the same option
+    assert planned_svgs() == {
+        *figures.FIGURE_NAMES,
+        figures.TRIAL_TIMELINE,
+        "prisma_flow",
+        *QUALITY_FIGURES,
+    }
 
 
 # --- end to end: add a paper, the figures are redrawn, the report holds them --------------
