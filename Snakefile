@@ -257,6 +257,7 @@ rule evidence_map:
         ledger=rules.validate.output.ledger,
         report=rules.validate.output.report,
         trials="results/trials.parquet",
+        vocabulary=VOCABULARY,
     output:
         html=report(
             "results/evidence_map.html",

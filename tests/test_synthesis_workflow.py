@@ -191,3 +191,42 @@ def test_outcome_data_change_no_study_row_table_or_statistic(shipped, with_outco
         new_text = (new / f"results/tables/{table}.csv").read_text(encoding="utf-8")
         old_lines = (old / f"results/tables/{table}.csv").read_text(encoding="utf-8").splitlines()
         assert set(old_lines) <= set(new_text.splitlines())
+
+
+def test_one_condition_group_column_feeds_the_maps_and_time_to_translation(with_outcomes) -> None:
+    """Four spellings of acute kidney injury, in three sources: one group in studies.csv, one
+    row of the condition map and of time to translation, one evidence map row; the
+    condition as written stays in the tables."""
+    project, _ = with_outcomes
+    added = {p.stem for p in OUTCOME_RECORDS.rglob("*.yaml")}
+    studies = [r for r in _rows(project / "results/studies.csv") if r["id"] in added]
+    assert {r["id"]: r["condition_group"] for r in studies} == {
+        "ames-2020": "Acute kidney injury",
+        "bell-2021": "Acute kidney injury",
+        "cole-2019": "Acute kidney injury",
+        "dunn-2022": "Acute kidney injury",
+        "egan-2020": "Ischaemic stroke",
+    }
+    assert "Ischemia/reperfusion-induced acute kidney injury" in (
+        project / "results/tables/table1.csv"
+    ).read_text(encoding="utf-8")
+    cells = [
+        r
+        for r in _rows(project / "results/figures/condition_map.csv")
+        if r["condition_group"] == "Acute kidney injury"
+    ]
+    assert {(r["source"], r["n_studies"]) for r in cells} == {
+        ("bone_marrow", "2"),
+        ("adipose", "1"),
+        ("umbilical_cord", "1"),
+    }
+    assert {(r["group_studies"], r["n_conditions"]) for r in cells} == {("4", "4")}
+    [aki] = [
+        r
+        for r in _rows(project / "results/stats/time_to_translation.csv")
+        if r["condition_group"] == "Acute kidney injury"
+    ]
+    assert (aki["n_conditions"], aki["n_studies"]) == ("4", "4")
+    page = (project / "results/evidence_map.html").read_text(encoding="utf-8")
+    assert page.count('"Acute kidney injury"') >= 1
+    assert '"Acute kidney injury (Cisplatin-induced)"' in page  # listed as written in its cell

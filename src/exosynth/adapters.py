@@ -149,10 +149,10 @@ def check_records(
     invalid records, so the report it writes survives; the gate is rule publish. ``drafts``
     (the draft records of raw/inbox/) is counted in the ledger.
     """
-    from exosynth.analysis_groups import AnalysisGroups
+    from exosynth.analysis_groups import AnalysisGroups, unclaimed_conditions
     from exosynth.outputs.ledger import add_trials, ledger, render_html, render_markdown
     from exosynth.settings import load_yaml, source_tables, validate_against
-    from exosynth.studies.normalize import condition_problems, normalize
+    from exosynth.studies.normalize import normalize
     from exosynth.studies.quality_blocks import located
     from exosynth.studies.records import RECORD_SCHEMA
     from exosynth.studies.validate import validate_records
@@ -170,9 +170,8 @@ def check_records(
         plural(len(cross), "cross-record problem"),
     )
     raw_terms = validate_against(load_yaml(vocabulary), vocabulary_schema, vocabulary)
-    terms = Vocabulary.from_mapping(raw_terms)
-    studies, unknown = normalize(records, terms, source_tables(config), raw_dir)
-    unknown += condition_problems(records, AnalysisGroups.from_mapping(raw_terms))
+    terms, groups = Vocabulary.from_mapping(raw_terms), AnalysisGroups.from_mapping(raw_terms)
+    studies, unknown = normalize(records, terms, source_tables(config), raw_dir, groups)
     studies.write_parquet(studies_out)  # its contract is checked by the gate (publish_studies)
     log.info(
         "normalized %s: %s",
@@ -184,6 +183,7 @@ def check_records(
     problems = sorted_problems([*read_problems(*shard_problems), *cross, *unknown])
     summary = ledger(records, studies, problems, raw_dir)
     summary["drafts"] = drafts
+    summary["unclaimed_conditions"] = unclaimed_conditions(studies, groups).to_dicts()
     if trial_ledger_in is not None and trial_problems_in is not None:
         trial_ledger = json.loads(Path(trial_ledger_in).read_text(encoding="utf-8"))
         summary = add_trials(summary, trial_ledger, read_problems(trial_problems_in))
@@ -636,16 +636,21 @@ def keep_edited_workbook(xlsx: str, digest_file: str, *, only_new: bool = False)
     )
 
 
-def write_evidence_map(studies_in: str, trials_in: str, config: dict, html_out: str) -> None:
-    """Rule evidence_map: :func:`exosynth.outputs.evidence_map.evidence_map_page` into its file."""
+def write_evidence_map(
+    studies_in: str, trials_in: str, config: dict, html_out: str, vocabulary_in: str | None = None
+) -> None:
+    """Rule evidence_map: :func:`exosynth.outputs.evidence_map.evidence_map_page` into its file;
+    the vocabulary's condition groups group the trials' conditions as they did the studies'."""
+    from exosynth.analysis_groups import AnalysisGroups
     from exosynth.outputs.evidence_map import evidence_map_page
-    from exosynth.settings import source_tables
+    from exosynth.settings import load_yaml, source_tables
 
     review = (config.get("review") or {}).get("citation")
     page = evidence_map_page(
         pl.read_parquet(studies_in),
         pl.read_parquet(trials_in),
         source_tables(config),
+        AnalysisGroups.from_mapping(load_yaml(vocabulary_in)) if vocabulary_in else None,
         review=" ".join(review.split()) if review else None,
     )
     Path(html_out).write_text(page, encoding="utf-8")
@@ -916,7 +921,8 @@ def write_changes(
 
 # -- effect sizes and meta-analysis (exosynth.synthesis.analyses) -------------------------
 def _synthesis(studies: pl.DataFrame, vocabulary: str, config: dict) -> Any:
-    """The build's meta-analyses, with the vocabulary's condition groups and synonyms."""
+    """The build's meta-analyses, by the study table's condition groups and the vocabulary's
+    outcome synonyms."""
     from exosynth.analysis_groups import AnalysisGroups
     from exosynth.settings import load_yaml, source_tables
     from exosynth.synthesis.analyses import has_outcomes, synthesize
@@ -926,7 +932,6 @@ def _synthesis(studies: pl.DataFrame, vocabulary: str, config: dict) -> Any:
     groups = AnalysisGroups.from_mapping(load_yaml(vocabulary))
     return synthesize(
         studies,
-        condition_group=groups.condition_label,
         synonyms=groups.outcome_labels,
         knha=knapp_hartung(config),
         source_order=[t.key for t in source_tables(config)],
