@@ -115,6 +115,7 @@
         type: "scatter",
         mode: "markers+text",
         name: kind.label,
+        uid: kind.code, // the drawn trace's class: "trace" + uid (tests find a bubble by it)
         x: mine.map((c) => sourceLabel.get(c.source)),
         y: mine.map((c) => c.condition_group),
         text: mine.map((c) => String(c.n_studies)),
@@ -284,9 +285,12 @@
     });
   }
 
-  // For tests and the curious: the cells drawn, and the rule that recomputes them.
+  // For tests and the curious: the cells drawn, the rule that recomputes them, and the
+  // promise of the latest drawing.
   window.evidenceMap = { cells: data.cells, recompute: () => cells(filtered()), ready: null };
-  document.getElementById("filters").addEventListener("change", draw);
+  document.getElementById("filters").addEventListener("change", (event) => {
+    window.evidenceMap.ready = draw(event);
+  });
   window.evidenceMap.ready = draw().then(() => {
     plot.on("plotly_click", (event) => {
       const point = event.points[0];
