@@ -376,7 +376,7 @@ def test_payload_and_page_carry_the_risk_of_bias_in_words() -> None:
         "not_assessed",
     ]
     assert by_id["b-2"]["risk_items"] == (
-        "Sequence generation: low risk; Blinding of outcome assessors: high risk"
+        "Sequence generation: low; Blinding of outcome assessors: high"
     )
     assert by_id["b-3"]["risk_items"] == ""
     assert payload["risk_words"]["not_assessed"] == "Not assessed"

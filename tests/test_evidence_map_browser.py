@@ -225,7 +225,7 @@ def test_colour_by_risk_of_bias(opened: OpenedMap, tmp_path: Path) -> None:
     ]
     assert risk.nth(1).text_content() == (
         "Not at low risk of bias"
-        "Sequence generation: low risk; Blinding of outcome assessors: high risk"
+        "Sequence generation: low; Blinding of outcome assessors: high"
     )
     assert risk.nth(2).text_content() == "Not assessed"
     # Filters keep working in this mode: without in-vitro work, b-1 (at low risk) goes, and

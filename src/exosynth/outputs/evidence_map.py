@@ -39,7 +39,7 @@ from plotly.offline import get_plotlyjs
 from exosynth.analysis_groups import AnalysisGroups
 from exosynth.outputs.figures import STAGE_COLOURS, STAGE_LABELS
 from exosynth.outputs.quality_figures import COLOURS as JUDGEMENT_COLOURS
-from exosynth.quality_terms import HIGH, ITEM_LABELS, JUDGEMENT_LABELS, LOW, UNCLEAR
+from exosynth.quality_terms import HIGH, ITEM_LABELS, LOW, UNCLEAR
 from exosynth.settings import SourceTable
 from exosynth.synthesis.evidence_map import (
     ALL_LOW,
@@ -76,6 +76,7 @@ RISK_CLASS_STYLE = {
     NONE_LOW: ("None at low risk", JUDGEMENT_COLOURS[HIGH]),
     NONE_ASSESSED: ("No study assessed", NOT_ASSESSED_COLOUR),
 }
+JUDGEMENT_WORDS = {LOW: "low", UNCLEAR: "unclear", HIGH: "high"}  # after an item's name
 RISK_STATUS_WORDS = {
     LOW_RISK: "Low risk of bias",
     NOT_LOW_RISK: "Not at low risk of bias",
@@ -118,12 +119,12 @@ def _phase_words(phase: str | None) -> str:
 
 def _judgements(rob: pl.DataFrame, items: tuple[str, ...]) -> dict[str, str]:
     """Per assessed study, its judgements on the low-risk items in words:
-    ``"Sequence generation: low risk; Blinding of outcome assessors: high risk"``."""
+    ``"Sequence generation: low; Blinding of outcome assessors: high"``."""
     wanted = rob.filter(pl.col("item").is_in(list(items)))
     words: dict[str, list[str]] = {}
     for study_id, item, judgement in wanted.select("study_id", "item", "judgement").iter_rows():
         words.setdefault(study_id, []).append(
-            f"{ITEM_LABELS[item]}: {JUDGEMENT_LABELS[judgement].lower()}"
+            f"{ITEM_LABELS[item]}: {JUDGEMENT_WORDS[judgement]}"
         )
     return {study_id: "; ".join(parts) for study_id, parts in words.items()}
 
