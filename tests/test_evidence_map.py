@@ -403,4 +403,4 @@ def test_payload_and_page_carry_the_risk_of_bias_in_words() -> None:
     assert 'name="colour" value="stage" checked' in page
     assert 'name="colour" value="risk">' in page
     assert "judged low on every one of: Random housing." in page
-    assert "No study assessed: none of the cell&#x27;s studies was assessed; not assessed is not" in page
+    assert "none of the cell&#x27;s studies was assessed; not assessed is not high risk" in page

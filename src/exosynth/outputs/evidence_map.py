@@ -5,9 +5,9 @@ studies, its colour (a "Colour by" choice) the highest stage reached or the risk
 the share of the cell's assessed studies at low risk of bias, with "no study assessed" a
 white bubble of its own, never read as high risk. A click lists the cell's studies (with DOI
 or PubMed links and each one's risk of bias in words) and the registered MSC-EV trials of
-that source and condition group; check boxes filter by source, species and stage. The cells come from
-``exosynth.synthesis.evidence_map``; the page redraws them in the browser by the same rule
-when a filter changes (tests/test_evidence_map_browser.py checks the two agree).
+that source and condition group; check boxes filter by source, species and stage. The cells
+come from ``exosynth.synthesis.evidence_map``; the page redraws them in the browser by the
+same rule when a filter changes (tests/test_evidence_map_browser.py checks the two agree).
 
 Why plotly.js, inlined from the ``plotly`` wheel (``plotly.offline.get_plotlyjs``):
 - **Deterministic.** The page is our own template around the bundle and canonical JSON, no
@@ -123,9 +123,7 @@ def _judgements(rob: pl.DataFrame, items: tuple[str, ...]) -> dict[str, str]:
     wanted = rob.filter(pl.col("item").is_in(list(items)))
     words: dict[str, list[str]] = {}
     for study_id, item, judgement in wanted.select("study_id", "item", "judgement").iter_rows():
-        words.setdefault(study_id, []).append(
-            f"{ITEM_LABELS[item]}: {JUDGEMENT_WORDS[judgement]}"
-        )
+        words.setdefault(study_id, []).append(f"{ITEM_LABELS[item]}: {JUDGEMENT_WORDS[judgement]}")
     return {study_id: "; ".join(parts) for study_id, parts in words.items()}
 
 
@@ -266,7 +264,7 @@ def _colour_by() -> str:
     """The "Colour by" choice: highest stage (checked) or risk of bias."""
     radios = "".join(
         f'<label><input type="radio" name="colour" value="{code}"'
-        f'{" checked" if i == 0 else ""}> {html.escape(label)}</label>'
+        f"{' checked' if i == 0 else ''}> {html.escape(label)}</label>"
         for i, (code, label) in enumerate(COLOUR_MODES)
     )
     return f'<fieldset id="colour-by"><legend>Colour by</legend>{radios}</fieldset>'
@@ -274,11 +272,15 @@ def _colour_by() -> str:
 
 def _swatches(entries: Iterable[tuple[str, str, str]]) -> str:
     """A legend list: (colour, ring colour, words) per entry."""
-    return '<ul class="swatches">' + "".join(
-        f'<li><span class="swatch" style="background:{colour};border-color:{ring}"></span>'
-        f"{html.escape(words)}</li>"
-        for colour, ring, words in entries
-    ) + "</ul>"
+    return (
+        '<ul class="swatches">'
+        + "".join(
+            f'<li><span class="swatch" style="background:{colour};border-color:{ring}"></span>'
+            f"{html.escape(words)}</li>"
+            for colour, ring, words in entries
+        )
+        + "</ul>"
+    )
 
 
 def colour_legends(payload: dict[str, Any]) -> str:
@@ -319,6 +321,7 @@ def evidence_map_page(
     trials: pl.DataFrame,
     tables: list[SourceTable],
     groups: AnalysisGroups | None = None,
+    *,
     review: str | None = None,
     low_risk_items: tuple[str, ...] | list[str] = DEFAULT_LOW_RISK_ITEMS,
 ) -> str:

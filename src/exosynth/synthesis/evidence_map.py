@@ -125,9 +125,10 @@ def evidence_cells(studies: pl.DataFrame, source_order: Iterable[str] = ()) -> p
     (null when none was assessed) and the cell's :func:`risk_class`.
 
     ``studies`` needs ``source``, ``condition_group`` and ``stage``, and ``risk_status``
-    (:func:`with_risk_status`; without it every study counts as not assessed). Rows: condition groups
-    by studies (all sources) descending, then highest stage descending, then name; within a
-    group, sources in ``source_order`` (the table order), any other source after them by name.
+    (:func:`with_risk_status`; without it every study counts as not assessed). Rows:
+    condition groups by studies (all sources) descending, then highest stage descending, then
+    name; within a group, sources in ``source_order`` (the table order), any other source
+    after them by name.
     """
     rank = {stage: i for i, stage in enumerate(STAGES)}
     order = {source: i for i, source in enumerate(source_order)}
