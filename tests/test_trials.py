@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
 from pathlib import Path
 
 import openpyxl
 import polars as pl
 import pytest
+from trials_shared import DATA, SHARED, SOURCES, exports_of, needs_shared
+from trials_shared import build as build_exports
 
 from exosynth import adapters
 from exosynth.corpus import discover_raw_files, trial_export_files
@@ -27,50 +28,15 @@ from exosynth.trials import decisions as trial_decisions
 from exosynth.trials import merge as trial_merge
 from exosynth.trials import normalize as trial_normalize
 from exosynth.trials import shape as trial_shape
-from exosynth.trials.classify import TrialVocabulary
-from exosynth.trials.merge import build_trials
 from exosynth.trials.normalize import parse_date
 from exosynth.trials.readers import read_export
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _shared_dir() -> Path:
-    """../shared beside the checkout, or beside the folder holding it (a git worktree under
-    wt/), or where EXOSYNTH_SHARED points (a scratch copy of the repository)."""
-    candidates = [os.environ.get("EXOSYNTH_SHARED", ""), REPO.parent / "shared",
-                  REPO.parent.parent / "shared"]  # fmt: skip
-    return next((Path(c) for c in candidates if c and Path(c).is_dir()), REPO.parent / "shared")
-
-
-SHARED = _shared_dir() / "trials"
-DATA = Path(__file__).parent / "data" / "trials"
 MSC_EXPORT = SHARED / "jesnyder+mapClinical" / "mesenchymal stem OR mesenchymal stromal.csv"
-SOURCES = ["bone_marrow", "adipose", "umbilical_cord"]
-
-needs_shared = pytest.mark.skipif(
-    not SHARED.is_dir(), reason="../shared/trials/ (the real registry exports) is not here"
-)
-
-
-@pytest.fixture(scope="module")
-def terms() -> TrialVocabulary:
-    raw = validate_against(
-        load_yaml(REPO / "config" / "trials.yaml"),
-        REPO / "schemas" / "trials.schema.yaml",
-        "config/trials.yaml",
-    )
-    return TrialVocabulary.from_mapping(raw)
 
 
 def build(paths, terms, vocabulary, decisions=None) -> trial_merge.TrialsResult:
-    return build_trials(
-        [(Path(p).as_posix(), Path(p).read_bytes()) for p in paths],
-        terms,
-        vocabulary,
-        source_order=SOURCES,
-        decisions=decisions,
-    )
+    return build_exports(terms, vocabulary, *exports_of(*paths), decisions=decisions)
 
 
 @pytest.fixture(scope="module")

@@ -9,37 +9,19 @@ why, where absent).
 from __future__ import annotations
 
 import json
-import os
 import random
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
+from trials_shared import DATA, SHARED, build
 
-from exosynth.settings import load_yaml, validate_against
-from exosynth.trials.classify import TrialVocabulary
 from exosynth.trials.decisions import Decision
-from exosynth.trials.merge import TrialsResult, build_trials
+from exosynth.trials.merge import TrialsResult
 from exosynth.trials.readers import read_export
 
-REPO = Path(__file__).resolve().parents[1]
-DATA = Path(__file__).parent / "data" / "trials"
-SOURCES = ["bone_marrow", "adipose", "umbilical_cord"]
-
-
-def _shared_dir() -> Path:
-    """../shared beside the checkout, or beside the folder holding it (a git worktree under
-    wt/), or where EXOSYNTH_SHARED points (a scratch copy of the repository)."""
-    candidates = [os.environ.get("EXOSYNTH_SHARED", ""), REPO.parent / "shared",
-                  REPO.parent.parent / "shared"]  # fmt: skip
-    return next((Path(c) for c in candidates if c and Path(c).is_dir()), REPO.parent / "shared")
-
-
-HYPERTENSION = (
-    _shared_dir() / "trials" / "aliza0811+Hypertension-Clinical-Trial-Analysis" / "ctg-studies.csv"
-)
+HYPERTENSION = SHARED / "aliza0811+Hypertension-Clinical-Trial-Analysis" / "ctg-studies.csv"
 
 CLASSIC_HEADER = (
     '"Rank","NCT Number","Title","Acronym","Status","Study Results","Conditions",'
@@ -78,23 +60,6 @@ GOOD = [
 
 def classic(*rows: str, header: str = CLASSIC_HEADER, end: str = "\r\n") -> bytes:
     return (end.join([header, *rows]) + end).encode("utf-8")
-
-
-@pytest.fixture(scope="module")
-def terms() -> TrialVocabulary:
-    raw = validate_against(
-        load_yaml(REPO / "config" / "trials.yaml"),
-        REPO / "schemas" / "trials.schema.yaml",
-        "config/trials.yaml",
-    )
-    return TrialVocabulary.from_mapping(raw)
-
-
-def build(terms, vocabulary, *exports: tuple[str, bytes], decisions=None) -> TrialsResult:
-    return build_trials(
-        list(exports), terms, vocabulary, source_order=SOURCES, decisions=decisions,
-        decision_file="raw/trials/decisions.yaml" if decisions else "",
-    )  # fmt: skip
 
 
 def ids(result: TrialsResult) -> list[str]:
