@@ -41,6 +41,16 @@ def shared_dir() -> Path:
     return next((Path(c) for c in candidates if c and Path(c).is_dir()), REPO.parent / "shared")
 
 
+def shipped(name: str) -> dict:
+    """``config/<name>.yaml`` checked against ``schemas/<name>.schema.yaml``, defaults filled
+    in, as the rules load it."""
+    return settings.validate_against(
+        settings.load_yaml(REPO / "config" / f"{name}.yaml"),
+        REPO / "schemas" / f"{name}.schema.yaml",
+        f"config/{name}.yaml",
+    )
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO
@@ -58,11 +68,7 @@ def config() -> dict:
 
     Shared by the whole session: a test that changes it works on a ``copy.deepcopy``.
     """
-    return settings.validate_against(
-        settings.load_yaml(REPO / "config" / "config.yaml"),
-        REPO / "schemas" / "config.schema.yaml",
-        "config/config.yaml",
-    )
+    return shipped("config")
 
 
 @pytest.fixture(scope="session")
@@ -74,25 +80,13 @@ def tables(config: dict) -> list[settings.SourceTable]:
 @pytest.fixture(scope="session")
 def vocabulary() -> Vocabulary:
     """The shipped config/vocabulary.yaml, checked against its schema as the normalize rule does."""
-    return Vocabulary.from_mapping(
-        settings.validate_against(
-            settings.load_yaml(REPO / "config" / "vocabulary.yaml"),
-            REPO / "schemas" / "vocabulary.schema.yaml",
-            "config/vocabulary.yaml",
-        )
-    )
+    return Vocabulary.from_mapping(shipped("vocabulary"))
 
 
 @pytest.fixture(scope="session")
 def terms() -> TrialVocabulary:
     """The shipped config/trials.yaml (the trial vocabulary), checked against its schema."""
-    return TrialVocabulary.from_mapping(
-        settings.validate_against(
-            settings.load_yaml(REPO / "config" / "trials.yaml"),
-            REPO / "schemas" / "trials.schema.yaml",
-            "config/trials.yaml",
-        )
-    )
+    return TrialVocabulary.from_mapping(shipped("trials"))
 
 
 def build_study_table(
