@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from exosynth.source_grammar import DASHES, SourceGrammar, SourceMatch
 from exosynth.terms import UnknownTerm, claim, closest
 
-
 _SPACE = re.compile(r"\s+")
 
 # The highest stage a study reached, in order: in vitro < animal < clinical.
