@@ -234,7 +234,7 @@ def run_cli(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
         cwd=project,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=120,
         check=False,
         env={**os.environ, "PATH": f"{EXOSYNTH.parent}{os.pathsep}{os.environ.get('PATH', '')}"},
     )

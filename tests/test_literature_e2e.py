@@ -9,12 +9,12 @@ import csv
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import openpyxl
 import pytest
 import yaml
-from conftest import run_cli
 from literature_shared import SHARED
 
 from exosynth.literature.prisma import check_values, read_values
@@ -71,6 +71,17 @@ COMPLETED = {
 }
 
 
+def exosynth(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "exosynth.cli", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
 def decide(path: Path, decision: str, reason: str | None = None, stage: str | None = None) -> None:
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     document["screening"]["decision"] = decision
@@ -110,10 +121,10 @@ def built(tmp_path_factory: pytest.TempPathFactory, project_factory, run_snakema
     scopus = SHARED / "camaradesuk+ASySD" / "scopus.ris"
     if scopus.is_file():
         files.append(str(scopus))
-    imported = run_cli(project, "import", *files)
+    imported = exosynth(project, "import", *files)
     assert imported.returncode == 0, imported.stderr + imported.stdout
     inbox = project / "raw" / "inbox"
-    again = run_cli(project, "import", *files)
+    again = exosynth(project, "import", *files)
     assert "nothing written" in again.stdout
     drafts = sorted(p.stem for p in inbox.glob("*.yaml"))
     decide(inbox / "roe-2020.yaml", "exclude", "review_article")
@@ -122,13 +133,13 @@ def built(tmp_path_factory: pytest.TempPathFactory, project_factory, run_snakema
         decide(inbox / f"{ident}.yaml", "exclude", "Wrong population")
     if len(others) > 6:
         decide(inbox / f"{others[6]}.yaml", "exclude", "no_data", stage="full_text")
-    checked = run_cli(
+    checked = exosynth(
         project, "check", f"raw/inbox/{others[0]}.yaml" if others else "raw/inbox/roe-2020.yaml"
     )
     assert checked.returncode == 0
     for ident in COMPLETED:
         decide(inbox / f"{ident}.yaml", "include")
-        todo = run_cli(project, "check", f"raw/inbox/{ident}.yaml")
+        todo = exosynth(project, "check", f"raw/inbox/{ident}.yaml")
         assert "condition: still empty" in todo.stdout
         include_and_move(project, ident)
     result = run_snakemake(project)
