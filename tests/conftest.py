@@ -86,7 +86,7 @@ def vocabulary() -> Vocabulary:
 
 
 @pytest.fixture(scope="session")
-def terms() -> TrialVocabulary:
+def trial_terms() -> TrialVocabulary:
     """The shipped config/trials.yaml (the trial vocabulary), checked against its schema."""
     return TrialVocabulary.from_mapping(shipped("trials"))
 
