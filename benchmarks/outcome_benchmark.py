@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
@@ -25,10 +24,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import generate_corpus  # found next to this script
+from project_copy import prepare, snakemake_env  # found next to this script
 
-ROOT = Path(__file__).resolve().parents[1]
-PROJECT_PARTS = ("Snakefile", "config", "schemas", "workflow", "raw")
 ADDED = "raw/bone_marrow/benchmark-{k}-2026.yaml"
 RECORD = """\
 id: benchmark-{k}-2026
@@ -70,6 +67,7 @@ def snakemake(project: Path, cores: int) -> tuple[float, float]:
     done = subprocess.run(
         [sys.executable, "-m", "snakemake", "--cores", str(cores)],
         cwd=project,
+        env=snakemake_env(),
         capture_output=True,
         text=True,
         check=False,
@@ -102,16 +100,7 @@ def main() -> None:
     args = parser.parse_args()
     for n in args.sizes:
         with tempfile.TemporaryDirectory(prefix=f"exosynth-outcomes-{n}-") as folder:
-            project = Path(folder) / "project"
-            project.mkdir()
-            for part in PROJECT_PARTS:
-                source = ROOT / part
-                if source.is_dir():
-                    shutil.copytree(source, project / part)
-                else:
-                    shutil.copy2(source, project / part)
-            if n:
-                generate_corpus.generate(project, n)
+            project = prepare(Path(folder) / "project", n)
             full, _ = snakemake(project, args.cores)
             without, with_outcomes = [], []
             for k in range(args.repeats):
