@@ -21,11 +21,12 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Patch
 
 from exosynth.outputs.figures import _freeze, _new_figure, style
+from exosynth.outputs.stage_style import JUDGEMENT_COLOURS
 from exosynth.quality_terms import HIGH, ITEM_CODES, ITEM_LABELS, JUDGEMENTS, LOW, UNCLEAR
 from exosynth.settings import SourceTable
 from exosynth.synthesis.gap import ALL
 
-COLOURS = {LOW: "#009E73", UNCLEAR: "#F0E442", HIGH: "#D55E00"}
+COLOURS = JUDGEMENT_COLOURS  # shared with the evidence map page (exosynth.outputs.stage_style)
 SYMBOLS = {LOW: "+", UNCLEAR: "?", HIGH: "\u2212"}
 HATCHES = {LOW: "", UNCLEAR: "...", HIGH: "///"}
 WORDS = {LOW: "Low risk", UNCLEAR: "Unclear risk", HIGH: "High risk"}
