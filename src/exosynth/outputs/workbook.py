@@ -7,8 +7,7 @@ corpus, no per-record Python); the only per-cell Python is the unavoidable
 xlsxwriter call that puts a value into a cell.
 
 The functions take data and return data or bytes; the one exception,
-:func:`write_workbook`, writes its file because xlsxwriter's constant-memory
-mode streams rows to disk instead of holding 100,000 studies in memory.
+:func:`write_workbook`, writes its file (xlsxwriter writes it as it closes).
 """
 
 from __future__ import annotations
@@ -70,12 +69,15 @@ from exosynth.synthesis.figure_data import gap_map_tiles
 from exosynth.synthesis.gap import evidence_gap_map, translation_gap, translation_gap_with_trials
 
 # Data never becomes a formula, a link or a number by accident: a results text that
-# starts with "=" stays text. constant_memory streams rows to disk (100k studies).
+# starts with "=" stays text. Text goes into the shared-string table, each distinct text
+# once, not inline in every cell (constant_memory): at 100,260 studies the workbook takes
+# about a quarter less CPU and its file is a third smaller, for about twice the memory
+# (docs/benchmarks.md). A reader sees the same cells (tools/compare_workbooks.py).
 WORKBOOK_OPTIONS: dict[str, Any] = {
     "strings_to_formulas": False,
     "strings_to_urls": False,
     "strings_to_numbers": False,
-    "constant_memory": True,
+    "constant_memory": False,
 }
 # A fixed document date: xlsxwriter would otherwise stamp now() into docProps/core.xml
 # and two builds of the same data would differ.
@@ -311,7 +313,7 @@ def _write_frame(
     width_cap: int = MAX_WIDTH,
     details: Collection[str] = (),
 ) -> tuple[int, list[int]]:
-    """Header at ``first_row`` then one row per record, row by row (constant-memory order).
+    """Header at ``first_row`` then one row per record.
 
     ``formats`` gives a column's Excel number format (e.g. :data:`PERCENT`); ``width_cap``
     the widest a column gets (a longer text wraps); ``details`` the headings of columns for
