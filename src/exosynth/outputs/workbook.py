@@ -79,6 +79,11 @@ WORKBOOK_OPTIONS: dict[str, Any] = {
     "strings_to_numbers": False,
     "constant_memory": False,
 }
+# xlsxwriter holds every cell of a shared-string workbook until it closes, about 110 bytes
+# a cell (3 million cells, 100,260 studies: 676 MB in all). Beyond this many cells the
+# workbook streams its rows to disk with inline strings (constant_memory), as it did
+# before: slower, the same cells, memory flat up to Excel's million rows.
+SHARED_STRINGS_MAX_CELLS = 5_000_000
 # A fixed document date: xlsxwriter would otherwise stamp now() into docProps/core.xml
 # and two builds of the same data would differ.
 WORKBOOK_CREATED = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -450,7 +455,19 @@ def write_workbook(
         + [(name, 1 + rows.height) for name, rows in extra_sheets]
     )
     words = words or Words.of({"sources": {t.key: {"label": t.label} for t, _ in tables}})
-    with xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS) as book:
+    held = sum(
+        frame.height * frame.width
+        for frame in (
+            translation_gap,
+            studies,
+            *(rows for _, rows in tables),
+            *(sheet for _, sheet, _ in meta),
+            *([trials] if trials is not None else []),
+            *(rows for _, rows in extra_sheets),
+        )
+    ) + sum(len(row) for row in provenance or ())
+    streamed = {"constant_memory": held > SHARED_STRINGS_MAX_CELLS}
+    with xlsxwriter.Workbook(str(path), {**WORKBOOK_OPTIONS, **streamed}) as book:
         book.set_properties(
             {
                 "title": "exosynth evidence tables",
