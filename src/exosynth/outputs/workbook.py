@@ -484,6 +484,7 @@ def write_workbook(
             studies,
             *(rows for _, rows in tables),
             *(sheet for _, sheet, _ in meta),
+            *(quality or ()),
             *([trials] if trials is not None else []),
             *(rows for _, rows in extra_sheets),
         )
