@@ -28,7 +28,9 @@ import polars as pl
 from exosynth import adapters
 from exosynth.settings import load_yaml
 
-INPUTS = ("validation.json", "trials.parquet", "changes.csv", "prisma.csv", "studies.parquet")
+# What rule workbook reads (STUDY_TABLE: the interim study table, with the quality blocks).
+STUDIES = "results/interim/studies.parquet"
+INPUTS = ("validation.json", "trials.parquet", "changes.csv", "prisma.csv")
 
 
 def repeated(project: Path, copies: int, into: Path) -> Path:
@@ -39,7 +41,7 @@ def repeated(project: Path, copies: int, into: Path) -> Path:
     results.mkdir()
     for name in INPUTS:
         shutil.copy(project / "results" / name, results / name)
-    studies = pl.read_parquet(results / "studies.parquet")
+    studies = pl.read_parquet(project / STUDIES)
     changes = pl.read_csv(results / "changes.csv", infer_schema=False)
 
     def many(frame: pl.DataFrame) -> pl.DataFrame:
@@ -47,7 +49,8 @@ def repeated(project: Path, copies: int, into: Path) -> Path:
             [frame, *(frame.with_columns(pl.col("id") + f"-r{i}") for i in range(1, copies))]
         )
 
-    many(studies).write_parquet(results / "studies.parquet")
+    (into / STUDIES).parent.mkdir(parents=True)
+    many(studies).write_parquet(into / STUDIES)
     many(changes).write_csv(results / "changes.csv")
     return into
 
@@ -58,7 +61,7 @@ def run(project: Path, out: Path) -> str:
     config = {key: loaded.get(key) for key in ("sources", "review", "synthesis")}
     wall, cpu = time.perf_counter(), time.process_time()
     adapters.write_workbook_file(
-        "results/studies.parquet",
+        STUDIES,
         "results/validation.json",
         config,
         str(out),
