@@ -77,9 +77,10 @@ rule validate:
     """Check the records against each other, map them to codes (one row per study), and write
     the ledger of files read, included and rejected, with every problem, by file.
 
-    One job for the stages validate, normalize and report (a rule is a unit of caching, not
+    One job for the stages validate, normalize and ledger (a rule is a unit of caching, not
     of logic: each stage stays a module of its own). It succeeds with invalid records too,
-    so the report survives a failed build; the gate is rule publish.
+    so the ledger survives a failed build; the gate is rule publish, the report rule
+    validation_report (last, with what the stages after the gate found).
     """
     input:
         shards=expand("results/interim/ingest/shard-{shard}.parquet", shard=SHARDS),
@@ -89,15 +90,8 @@ rule validate:
         trial_problems="results/interim/trials.problems.json",
         trial_ledger="results/interim/trials.ledger.json",
     output:
-        # The report first: the end of a failed build keeps these three (onerror below).
-        report="results/validation_report.md",
+        # The ledger: the end of a failed build keeps it, with the report (onerror below).
         ledger="results/validation.json",
-        # Snakemake's report shows an HTML output in the page (a Markdown one only as a download).
-        html=report(
-            "results/validation_report.html",
-            caption="workflow/report/validation_report.rst",
-            category="Validation",
-        ),
         studies=STUDY_TABLE,
     log:
         "results/logs/validate.log",
@@ -109,8 +103,6 @@ rule validate:
     params:
         raw_dir=RAW_DIR,
         sources=config["sources"],
-        # The report says whether the build stops or leaves the rejected files out.
-        on_invalid=config["on_invalid"],
         # The ledger counts the drafts of raw/inbox/ (added or removed ones rerun it).
         drafts=lambda wildcards: draft_count(RAW_DIR),
     script:
@@ -126,7 +118,6 @@ rule publish:
     input:
         studies=STUDY_TABLE,
         ledger=rules.validate.output.ledger,
-        report=rules.validate.output.report,
         # The summary counts the registered trials too (written before rule validate).
         trials="results/trials.parquet",
     output:
@@ -146,6 +137,7 @@ rule publish:
     resources:
         mem_mb=1000,
     params:
+        report=VALIDATION_REPORT,
         on_invalid=config["on_invalid"],
         sources=config["sources"],
         review=config["review"],
@@ -158,7 +150,6 @@ rule stats:
     input:
         studies=STUDY_TABLE,
         ledger=rules.validate.output.ledger,
-        report=rules.validate.output.report,
         trials="results/trials.parquet",
         vocabulary=VOCABULARY,
     output:
@@ -186,6 +177,7 @@ rule stats:
     resources:
         mem_mb=1000,
     params:
+        report=VALIDATION_REPORT,
         on_invalid=config["on_invalid"],
         sources=config["sources"],
         data_cutoff=config["review"]["data_cutoff"],
@@ -198,7 +190,6 @@ rule tables:
     input:
         studies=STUDY_TABLE,
         ledger=rules.validate.output.ledger,
-        report=rules.validate.output.report,
     output:
         csv=expand("results/tables/table{n}.csv", n=TABLES),
         md=expand("results/tables/table{n}.md", n=TABLES),
@@ -211,6 +202,7 @@ rule tables:
     resources:
         mem_mb=1000,
     params:
+        report=VALIDATION_REPORT,
         on_invalid=config["on_invalid"],
         # Titles, footnotes and the review as params: editing them in the config rebuilds
         # the tables (and removes those of a source no longer configured).
@@ -225,7 +217,6 @@ rule workbook:
     input:
         studies=STUDY_TABLE,
         ledger=rules.validate.output.ledger,
-        report=rules.validate.output.report,
         trials="results/trials.parquet",
         # The words of sources without a table and of species.
         vocabulary=VOCABULARY,
@@ -243,6 +234,7 @@ rule workbook:
     resources:
         mem_mb=2000,
     params:
+        report=VALIDATION_REPORT,
         on_invalid=config["on_invalid"],
         sources=config["sources"],
         review=config["review"],
@@ -256,7 +248,6 @@ rule evidence_map:
     input:
         studies=STUDY_TABLE,
         ledger=rules.validate.output.ledger,
-        report=rules.validate.output.report,
         trials="results/trials.parquet",
     output:
         html=report(
@@ -272,6 +263,7 @@ rule evidence_map:
     resources:
         mem_mb=1000,
     params:
+        report=VALIDATION_REPORT,
         on_invalid=config["on_invalid"],
         sources=config["sources"],
         review=config["review"],
@@ -284,7 +276,6 @@ rule figures:
     input:
         studies=STUDY_TABLE,
         ledger=rules.validate.output.ledger,
-        report=rules.validate.output.report,
         trials="results/trials.parquet",
         # The words of species and of sources without a table.
         vocabulary=VOCABULARY,
@@ -302,6 +293,7 @@ rule figures:
     resources:
         mem_mb=1000,
     params:
+        report=VALIDATION_REPORT,
         on_invalid=config["on_invalid"],
         sources=config["sources"],
         top_conditions=config["figures"]["top_conditions"],
@@ -315,6 +307,37 @@ rule figures:
 # meta-analyses of the records' outcome data; both read rule validate's study table.
 include: "workflow/rules/literature.smk"
 include: "workflow/rules/synthesis.smk"
+
+
+rule validation_report:
+    """The validation report: the ledger of rule validate, and what the stages after the gate
+    found (the drafts' screening and the PRISMA sums of rule prisma, the meta-analyses' notes
+    of rule synthesis). A stopped build writes it from the ledger alone (onerror below)."""
+    input:
+        ledger=rules.validate.output.ledger,
+        prisma=rules.prisma.output.problems,
+        synthesis=rules.synthesis.output.problems,
+    output:
+        # The Markdown report first: the end of a failed build keeps these (onerror below).
+        md=VALIDATION_REPORT,
+        # Snakemake's report shows an HTML output in the page (a Markdown one only as a download).
+        html=report(
+            "results/validation_report.html",
+            caption="workflow/report/validation_report.rst",
+            category="Validation",
+        ),
+    log:
+        "results/logs/validation_report.log",
+    benchmark:
+        "results/benchmarks/validation_report.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    params:
+        # The report says whether the build stops or leaves the rejected files out.
+        on_invalid=config["on_invalid"],
+    script:
+        "workflow/scripts/validation_report.py"
 
 
 # -- the end of a build (helpers in workflow/rules/common.smk) ----------------------------
@@ -350,6 +373,7 @@ onerror:
             [str(p) for p in validation_report()],
             [str(p) for p in rules.validate.input],
             config["on_invalid"],
+            [rules.validation_report.input.prisma, rules.validation_report.input.synthesis],
         )
     )
     cancel_rate_timers()
