@@ -230,6 +230,14 @@ def test_headlines_show_the_pooled_estimates_that_moved_came_and_went() -> None:
         ("adipose", "pooled smd: AKI / creatinine", "", "2.5", ""),
         ("all", "pooled smd: AKI / urea", "0.5", "", ""),
     ]
+    # a baseline built before any outcome data (pooled.csv of headers only): every estimate
+    # is new
+    before["synthesis/pooled.csv"] = before["synthesis/pooled.csv"].clear()
+    _, headlines = compare(before, after)
+    assert [row[2:] for row in headlines.rows() if row[1].startswith("pooled")] == [
+        ("", "2", ""),
+        ("", "2.5", ""),
+    ]
     # a baseline without pooled.csv (the review's) compares no pooled estimate
     del before["synthesis/pooled.csv"]
     _, headlines = compare(before, after)
