@@ -36,6 +36,10 @@ rule all:
         "results/exosynth.xlsx",
         expand("results/figures/{name}.{ext}", name=FIGURES, ext=[*FIGURE_FORMATS, "csv"]),
         "results/figures/trial_timeline_note.rst",
+        expand("results/quality/{name}.csv", name=QUALITY_NUMBERS),
+        "results/quality/sensitivity.html",
+        "results/quality/summary.md",
+        expand("results/figures/{name}.{ext}", name=QUALITY_FIGURES, ext=[*FIGURE_FORMATS, "csv"]),
         "results/prisma.csv",
         expand("results/figures/prisma_flow.{ext}", ext=FIGURE_FORMATS),
         "results/changes.csv",
@@ -213,7 +217,8 @@ rule tables:
 
 
 rule workbook:
-    """The reviewer workbook: a sheet per table, the translation gap, the studies, About."""
+    """The reviewer workbook: a sheet per table, the translation gap, the studies, risk of
+    bias, vesicles and dosing, About."""
     input:
         studies=STUDY_TABLE,
         ledger=rules.validate.output.ledger,
@@ -249,6 +254,7 @@ rule evidence_map:
         studies=STUDY_TABLE,
         ledger=rules.validate.output.ledger,
         trials="results/trials.parquet",
+        vocabulary=VOCABULARY,
     output:
         html=report(
             "results/evidence_map.html",
@@ -301,6 +307,42 @@ rule figures:
         svg=config["figures"]["svg"],
     script:
         "workflow/scripts/figures.py"
+
+
+rule quality:
+    """Risk of bias (SYRCLE), EV characterisation, dose and route per study and source; the
+    translation gap over the studies at low risk of bias beside all; robvis-style figures."""
+    input:
+        studies=STUDY_TABLE,
+        ledger=rules.validate.output.ledger,
+        # The condition groups and outcome synonyms of the low-risk meta-analyses.
+        vocabulary=VOCABULARY,
+    output:
+        **{name: f"results/quality/{name}.csv" for name in QUALITY_NUMBERS},
+        **figure_outputs(QUALITY_FIGURES, category="Quality"),
+        sensitivity_html=report(
+            "results/quality/sensitivity.html",
+            caption="workflow/report/sensitivity.rst",
+            category="Quality",
+        ),
+        summary_md="results/quality/summary.md",
+    log:
+        "results/logs/quality.log",
+    benchmark:
+        "results/benchmarks/quality.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    params:
+        report=VALIDATION_REPORT,
+        on_invalid=config["on_invalid"],
+        sources=config["sources"],
+        quality=config["quality"],
+        synthesis=config["synthesis"],
+        # Switching SVG off re-runs the job, which removes the SVGs of the earlier builds.
+        svg=config["figures"]["svg"],
+    script:
+        "workflow/scripts/quality.py"
 
 
 # Literature in (the PRISMA flow, the changes since the baseline), then effect sizes and

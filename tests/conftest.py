@@ -4,6 +4,7 @@ table of the 26 real records, valid records to mutate, a project copy to run.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -16,6 +17,7 @@ import polars as pl
 import pytest
 
 from exosynth import settings
+from exosynth.analysis_groups import AnalysisGroups
 from exosynth.corpus import discover_raw_files
 from exosynth.problems import Problem
 from exosynth.studies import normalize, validate
@@ -72,19 +74,28 @@ def vocabulary() -> Vocabulary:
     )
 
 
+@functools.cache
+def shipped_condition_groups() -> AnalysisGroups:
+    """The condition groups and outcome synonyms of the shipped config/vocabulary.yaml."""
+    return AnalysisGroups.from_mapping(settings.load_yaml(REPO / "config" / "vocabulary.yaml"))
+
+
 def build_study_table(
     raw_dir: Path,
     validator: StudyValidator,
     vocabulary: Vocabulary,
     tables: list[settings.SourceTable],
 ) -> tuple[pl.DataFrame, list[Problem]]:
-    """ingest -> validate -> normalize on ``raw_dir`` in-process, as the rules chain them.
+    """ingest -> validate -> normalize on ``raw_dir`` in-process, as the rules chain them
+    (with the shipped vocabulary's condition groups).
 
     Returns the normalized study table and every problem of the three stages, in stage order.
     """
     records, problems = ingest(read_raw(discover_raw_files(raw_dir)), validator)
     records, cross = validate.validate_records(records)
-    studies, unknown = normalize.normalize(records, vocabulary, tables, Path(raw_dir).as_posix())
+    studies, unknown = normalize.normalize(
+        records, vocabulary, tables, Path(raw_dir).as_posix(), shipped_condition_groups()
+    )
     return studies, [*problems, *cross, *unknown]
 
 

@@ -11,6 +11,7 @@ import re
 import polars as pl
 import pytest
 
+from exosynth.analysis_groups import AnalysisGroups, with_condition_groups
 from exosynth.outputs.evidence_map import (
     doi_link,
     evidence_map_page,
@@ -21,7 +22,6 @@ from exosynth.outputs.evidence_map import (
 from exosynth.settings import SourceTable
 from exosynth.synthesis.evidence_map import (
     NO_SPECIES,
-    condition_group_of,
     evidence_cells,
     filter_studies,
     trial_groups,
@@ -35,14 +35,21 @@ TABLES = [
 STUDY_COLUMNS = ("id", "source", "condition", "stage", "species", "first_author", "year")
 
 
-def studies_frame(*rows: tuple) -> pl.DataFrame:
-    """Studies from (id, source, condition, stage, species) tuples, with DOI/PMID/raw_file."""
+# Acute kidney injury, written three ways (the issue's new-user trial), and a trial's "AKI".
+AKI_GROUPS = AnalysisGroups.from_mapping(
+    {"conditions": {"aki": {"label": "Acute kidney injury", "terms": ["aki"]}}}
+)
+
+
+def studies_frame(*rows: tuple, groups: AnalysisGroups | None = None) -> pl.DataFrame:
+    """Studies from (id, source, condition, stage, species) tuples, with DOI/PMID/raw_file and
+    the condition group the normalize stage gives them (``groups``; none: as written)."""
     frame = pl.DataFrame(
         [(*row, row[0].split("-")[0].capitalize(), 2019) for row in rows],
         schema=list(STUDY_COLUMNS),
         orient="row",
     )
-    return frame.with_columns(
+    return with_condition_groups(frame, groups).with_columns(
         doi=pl.lit(None, pl.String),
         pmid=pl.lit(None, pl.String),
         raw_file=pl.format("raw/{}/{}.yaml", "source", "id"),
@@ -62,7 +69,7 @@ STUDIES = studies_frame(
 
 
 def test_cells_count_each_stage_and_take_the_highest() -> None:
-    cells = evidence_cells(condition_group_of(STUDIES), [t.key for t in TABLES])
+    cells = evidence_cells(STUDIES, [t.key for t in TABLES])
     wound_bm = cells.filter(source="bone_marrow", condition_group="Wound healing").row(
         0, named=True
     )
@@ -87,7 +94,7 @@ def test_cells_count_each_stage_and_take_the_highest() -> None:
 
 
 def test_cells_order_groups_by_studies_then_stage_then_name_and_sources_by_table() -> None:
-    cells = evidence_cells(condition_group_of(STUDIES), [t.key for t in TABLES])
+    cells = evidence_cells(STUDIES, [t.key for t in TABLES])
     assert cells.select("condition_group", "source").rows() == [
         ("Wound healing", "bone_marrow"),  # 4 studies
         ("Wound healing", "adipose"),
@@ -97,27 +104,45 @@ def test_cells_order_groups_by_studies_then_stage_then_name_and_sources_by_table
     ]
 
 
-def test_condition_groups_come_from_one_swappable_function() -> None:
-    aki = studies_frame(
+def test_cells_are_the_condition_group_column_of_the_study_table() -> None:
+    rows = (
         ("k-1", "adipose", "Acute kidney injury (Cisplatin-induced)", "animal", "rat"),
         ("k-2", "adipose", "Acute kidney injury (I/R-induced)", "animal", "rat"),
         ("k-3", "adipose", "Ischemia/reperfusion-induced acute kidney injury", "animal", "mouse"),
     )
-    # As written, three groups; a vocabulary lookup folds them into one cell.
-    assert evidence_cells(condition_group_of(aki)).height == 3
-    grouped = condition_group_of(aki, lambda condition: "Acute kidney injury")
-    assert evidence_cells(grouped).rows() == [
+    # As written, three groups; the vocabulary's groups fold them into one cell.
+    assert evidence_cells(studies_frame(*rows)).height == 3
+    assert evidence_cells(studies_frame(*rows, groups=AKI_GROUPS)).rows() == [
         ("adipose", "Acute kidney injury", 3, 0, 3, 0, "animal")
     ]
-    # A condition_group column of the study table is taken as it is.
-    given = aki.with_columns(condition_group=pl.lit("AKI"))
-    assert condition_group_of(given).get_column("condition_group").to_list() == ["AKI"] * 3
+    # The cells count by the column as it is: nothing re-derives the group.
+    given = studies_frame(*rows).with_columns(condition_group=pl.lit("AKI"))
+    assert evidence_cells(given).get_column("condition_group").to_list() == ["AKI"]
     # White space inside a condition as written does not split a group.
     spaced = studies_frame(
         ("s-1", "adipose", "Wound  healing ", "animal", "rat"),
         ("s-2", "adipose", "Wound healing", "animal", "rat"),
     )
-    assert evidence_cells(condition_group_of(spaced)).get_column("n_studies").to_list() == [2]
+    assert evidence_cells(spaced).get_column("n_studies").to_list() == [2]
+
+
+def test_a_trial_joins_the_group_its_condition_shares_with_the_studies() -> None:
+    studies = studies_frame(
+        ("k-1", "adipose", "Acute kidney injury (Cisplatin-induced)", "animal", "rat"),
+        groups=AKI_GROUPS,
+    )
+    trials = TRIALS.clear().vstack(
+        pl.DataFrame(
+            [("NCT09", "EVs in AKI", "msc_ev", "adipose", "AKI", "phase1", "recruiting")],
+            schema=TRIALS.schema,
+            orient="row",
+        )
+    )
+    keys = map_payload(studies, trials, TABLES, AKI_GROUPS)
+    assert keys["group_keys"] == {"Acute kidney injury": "acute kidney injury"}
+    assert [t["groups"] for t in keys["trials"]] == [["acute kidney injury"]]
+    # Without the vocabulary the trial's "AKI" is a group of its own, which no cell holds.
+    assert [t["groups"] for t in map_payload(studies, trials, TABLES)["trials"]] == [["aki"]]
 
 
 @pytest.mark.parametrize(
@@ -163,7 +188,10 @@ def test_trial_groups_are_msc_ev_trials_by_folded_condition_group() -> None:
         # "Wound Healing" and "wound healing." fold alike: the trial is listed once.
         ("NCT01", "bone_marrow", "Wound Healing", "wound healing"),
     ]
-    colitis = trial_groups(TRIALS, lambda term: "Colitis" if "olitis" in term else term)
+    colitis = trial_groups(
+        TRIALS,
+        AnalysisGroups.from_mapping({"conditions": {"c": {"label": "Colitis", "terms": []}}}),
+    )
     assert ("ChiCTR04", "umbilical_cord", "Colitis", "colitis") in colitis.rows()
     assert trial_groups(TRIALS.clear()).height == 0
 
@@ -187,7 +215,7 @@ def test_payload_holds_the_cells_of_synthesis_and_each_study_once() -> None:
         pmid=pl.when(pl.col("id") == "u-1").then(pl.lit("123")),
     )
     payload = map_payload(studies, TRIALS, TABLES)
-    cells = evidence_cells(condition_group_of(studies), [t.key for t in TABLES])
+    cells = evidence_cells(studies, [t.key for t in TABLES])
     assert payload["cells"] == cells.to_dicts()
     assert payload["groups"] == ["Wound healing", "Colitis", "Stroke"]
     assert [s["code"] for s in payload["sources"]] == [
@@ -222,10 +250,12 @@ def _data(page: str) -> dict:
 
 
 def test_page_is_self_contained_deterministic_and_escaped() -> None:
-    hostile = STUDIES.with_columns(
-        condition=pl.when(pl.col("id") == "u-3")
-        .then(pl.lit("</script><script>alert(1)</script> & co"))
-        .otherwise("condition")
+    hostile = with_condition_groups(
+        STUDIES.with_columns(
+            condition=pl.when(pl.col("id") == "u-3")
+            .then(pl.lit("</script><script>alert(1)</script> & co"))
+            .otherwise("condition")
+        )
     )
     page = evidence_map_page(hostile, TRIALS, TABLES, review="A review <2020>")
     assert page == evidence_map_page(hostile, TRIALS, TABLES, review="A review <2020>")

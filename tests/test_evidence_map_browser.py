@@ -19,7 +19,7 @@ from conftest import office_tool
 from test_evidence_map import STUDIES, TABLES, TRIALS
 
 from exosynth.outputs.evidence_map import evidence_map_page
-from exosynth.synthesis.evidence_map import condition_group_of, evidence_cells, filter_studies
+from exosynth.synthesis.evidence_map import evidence_cells, filter_studies
 
 playwright = pytest.importorskip(
     "playwright.sync_api", reason="the playwright package (test extra) is not installed"
@@ -107,7 +107,7 @@ def test_opens_offline_and_draws_the_cells_of_synthesis(opened: OpenedMap, tmp_p
     opened.page.screenshot(path=tmp_path / "map.png", full_page=True)
     assert opened.requests == [opened.url]  # nothing but the page itself was asked for
     assert opened.errors == []
-    expected = evidence_cells(condition_group_of(STUDIES_WITH_IDS), ORDER).to_dicts()
+    expected = evidence_cells(STUDIES_WITH_IDS, ORDER).to_dicts()
     assert opened.cells() == expected
     # The browser's rule, run on all studies, gives the same cells in the same order.
     assert opened.page.evaluate("window.evidenceMap.recompute()") == expected
@@ -164,7 +164,7 @@ def test_a_filter_changes_what_is_shown(
     opened.page.wait_for_function("document.querySelector('#shown').textContent.length > 0")
     opened.page.screenshot(path=tmp_path / f"filtered-{name}.png", full_page=True)
     kept = filter_studies(STUDIES_WITH_IDS, **filters)
-    expected = evidence_cells(condition_group_of(kept), ORDER).to_dicts()
+    expected = evidence_cells(kept, ORDER).to_dicts()
     assert _without_order(opened.cells()) == _without_order(expected)
     assert opened.page.locator(".scatterlayer .points path").count() == len(expected)
     assert (

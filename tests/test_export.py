@@ -78,8 +78,8 @@ def add_record(raw: Path, folder: str, record_id: str, body: str) -> None:
 
 @pytest.fixture(scope="module")
 def studies(review_studies: pl.DataFrame) -> pl.DataFrame:
-    """The published study table: the interim one without the record blocks (as rule workbook
-    reads it, adapters.write_workbook_file)."""
+    """The published study table: the interim one without the record blocks (as rule publish
+    writes it, adapters.publish_studies)."""
     return review_studies.drop(BLOCK_COLUMNS)
 
 
@@ -750,6 +750,8 @@ def test_fourth_source_becomes_table_4(
         "Table 4",
         "Translation gap",
         "Studies",
+        "Risk of bias",
+        "Vesicles and dosing",
         "About",
         "Provenance",  # hidden: where each cell came from (exosynth.outputs.returned)
     ]

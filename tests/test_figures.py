@@ -19,6 +19,7 @@ from conftest import office_tool
 
 from exosynth import adapters, settings
 from exosynth.outputs import figures
+from exosynth.outputs.quality_figures import QUALITY_FIGURES
 from exosynth.synthesis import figure_data
 from exosynth.synthesis import gap as gap_stats
 
@@ -136,15 +137,27 @@ def test_funnel_draws_the_review_counts_and_wilson_intervals(drawn: dict) -> Non
     assert rows["adipose"]["clinical_share_ci_low"] == 0.0
 
 
-def test_condition_map_cells(drawn: dict, studies: pl.DataFrame) -> None:
+def test_condition_map_rows_are_condition_groups(drawn: dict, studies: pl.DataFrame) -> None:
     fig, frame = drawn["condition_map"]
     assert frame["n_studies"].sum() == studies.height == 26
-    assert frame["condition"].n_unique() == studies["condition"].n_unique() == 20
-    gvhd = frame.filter(pl.col("condition") == "Graft vs host disease")
+    # 20 conditions as written, 16 groups: three wound healings, two bone repairs, colitis
+    # with inflammatory bowel disease; nine conditions no group claims are their own.
+    assert studies["condition"].n_unique() == 20
+    assert frame["condition_group"].n_unique() == studies["condition_group"].n_unique() == 16
+    gvhd = frame.filter(pl.col("condition_group") == "Graft-versus-host disease")
     assert gvhd.select("row", "source", "n_studies", "highest_stage").rows() == [
         (0, "bone_marrow", 3, "clinical")
     ]
-    assert "all 20 conditions" in fig.get_suptitle()
+    wounds = frame.filter(pl.col("condition_group") == "Wound healing")
+    assert wounds.select("group_studies", "n_conditions").unique().rows() == [(3, 3)]
+    assert dict(wounds.select("source", "n_studies").iter_rows()) == {
+        "adipose": 2,
+        "umbilical_cord": 1,
+    }
+    assert "all 16 condition groups" in fig.get_suptitle()
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert "Wound healing (3) [3 conditions]" in labels
+    assert "Graft-versus-host disease (3)" in labels  # one condition as written: no count
 
 
 def test_condition_map_shows_the_top_n_and_says_so(
@@ -154,8 +167,10 @@ def test_condition_map_shows_the_top_n_and_says_so(
     sources, n_conditions = figure_data.condition_map_columns(studies, tables)
     fig = figures.condition_map_figure(frame, tables, sources, n_conditions)
     assert frame["row"].n_unique() == 5
-    assert frame.filter(pl.col("row") == 0)["condition"].item() == "Graft vs host disease"
-    assert "top 5 of 20 conditions" in fig.get_suptitle()
+    assert frame.filter(pl.col("row") == 0)["condition_group"].item() == (
+        "Graft-versus-host disease"
+    )
+    assert "top 5 of 16 condition groups" in fig.get_suptitle()
     with pytest.raises(ValueError, match="top_n"):
         figure_data.condition_map_frame(studies, tables, top_n=0)
 
@@ -339,8 +354,14 @@ def test_the_workflow_writes_svg_only_when_the_config_asks(
     text = config.read_text(encoding="utf-8")
     assert "\n  svg: false\n" in text
     config.write_text(text.replace("\n  svg: false\n", "\n  svg: true\n"), encoding="utf-8")
-    # the PRISMA flow diagram (workflow/rules/literature.smk) follows the same option
-    assert planned_svgs() == {*figures.FIGURE_NAMES, figures.TRIAL_TIMELINE, "prisma_flow"}
+    # the PRISMA flow diagram (workflow/rules/literature.smk) and the risk-of-bias figures
+    # (rule quality) follow the same option
+    assert planned_svgs() == {
+        *figures.FIGURE_NAMES,
+        figures.TRIAL_TIMELINE,
+        "prisma_flow",
+        *QUALITY_FIGURES,
+    }
 
 
 # --- end to end: add a paper, the figures are redrawn, the report holds them --------------
@@ -392,7 +413,7 @@ def test_adding_a_paper_redraws_the_figures_and_the_report_holds_them(
     assert (figures_dir / "evidence_gap_map.png").read_bytes() != png_before
     assert (figures_dir / "translation_funnel.png").read_bytes() != funnel_before
     cells = pl.read_csv(figures_dir / "condition_map.csv").filter(
-        pl.col("condition") == "Graft vs host disease"
+        pl.col("condition_group") == "Graft-versus-host disease"
     )
     assert dict(zip(cells["source"], cells["n_studies"], strict=True)) == {
         "bone_marrow": 3,

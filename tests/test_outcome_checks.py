@@ -9,11 +9,10 @@ import polars as pl
 import pytest
 
 from exosynth import settings
-from exosynth.analysis_groups import AnalysisGroups, fold_text
+from exosynth.analysis_groups import AnalysisGroups, fold_text, with_condition_groups
 from exosynth.outputs.ledger import summary_line
 from exosynth.outputs.meta_sheets import effects_sheet, meta_analysis_html, meta_analysis_sheet
 from exosynth.problems import ERROR, WARNING
-from exosynth.studies.normalize import condition_problems
 from exosynth.studies.records import parse_study, to_row
 from exosynth.synthesis.analyses import synthesize
 
@@ -145,24 +144,6 @@ def test_outcome_synonyms(groups: AnalysisGroups) -> None:
     assert groups.outcome_label("Grip-Strength") == "grip strength"
 
 
-def test_ungrouped_condition_with_outcomes_is_a_warning_only_then(groups) -> None:
-    records = pl.DataFrame(
-        {
-            "raw_file": ["a.yaml", "b.yaml", "c.yaml"],
-            "parsed": [True, True, True],
-            "condition": ["Neural injury", "Neural injury", "AKI"],
-            "outcomes": ["[]", None, "[]"],
-        }
-    )
-    [problem] = condition_problems(records, groups)
-    assert (problem.file, problem.code, problem.severity) == (
-        "a.yaml",
-        "condition.ungrouped",
-        WARNING,
-    )
-    assert "config/vocabulary.yaml" in problem.hint
-
-
 def test_last_line_counts_meta_analyses_only_when_there_are_some() -> None:
     summary = {
         "studies": 3,
@@ -199,9 +180,7 @@ def _studies() -> pl.DataFrame:
 
 
 def test_sheets_are_in_words_and_say_which_entry_was_used(groups) -> None:
-    result = synthesize(
-        _studies(), condition_group=groups.condition_label, synonyms=groups.outcome_labels
-    )
+    result = synthesize(with_condition_groups(_studies(), groups), synonyms=groups.outcome_labels)
     labels = {"bone_marrow": "Bone marrow", "adipose": "Adipose tissue"}
     effects, _ = effects_sheet(result.effects, labels)
     assert "Hedges' g" in effects.columns

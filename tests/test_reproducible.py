@@ -78,7 +78,7 @@ def test_adding_a_paper_reruns_one_shard_and_what_depends_on_the_studies(
     # baseline read the study table too; the baseline itself does not change.
     assert ran == {
         "ingest", "validate", "publish", "stats", "tables", "workbook", "figures", "prisma",
-        "changes", "evidence_map", "synthesis", "all",
+        "changes", "evidence_map", "quality", "synthesis", "all",
     }  # fmt: skip
     shards = re.findall(r"shard=(\d+)", rerun.stdout + rerun.stderr)
     assert len(set(shards)) == 1, "only the new paper's shard runs"

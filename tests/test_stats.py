@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from conftest import shipped_condition_groups
 from scipy.stats import binomtest
 
 from exosynth import settings
+from exosynth.analysis_groups import with_condition_groups
 from exosynth.synthesis import gap as gap_stats
 from exosynth.vocabulary import STAGES
 
@@ -154,10 +156,12 @@ def test_species_by_source_counts_each_study_once_per_species(tables: list) -> N
     }
 
 
-def test_time_to_translation_measures_years_from_animal_to_clinical() -> None:
+def test_time_to_translation_measures_years_from_animal_to_clinical_per_condition_group() -> None:
+    """Three spellings of GvHD are one condition group: its translation runs from the
+    first animal study of any of them to the first use in people of any of them."""
     frame = pl.DataFrame(
         {
-            "condition": ["GvHD", "GvHD", "GvHD", "Colitis"],
+            "condition": ["GvHD", "Graft vs host disease", "Acute GVHD (skin)", "Colitis"],
             "source": ["bone_marrow", "umbilical_cord", "bone_marrow", "adipose"],
             "stage": ["in_vitro", "animal", "clinical", "animal"],
             "year": [2010, 2012, 2019, 2015],
@@ -165,13 +169,21 @@ def test_time_to_translation_measures_years_from_animal_to_clinical() -> None:
             "clinical_patients": [None, None, 3, None],
         }
     )
-    result = {r["condition"]: r for r in gap_stats.time_to_translation(frame).iter_rows(named=True)}
-    assert result["GvHD"]["highest_stage"] == "clinical"
-    assert result["GvHD"]["first_year"] == 2010
-    assert result["GvHD"]["years_animal_to_clinical"] == 7
-    assert result["GvHD"]["sources"] == "bone_marrow;umbilical_cord"
-    assert result["Colitis"]["first_clinical_year"] is None
-    assert list(result) == ["GvHD", "Colitis"]  # highest stage first
+    grouped = with_condition_groups(frame, shipped_condition_groups())
+    rows = gap_stats.time_to_translation(grouped).iter_rows(named=True)
+    result = {r["condition_group"]: r for r in rows}
+    gvhd = result["Graft-versus-host disease"]
+    assert (gvhd["n_conditions"], gvhd["n_studies"]) == (3, 3)
+    assert gvhd["highest_stage"] == "clinical"
+    assert gvhd["first_year"] == 2010
+    assert gvhd["years_animal_to_clinical"] == 7
+    assert gvhd["sources"] == "bone_marrow;umbilical_cord"
+    assert result["Inflammatory bowel disease"]["first_clinical_year"] is None
+    # highest stage first
+    assert list(result) == ["Graft-versus-host disease", "Inflammatory bowel disease"]
+    # As written, each spelling would be a translation of its own, and none would have one.
+    as_written = gap_stats.time_to_translation(with_condition_groups(frame))
+    assert as_written["years_animal_to_clinical"].null_count() == 4
 
 
 def test_a_source_with_one_study_has_a_share(tables: list) -> None:
@@ -242,10 +254,11 @@ def test_time_to_translation_rows_in_full() -> None:
             "clinical_patients": [None, 3, None, None, None, None],
         }
     )
-    rows = gap_stats.time_to_translation(frame).to_dicts()
+    rows = gap_stats.time_to_translation(with_condition_groups(frame)).to_dicts()
     assert rows == [
         {
-            "condition": "GvHD",
+            "condition_group": "GvHD",
+            "n_conditions": 1,
             "n_studies": 2,
             "sources": "adipose;bone_marrow",
             "highest_stage": "clinical",
@@ -256,7 +269,8 @@ def test_time_to_translation_rows_in_full() -> None:
         },
         # at one stage, the condition with more studies first, then by name
         {
-            "condition": "Stroke",
+            "condition_group": "Stroke",
+            "n_conditions": 1,
             "n_studies": 2,
             "sources": "adipose",
             "highest_stage": "animal",
@@ -266,7 +280,8 @@ def test_time_to_translation_rows_in_full() -> None:
             "years_animal_to_clinical": None,
         },
         {
-            "condition": "Colitis",
+            "condition_group": "Colitis",
+            "n_conditions": 1,
             "n_studies": 1,
             "sources": "adipose",
             "highest_stage": "animal",
@@ -276,7 +291,8 @@ def test_time_to_translation_rows_in_full() -> None:
             "years_animal_to_clinical": None,
         },
         {
-            "condition": "Sepsis",
+            "condition_group": "Sepsis",
+            "n_conditions": 1,
             "n_studies": 1,
             "sources": "bone_marrow",
             "highest_stage": "in_vitro",
@@ -286,7 +302,10 @@ def test_time_to_translation_rows_in_full() -> None:
             "years_animal_to_clinical": None,
         },
     ]
-    assert gap_stats.time_to_translation(frame).schema["highest_stage"] == pl.String
+    assert (
+        gap_stats.time_to_translation(with_condition_groups(frame)).schema["highest_stage"]
+        == pl.String
+    )
 
 
 def test_translation_gap_counts_studies_whose_in_vitro_work_is_not_reported(tables) -> None:

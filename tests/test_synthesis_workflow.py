@@ -70,6 +70,49 @@ def test_effects_and_pooled_with_the_subgroup_test(with_outcomes) -> None:
     assert stroke["tau2"] == stroke["i2"] == stroke["pi_low"] == ""
 
 
+def test_pooled_effects_over_the_studies_at_low_risk_of_bias(with_outcomes) -> None:
+    """Issue 22's sensitivity analysis of the pooled effects: ames-2020 and dunn-2022 are judged
+    low on both default items, bell-2021 high on sequence generation, cole-2019 not assessed."""
+    import polars as pl  # noqa: PLC0415
+
+    from exosynth.synthesis.meta import fit_model  # noqa: PLC0415
+
+    project, _ = with_outcomes
+    twins = pl.read_csv(project / "results/quality/pooled_sensitivity.csv")
+    pooled = pl.read_csv(project / "results/synthesis/pooled.csv")
+    keys = ["condition", "outcome", "source", "measure", "method"]
+    # every pooled estimate has its row, with the unrestricted numbers of pooled.csv
+    assert twins.select(keys).equals(pooled.select(keys))
+    assert twins["estimate"].equals(pooled["estimate"])
+    row = twins.filter(
+        (pl.col("outcome") == "serum creatinine")
+        & (pl.col("source") == "all")
+        & (pl.col("measure") == "smd")
+        & (pl.col("method") == "REML")
+    ).row(0, named=True)
+    assert (row["k_studies"], row["low_risk_k_studies"]) == (4, 2)
+    assert row["low_risk_items"] == "sequence_generation;blinding_assessors"
+    # by hand: REML over the low-risk studies' serum creatinine comparisons in effects.csv
+    effects = pl.read_csv(project / "results/synthesis/effects.csv").filter(
+        pl.col("study_id").is_in(["ames-2020", "dunn-2022"])
+        & pl.col("outcome").is_in(["Serum creatinine", "SCr"])  # as written
+    )
+    assert effects.height == row["low_risk_k_comparisons"] >= 2
+    mine = fit_model(effects["smd"].to_list(), effects["smd_var"].to_list(), "REML")
+    assert row["low_risk_estimate"] == pytest.approx(mine.estimate, abs=1e-9)
+    assert row["low_risk_ci_low"] == pytest.approx(mine.ci_low, abs=1e-9)
+    assert row["low_risk_estimate"] != pytest.approx(row["estimate"])
+    # adipose (cole-2019, not assessed): nothing pooled at low risk, the row kept
+    adipose = twins.filter(
+        (pl.col("outcome") == "serum creatinine") & (pl.col("source") == "adipose")
+    )
+    assert adipose.height
+    assert (adipose["low_risk_k_studies"] == 0).all()
+    assert adipose["low_risk_estimate"].is_null().all()
+    page = (project / "results/quality/sensitivity.html").read_text(encoding="utf-8")
+    assert "pooled effects over the studies at low risk of bias" in page
+
+
 def test_forest_plot_and_cumulative_plot_are_drawn(with_outcomes) -> None:
     project, _ = with_outcomes
     for ext in ("png", "svg", "csv"):
@@ -156,3 +199,42 @@ def test_outcome_data_change_no_study_row_table_or_statistic(shipped, with_outco
         new_text = (new / f"results/tables/{table}.csv").read_text(encoding="utf-8")
         old_lines = (old / f"results/tables/{table}.csv").read_text(encoding="utf-8").splitlines()
         assert set(old_lines) <= set(new_text.splitlines())
+
+
+def test_one_condition_group_column_feeds_the_maps_and_time_to_translation(with_outcomes) -> None:
+    """Four spellings of acute kidney injury, in three sources: one group in studies.csv, one
+    row of the condition map and of time to translation, one evidence map row; the
+    condition as written stays in the tables."""
+    project, _ = with_outcomes
+    added = {p.stem for p in OUTCOME_RECORDS.rglob("*.yaml")}
+    studies = [r for r in _rows(project / "results/studies.csv") if r["id"] in added]
+    assert {r["id"]: r["condition_group"] for r in studies} == {
+        "ames-2020": "Acute kidney injury",
+        "bell-2021": "Acute kidney injury",
+        "cole-2019": "Acute kidney injury",
+        "dunn-2022": "Acute kidney injury",
+        "egan-2020": "Ischaemic stroke",
+    }
+    assert "Ischemia/reperfusion-induced acute kidney injury" in (
+        project / "results/tables/table1.csv"
+    ).read_text(encoding="utf-8")
+    cells = [
+        r
+        for r in _rows(project / "results/figures/condition_map.csv")
+        if r["condition_group"] == "Acute kidney injury"
+    ]
+    assert {(r["source"], r["n_studies"]) for r in cells} == {
+        ("bone_marrow", "2"),
+        ("adipose", "1"),
+        ("umbilical_cord", "1"),
+    }
+    assert {(r["group_studies"], r["n_conditions"]) for r in cells} == {("4", "4")}
+    [aki] = [
+        r
+        for r in _rows(project / "results/stats/time_to_translation.csv")
+        if r["condition_group"] == "Acute kidney injury"
+    ]
+    assert (aki["n_conditions"], aki["n_studies"]) == ("4", "4")
+    page = (project / "results/evidence_map.html").read_text(encoding="utf-8")
+    assert page.count('"Acute kidney injury"') >= 1
+    assert '"Acute kidney injury (Cisplatin-induced)"' in page  # listed as written in its cell

@@ -18,6 +18,8 @@ STUDIES_HEADER = [
     # added by issue 10, after the contract's columns
     "source_donor", "model_induction", "cited_in", "cited_in_ref",
     "review_row",
+    # added by issue 21: the condition's group, which the analyses, maps and figures count by
+    "condition_group",
 ]  # fmt: skip
 # The finding of `snakemake --lint` the project has decided to accept (README).
 KNOWN_LINTS = ("Specify a conda environment or container for each rule.",)
@@ -136,6 +138,19 @@ def test_clean_build(built_project):
     assert header == STUDIES_HEADER
     assert len(rows) == len(files)
     assert sorted(row["raw_file"] for row in rows) == files
+    # The condition as written stays; its group is a column of its own, and the conditions
+    # no group claims are listed in the report, each with its studies and the fix.
+    groups = {row["condition"]: row["condition_group"] for row in rows}
+    assert groups["Graft vs host disease"] == "Graft-versus-host disease"
+    assert groups["Liver disease"] == "Liver disease"
+    note = report[report.index("## Conditions no group claims (9)") :]
+    assert "config/vocabulary.yaml" in note.split("\n\n")[1]
+    assert "| Liver disease | 2 |" in note
+    assert "Graft" not in note.split("\n## ")[0]
+    html = (project / "results" / "validation_report.html").read_text(encoding="utf-8")
+    assert "<h2>Conditions no group claims (9)</h2>" in html
+    stats = project / "results" / "stats" / "time_to_translation.csv"
+    assert stats.read_text(encoding="utf-8").startswith("condition_group,n_conditions,n_studies,")
 
 
 def test_bad_files_fail_the_build_and_are_all_reported(

@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict
 from pathlib import Path
@@ -148,10 +148,11 @@ def check_records(
     rule validation_report (:func:`write_validation_report`). ``drafts`` (the draft records
     of raw/inbox/) is counted in the ledger.
     """
-    from exosynth.analysis_groups import AnalysisGroups
+    from exosynth.analysis_groups import AnalysisGroups, unclaimed_conditions
     from exosynth.outputs.ledger import add_trials, ledger
     from exosynth.settings import load_yaml, source_tables, validate_against
-    from exosynth.studies.normalize import condition_problems, normalize
+    from exosynth.studies.normalize import normalize
+    from exosynth.studies.quality_blocks import located
     from exosynth.studies.records import RECORD_SCHEMA
     from exosynth.studies.validate import validate_records
     from exosynth.vocabulary import Vocabulary
@@ -168,18 +169,20 @@ def check_records(
         plural(len(cross), "cross-record problem"),
     )
     raw_terms = validate_against(load_yaml(vocabulary), vocabulary_schema, vocabulary)
-    terms = Vocabulary.from_mapping(raw_terms)
-    studies, unknown = normalize(records, terms, source_tables(config), raw_dir)
-    unknown += condition_problems(records, AnalysisGroups.from_mapping(raw_terms))
+    terms, groups = Vocabulary.from_mapping(raw_terms), AnalysisGroups.from_mapping(raw_terms)
+    studies, unknown = normalize(records, terms, source_tables(config), raw_dir, groups)
     studies.write_parquet(studies_out)  # its contract is checked by the gate (publish_studies)
     log.info(
         "normalized %s: %s",
         plural(studies.height, "study", "studies"),
         plural(len(unknown), "vocabulary problem"),
     )
+    # The lines of the quality blocks' spellings, read from the files that have such a problem.
+    unknown = located(unknown, lambda raw_file: Path(raw_file).read_text(encoding="utf-8"))
     problems = sorted_problems([*read_problems(*shard_problems), *cross, *unknown])
     summary = ledger(records, studies, problems, raw_dir)
     summary["drafts"] = drafts
+    summary["unclaimed_conditions"] = unclaimed_conditions(studies, groups).to_dicts()
     if trial_ledger_in is not None and trial_problems_in is not None:
         trial_ledger = json.loads(Path(trial_ledger_in).read_text(encoding="utf-8"))
         summary = add_trials(summary, trial_ledger, read_problems(trial_problems_in))
@@ -530,14 +533,14 @@ def write_workbook_file(
 ) -> None:
     """Rule workbook: :func:`exosynth.outputs.workbook.reviewer_workbook` into its file, with
     the SHA-256 of each record file (a returned workbook is read against them) and, in
-    ``digest_out``, the workbook's own (:func:`keep_edited_workbook` compares it).
+    ``digest_out``, the workbook's own (:func:`keep_edited_workbook` compares it). The
+    interim study table goes in whole: its quality blocks make the quality sheets.
 
     With ``vocabulary``, the meta-analyses of the study table (computed here by
     :mod:`exosynth.synthesis`, as rule synthesis does) add their sheets."""
     from exosynth import __version__
     from exosynth.outputs.workbook import reviewer_workbook
     from exosynth.settings import load_yaml
-    from exosynth.studies.normalize import BLOCK_COLUMNS
 
     studies = pl.read_parquet(studies_in)
     digests = {
@@ -547,7 +550,7 @@ def write_workbook_file(
     }
     reviewer_workbook(
         xlsx_out,
-        studies.drop(BLOCK_COLUMNS, strict=False),
+        studies,
         json.loads(Path(ledger_in).read_text(encoding="utf-8")),
         config,
         __version__,
@@ -589,16 +592,21 @@ def keep_edited_workbook(xlsx: str, digest_file: str, *, only_new: bool = False)
     )
 
 
-def write_evidence_map(studies_in: str, trials_in: str, config: dict, html_out: str) -> None:
-    """Rule evidence_map: :func:`exosynth.outputs.evidence_map.evidence_map_page` into its file."""
+def write_evidence_map(
+    studies_in: str, trials_in: str, config: dict, html_out: str, vocabulary_in: str | None = None
+) -> None:
+    """Rule evidence_map: :func:`exosynth.outputs.evidence_map.evidence_map_page` into its file;
+    the vocabulary's condition groups group the trials' conditions as they did the studies'."""
+    from exosynth.analysis_groups import AnalysisGroups
     from exosynth.outputs.evidence_map import evidence_map_page
-    from exosynth.settings import source_tables
+    from exosynth.settings import load_yaml, source_tables
 
     review = (config.get("review") or {}).get("citation")
     page = evidence_map_page(
         pl.read_parquet(studies_in),
         pl.read_parquet(trials_in),
         source_tables(config),
+        AnalysisGroups.from_mapping(load_yaml(vocabulary_in)) if vocabulary_in else None,
         review=" ".join(review.split()) if review else None,
     )
     Path(html_out).write_text(page, encoding="utf-8")
@@ -637,11 +645,7 @@ def draw_figures(
         words=Words.of(config, vocabulary),
     )
     for name, (fig, frame) in drawn.items():
-        svg = outputs.get(f"{name}_svg")
-        figures.save(fig, outputs[f"{name}_png"], svg)
-        if svg is None:
-            Path(outputs[f"{name}_png"]).with_suffix(".svg").unlink(missing_ok=True)
-        frame.write_csv(outputs[f"{name}_csv"])
+        _save_figure(name, fig, frame, outputs)
         log.info("figure %s: %d rows of numbers drawn", name, frame.height)
     note = outputs.get("trial_timeline_note")
     if note:
@@ -706,6 +710,65 @@ def build_registered_trials(
         result.ledger["rejected"],
         result.trials.height,
         len(problems),
+    )
+
+
+def _save_figure(name: str, fig: Any, frame: pl.DataFrame, outputs: Mapping[str, str]) -> None:
+    """A figure's PNG, its SVG where the config asks for one (``<name>_svg`` in ``outputs``;
+    an SVG of an earlier build is removed otherwise), and the CSV of the numbers drawn."""
+    from exosynth.outputs import figures
+
+    svg = outputs.get(f"{name}_svg")
+    figures.save(fig, outputs[f"{name}_png"], svg)
+    if svg is None:
+        Path(outputs[f"{name}_png"]).with_suffix(".svg").unlink(missing_ok=True)
+    frame.write_csv(outputs[f"{name}_csv"])
+
+
+def assess_quality(
+    studies_in: str,
+    config: dict,
+    outputs: dict[str, str],
+    *,
+    vocabulary_in: str | None = None,
+) -> None:
+    """Rule quality: risk of bias, EV characterisation, dose and route per study and source,
+    the low-risk sensitivity analysis (:func:`exosynth.synthesis.quality.assess`), its two
+    figures, the HTML page of the sensitivity table and the Markdown summary.
+
+    ``outputs`` maps each name of :data:`exosynth.synthesis.quality.QUALITY_NUMBERS` to its
+    CSV, ``<figure>_png``/``_csv`` (and ``_svg``) for each figure, ``sensitivity_html`` and
+    ``summary_md``. With ``vocabulary_in``, the pooled effects are pooled again over the
+    studies at low risk of bias, as rule synthesis pools them (``pooled_sensitivity``).
+    """
+    from exosynth.outputs import quality_figures
+    from exosynth.outputs.quality_report import sensitivity_html, summary_markdown
+    from exosynth.settings import source_tables
+    from exosynth.synthesis.quality import assess
+
+    tables = source_tables(config)
+    numbers = assess(
+        pl.read_parquet(studies_in),
+        tables,
+        config["quality"]["low_risk_items"],
+        pool=(lambda s: _synthesis(s, vocabulary_in, config).pooled) if vocabulary_in else None,
+    )
+    for name, frame in numbers.items():
+        frame.write_csv(outputs[name])
+    for name, (fig, frame) in quality_figures.draw(numbers, tables).items():
+        _save_figure(name, fig, frame, outputs)
+    Path(outputs["sensitivity_html"]).write_text(
+        sensitivity_html(numbers["sensitivity"], tables, numbers["pooled_sensitivity"]),
+        encoding="utf-8",
+    )
+    Path(outputs["summary_md"]).write_text(
+        summary_markdown(numbers["assessment"], numbers["sensitivity"], tables), encoding="utf-8"
+    )
+    everything = numbers["assessment"].filter(pl.col("source") == "all").row(0, named=True)
+    log.info(
+        "risk of bias: assessed %d, not assessed: %d",
+        everything["n_assessed"],
+        everything["n_not_assessed"],
     )
 
 
@@ -795,7 +858,8 @@ def write_changes(
 
 # -- effect sizes and meta-analysis (exosynth.synthesis.analyses) -------------------------
 def _synthesis(studies: pl.DataFrame, vocabulary: str, config: dict) -> Any:
-    """The build's meta-analyses, with the vocabulary's condition groups and synonyms."""
+    """The build's meta-analyses, by the study table's condition groups and the vocabulary's
+    outcome synonyms."""
     from exosynth.analysis_groups import AnalysisGroups
     from exosynth.settings import load_yaml, source_tables
     from exosynth.synthesis.analyses import has_outcomes, synthesize
@@ -805,7 +869,6 @@ def _synthesis(studies: pl.DataFrame, vocabulary: str, config: dict) -> Any:
     groups = AnalysisGroups.from_mapping(load_yaml(vocabulary))
     return synthesize(
         studies,
-        condition_group=groups.condition_label,
         synonyms=groups.outcome_labels,
         knha=knapp_hartung(config),
         source_order=[t.key for t in source_tables(config)],

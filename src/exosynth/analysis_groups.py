@@ -6,8 +6,11 @@ occurs in it as whole words, after folding (case, apostrophes dropped, other pun
 space). The longest matching term wins, so "liver fibrosis" beats "liver injury"'s "liver"
 only if both were terms; a tie goes to the group listed first. A condition no group claims is
 its own group (its text, trimmed), and is listed in the validation report so the author can
-place it. Outcome names are folded the same way with a plural s dropped, then mapped to their
-synonym group's label (infarct size -> infarct volume).
+place it. The group is computed in one place, :func:`with_condition_groups` (called by the
+normalize stage): the study table's ``condition_group`` column, which every analysis, figure
+and map reads; :func:`unclaimed_conditions` lists the conditions no group claims. Outcome
+names are folded the same way with a plural s dropped, then mapped to their synonym group's
+label (infarct size -> infarct volume).
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import polars as pl
+
+CONDITION_GROUP = "condition_group"  # the study table's column: the label of its group
 _APOSTROPHES = re.compile(r"['\u2019\u2018`]")
 _PUNCTUATION = re.compile(r"[^\w]+|_+")
 
@@ -79,6 +85,42 @@ class AnalysisGroups:
         """The synonym group's label of an outcome name, else its folded name."""
         folded = fold_outcome(outcome)
         return self.outcome_labels.get(folded, folded)
+
+
+def with_condition_groups(
+    studies: pl.DataFrame, groups: AnalysisGroups | None = None
+) -> pl.DataFrame:
+    """``studies`` with its ``condition_group`` column: the label of the group claiming each
+    condition, else the condition trimmed (no groups: every condition is its own group).
+
+    Each distinct condition is looked up once; a study without a condition has no group.
+    """
+    lookup = groups or AnalysisGroups()
+    conditions = studies.get_column("condition").drop_nulls().unique().to_list()
+    labels = {condition: lookup.condition_label(condition) for condition in conditions}
+    return studies.with_columns(
+        pl.col("condition")
+        .replace_strict(labels, default=None, return_dtype=pl.String)
+        .alias(CONDITION_GROUP)
+    )
+
+
+def unclaimed_conditions(studies: pl.DataFrame, groups: AnalysisGroups) -> pl.DataFrame:
+    """The conditions no group claims, each its own group: ``condition`` (trimmed, as its
+    ``condition_group`` column holds it), ``n_studies`` and ``n_with_outcomes`` (studies with
+    outcome data, pooled in an analysis of their own), by studies descending, then by name."""
+    outcomes = pl.col("outcomes").is_not_null() if "outcomes" in studies.columns else pl.lit(False)
+    conditions = studies.get_column("condition").drop_nulls().unique().to_list()
+    unclaimed = [c for c in conditions if groups.condition_group(c) is None]
+    return (
+        studies.filter(pl.col("condition").is_in(unclaimed))
+        .group_by(pl.col(CONDITION_GROUP).alias("condition"))
+        .agg(
+            n_studies=pl.len().cast(pl.Int64),
+            n_with_outcomes=outcomes.sum().cast(pl.Int64),
+        )
+        .sort(["n_studies", "condition"], descending=[True, False])
+    )
 
 
 def _claim(table: dict[str, str], term: str, value: str, section: str) -> None:

@@ -113,6 +113,7 @@ def check(files: Sequence[str], config_path: str = CONFIG) -> tuple[list, int]:
     from exosynth.studies import normalize  # noqa: PLC0415
     from exosynth.studies.loading import read_raw  # noqa: PLC0415
     from exosynth.studies.parse_cache import ingest, ingest_cached, read_cache  # noqa: PLC0415
+    from exosynth.studies.quality_blocks import located  # noqa: PLC0415
     from exosynth.studies.schema_messages import study_validator  # noqa: PLC0415
     from exosynth.studies.validate import sharing_a_key, validate_records  # noqa: PLC0415
 
@@ -140,6 +141,7 @@ def check(files: Sequence[str], config_path: str = CONFIG) -> tuple[list, int]:
     *_, terms = normalize.check(
         related, vocabulary, source_tables(config), Path(raw_dir).as_posix()
     )
+    terms = located(terms, lambda raw_file: Path(raw_file).read_text(encoding="utf-8"))
     found = sorted_problems([*problems, *rest.problems, *cross, *terms])
     wanted = set(named)
     return [p for p in found if p.file in wanted], sum(p.file not in wanted for p in found)
@@ -267,6 +269,31 @@ results:                 # main result as the table shows it; empty: not reporte
 #     n:
 #     mean:
 #     sem:               # or sd: (one of the two)
+# From the full text, where you assess it (each block optional; uncomment to fill in):
+# risk_of_bias:          # SYRCLE, each item low, high or unclear; no summed score
+#   sequence_generation:         # low / high / unclear, or {{judgement: low, support: "..."}}
+#   baseline_characteristics:    # groups similar at baseline
+#   allocation_concealment:      # allocation concealed
+#   random_housing:              # animals housed at random
+#   blinding_caregivers:         # caregivers and investigators blinded
+#   random_outcome_assessment:   # animals picked at random for outcome assessment
+#   blinding_assessors:          # outcome assessors blinded
+#   incomplete_outcome_data:     # incomplete outcome data addressed
+#   selective_reporting:         # free of selective outcome reporting
+#   other_bias:                  # free of other sources of bias
+# ev:                    # how the vesicles were made and characterised (MISEV); empty: NR
+#   isolation:           # ultracentrifugation, density gradient, SEC, precipitation, TFF, ...
+#   centrifugation:      # settings as written (100,000 g, 70 min), for centrifugation only
+#   particles:           # how particles were counted (NTA, TRPS, ...)
+#   size:                # how the size was measured (NTA, DLS, TEM, ...)
+#   markers_positive:    # a list: [CD63, CD81, TSG101]
+#   markers_negative:    # a list: [calnexin]
+#   imaging:             # TEM, cryo-EM, AFM, ...
+# dose:                  # per administration, as the paper gives it:
+#   value:               #   the number (100, 1e10)
+#   unit:                #   ug protein, particles, cell equivalents, ml conditioned medium
+#   per_kg:              #   true for a dose per kg body weight (or write /kg after the unit)
+# route:                 # intravenous, intraperitoneal, local, intranasal, inhaled, ...
 """
 
 _EXAMPLES = {

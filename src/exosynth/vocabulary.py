@@ -85,6 +85,9 @@ class Vocabulary:
     # species code -> (label, plural): "Rat", "rats"
     species_names: dict[str, tuple[str, str]] = field(default_factory=dict)
     species_descriptors: re.Pattern[str] | None = None
+    # The short term lists of the quality blocks (ev_isolation, routes, dose_units) as
+    # written: exosynth.quality_terms reads them (issue 22).
+    short_lists: dict[str, dict] = field(default_factory=dict)
     # Distinct model texts are classified once: a corpus repeats a few hundred of them.
     _model_classes: dict[str, ModelClass] = field(default_factory=dict, repr=False)
     _species_regex: re.Pattern[str] | None = field(default=None, repr=False)
@@ -140,6 +143,9 @@ class Vocabulary:
                 for code, entry in raw["species"].items()
             },
             species_descriptors=_words_pattern(raw.get("species_descriptors", [])),
+            short_lists={
+                name: raw.get(name, {}) for name in ("ev_isolation", "routes", "dose_units")
+            },
         )
 
     # -- sources -----------------------------------------------------------------

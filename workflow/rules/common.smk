@@ -66,17 +66,18 @@ SYNTHESIS_TABLES = ["effects", "pooled", "cumulative", "egger"]
 FIGURE_FORMATS = ["png", "svg"] if config["figures"]["svg"] else ["png"]
 
 
-def figure_outputs(names):
+def figure_outputs(names, category="Figures"):
     """The outputs of a figures rule, by keyword: ``<name>_<ext>`` for each picture format
-    (FIGURE_FORMATS) and the CSV of the numbers drawn."""
+    (FIGURE_FORMATS) and the CSV of the numbers drawn; the pictures shown under ``category``
+    in the HTML report."""
     return {
-        f"{name}_{ext}": figure_file(name, ext)
+        f"{name}_{ext}": figure_file(name, ext, category)
         for name in names
         for ext in [*FIGURE_FORMATS, "csv"]
     }
 
 
-def figure_file(name, ext):
+def figure_file(name, ext, category="Figures"):
     """A figure file; the pictures go into the HTML report, each with its caption."""
     path = f"results/figures/{name}.{ext}"
     if ext == "csv":
@@ -84,9 +85,25 @@ def figure_file(name, ext):
     return report(
         path,
         caption=f"workflow/report/{name}.rst",
-        category="Figures",
+        category=category,
         labels={"figure": name.replace("_", " "), "format": ext.upper()},
     )
+
+
+# The numbers and figures of rule quality (exosynth.synthesis.quality, issue 22).
+QUALITY_NUMBERS = [
+    "risk_of_bias",
+    "risk_of_bias_summary",
+    "sensitivity",
+    "pooled_sensitivity",
+    "assessment",
+    "ev_characterisation",
+    "ev_summary",
+    "ev_terms",
+    "routes",
+    "doses",
+]
+QUALITY_FIGURES = ["risk_of_bias_traffic_light", "risk_of_bias_summary"]
 
 
 def statistic(path, caption):
@@ -141,6 +158,7 @@ def deliverables():
             rules.tables,
             rules.workbook,
             rules.figures,
+            rules.quality,
             rules.evidence_map,
             rules.prisma,
             rules.changes,

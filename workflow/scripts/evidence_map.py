@@ -7,4 +7,5 @@ with logged(snakemake.log[0], snakemake.rule, exit_when_done=True):
         snakemake.input.trials,
         {"sources": snakemake.params.sources, "review": snakemake.params.review},
         snakemake.output.html,
+        vocabulary_in=snakemake.input.vocabulary,
     )

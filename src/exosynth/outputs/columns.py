@@ -205,6 +205,11 @@ COLUMNS: dict[str, dict[str, Column]] = {
         "review_row": Column(
             "Row in review", "row in the review's table; empty: added since the review", detail=True
         ),
+        "condition_group": Column(
+            "Condition group",
+            "the condition's group (conditions: in config/vocabulary.yaml); a condition no "
+            "group claims is its own group. The analyses, maps and figures count by it",
+        ),
     },
     "synthesis/effects.csv": {
         "study_id": Column("Study id", "the record's id"),

@@ -34,13 +34,12 @@ from urllib.parse import quote
 import polars as pl
 from plotly.offline import get_plotlyjs
 
+from exosynth.analysis_groups import AnalysisGroups
 from exosynth.outputs.figures import STAGE_COLOURS, STAGE_LABELS
 from exosynth.settings import SourceTable
 from exosynth.synthesis.evidence_map import (
     NO_SPECIES,
     UNSPECIFIED_SOURCE,
-    GroupOf,
-    condition_group_of,
     evidence_cells,
     group_order,
     species_list,
@@ -120,12 +119,10 @@ def _study_rows(studies: pl.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
-def _trial_rows(trials: pl.DataFrame, group_of: GroupOf | None) -> list[dict[str, Any]]:
+def _trial_rows(trials: pl.DataFrame, groups: AnalysisGroups | None) -> list[dict[str, Any]]:
     if trials.is_empty():
         return []
-    groups = (
-        trial_groups(trials, group_of).group_by("trial_id", maintain_order=True).agg("group_key")
-    )
+    groups = trial_groups(trials, groups).group_by("trial_id", maintain_order=True).agg("group_key")
     keyed = dict(groups.iter_rows())
     rows = []
     for row in trials.sort("trial_id").iter_rows(named=True):
@@ -149,13 +146,16 @@ def map_payload(
     studies: pl.DataFrame,
     trials: pl.DataFrame,
     tables: list[SourceTable],
-    group_of: GroupOf | None = None,
+    groups: AnalysisGroups | None = None,
 ) -> dict[str, Any]:
     """Everything the page draws, as plain data: sources, stages, species, the condition
     groups in row order, the cells of the unfiltered map, one entry per study and per
     registered MSC-EV trial (with the folded groups it names).
+
+    Studies are grouped by their ``condition_group`` column; ``groups`` (the vocabulary's
+    ``conditions:``, which made that column) groups the trials' conditions the same way.
     """
-    grouped = condition_group_of(studies, group_of).sort("id")
+    grouped = studies.sort("id")
     order = [t.key for t in tables]
     cells = evidence_cells(grouped, order)
     labels = {t.key: t.label for t in tables}
@@ -181,7 +181,7 @@ def map_payload(
         "cells": cells.to_dicts(),
         "max_studies": int(cells.get_column("n_studies").max() or 1),
         "studies": _study_rows(grouped),
-        "trials": _trial_rows(trials, group_of),
+        "trials": _trial_rows(trials, groups),
     }
 
 
@@ -208,11 +208,11 @@ def evidence_map_page(
     studies: pl.DataFrame,
     trials: pl.DataFrame,
     tables: list[SourceTable],
-    group_of: GroupOf | None = None,
+    groups: AnalysisGroups | None = None,
     review: str | None = None,
 ) -> str:
     """The evidence map as one HTML document (plotly.js, data, script and style inline)."""
-    payload = map_payload(studies, trials, tables, group_of)
+    payload = map_payload(studies, trials, tables, groups)
     filters = "".join(
         (
             _checkboxes(

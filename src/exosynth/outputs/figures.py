@@ -185,23 +185,28 @@ def evidence_gap_map_figure(drawn: pl.DataFrame, gap_map: pl.DataFrame) -> Figur
 def condition_map_figure(
     drawn: pl.DataFrame, tables: list[SourceTable], sources: list[str], n_conditions: int
 ) -> Figure:
-    """Condition by source, each cell coloured and hatched by the highest stage it reached.
+    """Condition group by source, each cell coloured and hatched by the highest stage reached.
 
     ``drawn`` is :func:`exosynth.synthesis.figure_data.condition_map_frame`; ``sources`` its
-    columns in order, ``n_conditions`` how many conditions there are in all.
+    columns in order, ``n_conditions`` how many condition groups there are in all. A row
+    label says how many studies the group holds and, past one, how many conditions as
+    written.
     """
     labels = _labels(tables)
-    rows = drawn.select("row", "condition", "condition_studies").unique().sort("row")
+    rows = (
+        drawn.select("row", "condition_group", "group_studies", "n_conditions").unique().sort("row")
+    )
     shown = rows.height
     what = (
-        f"all {n_conditions:,} conditions"
+        f"all {n_conditions:,} condition groups"
         if shown == n_conditions
-        else f"top {shown:,} of {n_conditions:,} conditions by number of studies"
+        else f"top {shown:,} of {n_conditions:,} condition groups by number of studies"
     )
     with style():
         fig = _new_figure(2.6 + 1.25 * len(sources) + 1.6, 1.9 + 0.3 * max(shown, 1))
         ax = fig.add_subplot()
-        for row, _c, _cs, column, _s, _l, count, stage in drawn.iter_rows():
+        cells = drawn.select("row", "column", "n_studies", "highest_stage")
+        for row, column, count, stage in cells.iter_rows():
             rgb = to_rgb(STAGE_COLOURS[stage])
             ax.add_patch(
                 Rectangle(
@@ -231,8 +236,8 @@ def condition_map_figure(
         ax.set_yticks(
             rows["row"].to_list(),
             [
-                f"{_short(c)} ({n:,})"
-                for c, n in rows.select("condition", "condition_studies").iter_rows()
+                f"{_short(group)} ({n:,})" + (f" [{k:,} conditions]" if k > 1 else "")
+                for _, group, n, k in rows.iter_rows()
             ],
         )
         ax.set_xticks([x + 0.5 for x in range(len(sources) - 1)], minor=True)
@@ -255,9 +260,12 @@ def condition_map_figure(
             bbox_to_anchor=(1.01, 1.0),
             frameon=False,
         )
-        ax.set_xlabel("Numbers: studies of the condition from the source; blank: none")
+        ax.set_xlabel(
+            "Numbers: studies of the condition group from the source; blank: none\n"
+            "Row: condition group (studies) [conditions as written it holds, where several]"
+        )
         fig.suptitle(
-            f"Conditions by MSC source, coloured by highest stage reached\n({what})",
+            f"Condition groups by MSC source, coloured by highest stage reached\n({what})",
             x=TITLE_MARGIN / fig.get_figwidth(),
             ha="left",
         )

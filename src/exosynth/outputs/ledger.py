@@ -73,6 +73,44 @@ def _drafts_line(summary: dict[str, Any]) -> list[str]:
     ]
 
 
+UNCLAIMED_FIX = (
+    "Each is its own group in the condition map, the evidence map, the time to translation "
+    "and the meta-analyses. To place one, add it (or a term it contains) to a group's "
+    "`terms:` under `conditions:` in `config/vocabulary.yaml`, or add a group for it."
+)
+
+
+def _unclaimed(summary: dict[str, Any]) -> pl.DataFrame:
+    """The conditions no condition group claims (set by rule validate), as a table to read."""
+    rows = summary.get("unclaimed_conditions") or []
+    frame = pl.DataFrame(
+        rows,
+        schema={"condition": pl.String, "n_studies": pl.Int64, "n_with_outcomes": pl.Int64},
+        orient="row",
+    ).rename({"condition": "Condition", "n_studies": "Studies"})
+    with_outcomes = frame["n_with_outcomes"].sum() > 0
+    return frame.rename({"n_with_outcomes": "With outcome data"}).select(
+        "Condition", "Studies", *(["With outcome data"] if with_outcomes else [])
+    )
+
+
+def _unclaimed_lines(summary: dict[str, Any]) -> list[str]:
+    """The report's note on the conditions no group claims: each, its studies, the fix."""
+    frame = _unclaimed(summary)
+    if frame.is_empty():
+        return []
+    return [
+        f"## Conditions no group claims ({frame.height:,})",
+        "",
+        UNCLAIMED_FIX,
+        "",
+        "| " + " | ".join(frame.columns) + " |",
+        "|---" + "|---:" * (frame.width - 1) + "|",
+        *("| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.iter_rows()),
+        "",
+    ]
+
+
 def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
@@ -201,6 +239,7 @@ def render_markdown(
             "",
             *_by_file(cautions),
         ]
+    lines += _unclaimed_lines(summary)
     lines += _after_gate(later)
     lines += render_trials(summary)
     built = not summary["rejected"] or on_invalid == "exclude"
@@ -260,6 +299,17 @@ def render_html(
         )
         body.append("<p>A warning never rejects a record: these studies are included.</p>")
         body += _html_by_file(cautions)
+    unclaimed = _unclaimed(summary)
+    if not unclaimed.is_empty():
+        body.append(f"<h2>Conditions no group claims ({unclaimed.height:,})</h2>")
+        body.append(f"<p>{escape(UNCLAIMED_FIX.replace('`', ''))}</p>")
+        body.append(
+            html_table(
+                unclaimed,
+                caption="Conditions no group claims",
+                classes=dict.fromkeys(unclaimed.columns[1:], "n"),
+            )
+        )
     if later:
         files = len({p["file"] for p in later})
         body.append(

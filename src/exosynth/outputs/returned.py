@@ -61,6 +61,8 @@ RECORD_FIELDS: dict[str, tuple[str, bool]] = {
     "cited_in": ("citation.cited_in", False),
     "cited_in_ref": ("citation.cited_in", False),
     "review_row": ("review_row", True),
+    # computed from the condition by the vocabulary (conditions: in config/vocabulary.yaml)
+    "condition_group": ("condition", False),
 }
 CHANGE_COLUMNS = (
     "kind",  # changed | comment | row_added | row_deleted

@@ -48,6 +48,16 @@ from exosynth.outputs.literature_sheets import (
 )
 from exosynth.outputs.meta_sheets import EFFECTS_SHEET, META_SHEET
 from exosynth.outputs.printing import PrintPlan, print_setup
+from exosynth.outputs.quality_sheets import (
+    QUALITY_ABOUT,
+    QUALITY_BLOCKS,
+    RISK_OF_BIAS_SHEET,
+    VESICLES_SHEET,
+    risk_of_bias_rows,
+    vesicle_rows,
+    write_risk_of_bias_sheet,
+    write_vesicles_sheet,
+)
 from exosynth.outputs.returned import PROVENANCE_SHEET, provenance_rows
 from exosynth.outputs.sheet_layout import (
     ABOUT_WIDTH,
@@ -64,6 +74,7 @@ from exosynth.outputs.sheet_layout import (
 from exosynth.outputs.tables import added_table, footnote, review_reference, table_rows
 from exosynth.outputs.words import Words
 from exosynth.problems import plural
+from exosynth.quality_terms import QualityTerms
 from exosynth.settings import SourceTable, source_tables
 from exosynth.synthesis.analyses import Synthesis
 from exosynth.synthesis.figure_data import gap_map_tiles
@@ -93,6 +104,7 @@ def sheet_names(
     tables: Sequence[SourceTable],
     *,
     trials: bool = False,
+    quality: bool = False,
     meta: bool = False,
     literature: bool = False,
 ) -> list[str]:
@@ -100,6 +112,7 @@ def sheet_names(
     return [f"Table {t.table}" for t in tables] + [
         TRANSLATION_GAP_SHEET,
         STUDIES_SHEET,
+        *([RISK_OF_BIAS_SHEET, VESICLES_SHEET] if quality else []),
         *([EFFECTS_SHEET, META_SHEET] if meta else []),
         *([TRIALS_SHEET] if trials else []),
         *([CHANGES_SHEET, PRISMA_SHEET] if literature else []),
@@ -159,6 +172,7 @@ def about_rows(
     *,
     added: Mapping[int, int] | None = None,
     trials: bool = False,
+    quality: bool = False,
     meta: Sequence[tuple[str, str]] = (),
     literature: bool = False,
 ) -> list[tuple[str, str]]:
@@ -195,7 +209,11 @@ def about_rows(
         ("exosynth version", version),
         (
             "Sheets",
-            ", ".join(sheet_names(tables, trials=trials, meta=bool(meta), literature=literature)),
+            ", ".join(
+                sheet_names(
+                    tables, trials=trials, quality=quality, meta=bool(meta), literature=literature
+                )
+            ),
         ),
     ]
     rows += [
@@ -221,6 +239,7 @@ def about_rows(
             f"results/studies.csv, headed in words (below), codes in words; true/false shown "
             f"as {YES}/{NO}. {_folded(COLUMNS['studies.csv'])}",
         ),
+        *(QUALITY_ABOUT if quality else []),
         *meta,
         *trials_about_rows(ledger if trials else None),
         *(
@@ -422,6 +441,7 @@ def write_workbook(
     *,
     gap_map_png: bytes | None = None,
     trials: pl.DataFrame | None = None,
+    quality: tuple[pl.DataFrame, pl.DataFrame] | None = None,
     words: Words | None = None,
     review: Mapping[str, Any] | None = None,
     meta: Sequence[tuple[str, pl.DataFrame, list[str | None]]] = (),
@@ -429,7 +449,9 @@ def write_workbook(
     provenance: Sequence[Sequence[Any]] | None = None,
 ) -> None:
     """The reviewer workbook: "Table N" sheets, "Translation gap", "Studies", "About";
-    ``extra_sheets`` (name, rows in words) go before "About".
+    ``quality`` (the rows of :mod:`exosynth.outputs.quality_sheets`) adds "Risk of bias" and
+    "Vesicles and dosing" after "Studies"; ``extra_sheets`` (name, rows in words) go before
+    "About".
 
     Made to be handed out: text is written as text (no formula, link or number is
     derived from data), and the same inputs give a byte-identical file (fixed
@@ -491,6 +513,10 @@ def write_workbook(
             width_cap=LIST_WIDTH,
             details=detail_headings(COLUMNS["studies.csv"]),
         )
+        if quality is not None:
+            rob_rows, vesicle_rows = quality
+            write_risk_of_bias_sheet(book, book.add_worksheet(RISK_OF_BIAS_SHEET), rob_rows)
+            write_vesicles_sheet(book, book.add_worksheet(VESICLES_SHEET), vesicle_rows)
         for name, frame, frame_formats in meta:  # "Effect sizes", "Meta-analysis" (in words)
             sheet = book.add_worksheet(name)
             _write_frame(sheet, frame, 0, styles, formats=frame_formats)
@@ -587,8 +613,11 @@ def reviewer_workbook(
     (results/changes.csv and results/prisma.csv) add the sheets "Changes" and "PRISMA flow".
     ``digests`` (raw file -> SHA-256 of its bytes) go on the hidden Provenance sheet, with the
     record and field of each cell of the Studies sheet (:mod:`exosynth.outputs.returned`).
-    ``synthesis`` (:func:`exosynth.synthesis.analyses.synthesize` of the same study table)
-    adds the "Effect sizes" and "Meta-analysis" sheets when the records hold outcome data.
+    A study table that carries the quality blocks (the interim one) adds the "Risk of bias"
+    and "Vesicles and dosing" sheets, their codes in the vocabulary's words; the Studies
+    sheet keeps results/studies.csv's columns only. ``synthesis``
+    (:func:`exosynth.synthesis.analyses.synthesize` of the same study table) adds the
+    "Effect sizes" and "Meta-analysis" sheets when the records hold outcome data.
 
     The translation gap and the evidence gap map come from the functions rules stats and
     figures use (:mod:`exosynth.synthesis.gap`), computed here from the study table, so the
@@ -612,6 +641,14 @@ def reviewer_workbook(
             (META_SHEET, *meta_sheets.meta_analysis_sheet(synthesis.pooled, labels)),
         ]
         meta_about = meta_sheets.about_rows(synthesis.effects.height, synthesis.n_analyses, knha)
+    quality_words = QualityTerms.from_vocabulary(dict(vocabulary or {})).labels()
+    quality = (
+        (risk_of_bias_rows(studies, sources), vesicle_rows(studies, sources, quality_words))
+        if set(QUALITY_BLOCKS) <= set(studies.columns)
+        else None
+    )
+    # The Studies sheet and its provenance hold studies.csv's columns, not the blocks' JSON.
+    studies = studies.select(list(COLUMNS["studies.csv"]))
     write_workbook(
         path,
         [(t, table_sheet_rows(studies, t)) for t in sources],
@@ -623,11 +660,13 @@ def reviewer_workbook(
             version,
             added=added_by_table(studies, sources),
             trials=trials is not None,
+            quality=quality is not None,
             meta=meta_about,
             literature=changes is not None and prisma is not None,
         ),
         gap_map_png=figures.render(picture, "png"),
         trials=trials,
+        quality=quality,
         words=words,
         review=config.get("review"),
         meta=meta,

@@ -17,10 +17,13 @@ from typing import Any
 
 import polars as pl
 
-from exosynth.analysis_groups import AnalysisGroups
+from exosynth.analysis_groups import AnalysisGroups, with_condition_groups
 from exosynth.checks import Rule, run_rules, with_others
 from exosynth.problems import WARNING, Problem
+from exosynth.quality_terms import QualityTerms
 from exosynth.settings import SourceTable
+from exosynth.studies.quality_blocks import quality_blocks
+from exosynth.studies.records import QUALITY_BLOCKS
 from exosynth.studies.validate import cited_document
 from exosynth.vocabulary import STAGES, UnknownTerm, Vocabulary
 
@@ -54,12 +57,17 @@ STUDY_COLUMNS = (
     # The row in the review's table, empty for a paper added after the review (the workbook
     # marks and counts those).
     "review_row",
-    # The record's optional blocks as JSON text (SHARED_BLOCKS.md): for synthesis/ only, not
-    # published (studies.csv keeps its contract columns).
+    # The condition's group (config/vocabulary.yaml conditions:; a condition no group claims
+    # is its own group): what the analyses, figures and maps count by. "condition" stays as
+    # written, for the tables.
+    "condition_group",
+    # The record's optional blocks as JSON text, the quality blocks in codes: for synthesis/
+    # only, not published (studies.csv keeps its contract columns).
     "outcomes",
+    *QUALITY_BLOCKS,
 )
 # The columns of the interim study table that studies.csv, .parquet and the workbook leave out.
-BLOCK_COLUMNS = ("outcomes",)
+BLOCK_COLUMNS = ("outcomes", *QUALITY_BLOCKS)
 
 _ADD_TO_VOCABULARY = "otherwise add the term to config/vocabulary.yaml"
 
@@ -317,8 +325,9 @@ def check(
     """The records and their models with codes joined on, and every problem of both."""
     frame = _records(records, vocabulary, tables, raw_dir)
     models = _models(frame, vocabulary)
+    frame, quality = quality_blocks(frame, QualityTerms.from_vocabulary(vocabulary.short_lists))
     problems = run_rules(frame, RECORD_RULES, STAGE) + run_rules(models, MODEL_RULES, STAGE)
-    return frame, models, problems
+    return frame, models, problems + quality
 
 
 def normalize(
@@ -326,8 +335,13 @@ def normalize(
     vocabulary: Vocabulary,
     tables: list[SourceTable],
     raw_dir: str,
+    groups: AnalysisGroups | None = None,
 ) -> tuple[pl.DataFrame, list[Problem]]:
-    """The normalized study table of the accepted records, and the problems of every record."""
+    """The normalized study table of the accepted records, and the problems of every record.
+
+    ``groups`` (the vocabulary's ``conditions:``) gives each study its ``condition_group``;
+    without it every condition is its own group.
+    """
     frame, models, problems = check(records, vocabulary, tables, raw_dir)
     rejected = sorted({p.file for p in problems if p.is_error})
     per_study = (
@@ -356,43 +370,11 @@ def normalize(
             .then(pl.lit("animal"))
             .otherwise(pl.lit("in_vitro")),
         )
+        .pipe(with_condition_groups, groups)
         .sort(["table", "review_row", "year", "first_author", "id"], nulls_last=True)
         .select(STUDY_COLUMNS)
     )
     return studies, problems
-
-
-# A study with outcome data whose condition no group of config/vocabulary.yaml claims: its
-# effects form an analysis of their own (not an error: the build goes on).
-CONDITION_RULES: tuple[Rule, ...] = (
-    Rule(
-        "condition.ungrouped",
-        "condition",
-        pl.col("outcomes").is_not_null() & pl.col("condition_group").is_null(),
-        "condition {condition!r} belongs to no condition group: its outcome data are "
-        "pooled in an analysis of their own",
-        "add the condition (or a term it contains) to a group under conditions: in "
-        "config/vocabulary.yaml, or add a group for it",
-        severity=WARNING,
-    ),
-)
-
-
-def condition_problems(records: pl.DataFrame, groups: AnalysisGroups) -> list[Problem]:
-    """The records with outcome data whose condition no condition group claims."""
-    if "outcomes" not in records.columns:
-        return []
-    with_outcomes = records.filter(
-        pl.col("parsed") & pl.col("outcomes").is_not_null() & pl.col("condition").is_not_null()
-    )
-    if with_outcomes.is_empty():
-        return []
-    names = with_outcomes["condition"].unique().to_list()
-    claimed = {name: groups.condition_group(name) for name in names}
-    frame = with_outcomes.with_columns(
-        condition_group=pl.col("condition").replace_strict(claimed, default=None)
-    )
-    return run_rules(frame, CONDITION_RULES, STAGE)
 
 
 def check_contract(studies: pl.DataFrame) -> pl.DataFrame:
@@ -414,6 +396,7 @@ def check_contract(studies: pl.DataFrame) -> pl.DataFrame:
             "clinical_patients": pa.Column(pl.Int64, pa.Check.ge(1), nullable=True),
             "species": pa.Column(str, pa.Check.str_matches(r"^[a-z_]+(;[a-z_]+)*$"), nullable=True),
             "raw_file": pa.Column(str, unique=True),
+            "condition_group": pa.Column(str),  # every condition has one, its own at least
         },
         strict=False,
         ordered=False,

@@ -52,9 +52,27 @@ RECORD_SCHEMA: dict[str, pl.DataType] = {
     # Fields whose values the schema rejected (dropped from this row): "in_vitro",
     # "citation" and "citation.doi", "in_vivo" for anything under in_vivo, ...
     "invalid_fields": pl.List(pl.String()),
-    # Optional record blocks, each as canonical JSON text or null (SHARED_BLOCKS: effects first).
+    # The optional blocks, each as canonical JSON text, null when absent. Outcomes keep their
+    # entries when one value in them was rejected (studies/outcome_checks.py reads each entry);
+    # a quality block is null then (studies/quality_blocks.py turns them into codes).
     "outcomes": pl.String(),
+    "risk_of_bias": pl.String(),
+    "ev": pl.String(),
+    "dose": pl.String(),
+    "route": pl.String(),
 }
+
+
+# The optional blocks of a record that travel as one JSON text column each (issue 22).
+QUALITY_BLOCKS = ("risk_of_bias", "ev", "dose", "route")
+
+
+def canonical(value: Any) -> str | None:
+    """The one JSON text of a block: keys sorted, no spaces, UTF-8 kept; None stays None."""
+    if value is None:
+        return None
+    # default=str: a date YAML read (2021-03-04 unquoted) is written as its text, not a crash.
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 @dataclass
@@ -216,6 +234,13 @@ def to_row(
                     for key in ("model", "species", "model_type")
                 }
             )
+
+    def block(name: str) -> str | None:
+        """A whole block as canonical JSON text; null when any value in it was rejected."""
+        if any(bad[:1] == (name,) for bad in invalid):
+            return None
+        return canonical(record.get(name))
+
     pmid = value(record, "citation", "pmid")
     return {
         "raw_file": path,
@@ -241,17 +266,9 @@ def to_row(
         "cited_in_url": value(record, "citation", "cited_in", "url"),
         "cited_in_ref": value(record, "citation", "cited_in", "ref"),
         "invalid_fields": _invalid_fields(invalid),
-        "outcomes": _block(record, "outcomes", ok("outcomes")),
+        "outcomes": canonical(record.get("outcomes")) if ok("outcomes") else None,
+        **{name: block(name) for name in QUALITY_BLOCKS},
     }
-
-
-def _block(record: dict, name: str, usable: bool) -> str | None:
-    """An optional block as canonical JSON text (sorted keys), or None when absent."""
-    if not usable or record.get(name) is None:
-        return None
-    return json.dumps(
-        record[name], sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
-    )
 
 
 def _invalid_fields(invalid: frozenset[FieldPath]) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,7 @@ _SCHEMA_CODES = {
     "maxLength": "schema.length",
     "maxItems": "schema.items",
     "anyOf": "schema.any_of",
+    "exclusiveMinimum": "schema.range",
 }
 
 
@@ -125,7 +127,14 @@ def problems_of(path: str, text: str, errors: list[jsonschema.ValidationError]) 
         parts = tuple(error.absolute_path)
         if error.validator == "additionalProperties":
             known = sorted(error.schema.get("properties", {}))
-            for key in sorted(set(error.instance) - set(known), key=str):
+            # A key a patternProperties entry matches is not unknown: that entry reports it.
+            patterned = [re.compile(p) for p in error.schema.get("patternProperties", {})]
+            unknown = {
+                key
+                for key in set(error.instance) - set(known)
+                if not any(p.search(str(key)) for p in patterned)
+            }
+            for key in sorted(unknown, key=str):
                 key_path = (*parts, key)
                 close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
                 hint = (
@@ -146,14 +155,30 @@ def problems_of(path: str, text: str, errors: list[jsonschema.ValidationError]) 
             continue
         if error.validator == "required":
             missing = error.message.split("'")[1] if "'" in error.message else error.message
+            wanted = error.schema.get("properties", {}).get(missing, {})
             problems.append(
                 Problem(
                     path,
                     line_of(text, parts),
                     field_path((*parts, missing)),
                     f"required field {missing!r} is missing",
-                    f"add `{missing}:` (see README: the record format)",
+                    wanted.get("x-hint", f"add `{missing}:` (see README: the record format)"),
                     code="schema.required",
+                )
+            )
+            continue
+        custom = error.schema.get("x-problem") if isinstance(error.schema, dict) else None
+        if custom and error.validator in ("enum", "not"):
+            # The schema's own words for this refusal (a judgement, a summed score).
+            words = {"value": _value_words(error.instance), "field": field_path(parts)}
+            problems.append(
+                Problem(
+                    path,
+                    line_of(text, parts),
+                    field_path(parts) or "(record)",
+                    custom["message"].format(**words),
+                    custom["hint"].format(**words),
+                    code=custom["code"],
                 )
             )
             continue
@@ -169,6 +194,26 @@ def problems_of(path: str, text: str, errors: list[jsonschema.ValidationError]) 
     return problems
 
 
+def _type_hint(value: Any, expected: list[str], wanted: str) -> str:
+    """The fix for a value of the wrong type, where the value shows what was meant."""
+    hint = f"write {wanted}"
+    if "boolean" in expected and value in ("+", "-"):
+        hint = "write true for + and false for -"
+    elif "integer" in expected and isinstance(value, str) and value.strip().isdigit():
+        hint = f"write the number without quotes: {value.strip()}"
+    elif "number" in expected and isinstance(value, str) and _SCIENTIFIC.fullmatch(value):
+        mantissa, exponent = value.lower().split("e")
+        hint = (
+            f"write {float(mantissa)}e{int(exponent):+d}: YAML reads {value} (no dot, no "
+            "sign in the exponent) as text"
+        )
+    elif isinstance(value, dt.date) and "integer" in expected:
+        hint = "write the year only, e.g. 2018"
+    elif isinstance(value, dt.date | int | float | bool) and "string" in expected:
+        hint = f'put the text in quotes: "{value}"'
+    return hint
+
+
 def _describe(error: jsonschema.ValidationError) -> tuple[str, str]:
     value, schema, kind = error.instance, error.schema, error.validator
     name = field_path(tuple(error.absolute_path)).split(".")[-1]
@@ -177,15 +222,7 @@ def _describe(error: jsonschema.ValidationError) -> tuple[str, str]:
         wanted = " or ".join(_TYPE_NAMES.get(t, t) for t in expected)
         if value is None:
             return "is empty", f"fill in {name} ({wanted})"
-        hint = f"write {wanted}"
-        if "boolean" in expected and value in ("+", "-"):
-            hint = "write true for + and false for -"
-        elif "integer" in expected and isinstance(value, str) and value.strip().isdigit():
-            hint = f"write the number without quotes: {value.strip()}"
-        elif isinstance(value, dt.date) and "integer" in expected:
-            hint = "write the year only, e.g. 2018"
-        elif isinstance(value, dt.date | int | float | bool) and "string" in expected:
-            hint = f'put the text in quotes: "{value}"'
+        hint = _type_hint(value, expected, wanted)
         return f"{_show(value)} is {_kind(value)}, expected {wanted}", hint
     if kind == "pattern":
         return f"{_show(value)} is not a valid {name}", _PATTERN_HINTS.get(
@@ -196,10 +233,12 @@ def _describe(error: jsonschema.ValidationError) -> tuple[str, str]:
             "retype the value: it likely holds an invisible character (a trailing newline, "
             "a control character) that one validator lets through"
         )
-    if kind in ("minimum", "maximum"):
+    if kind in ("minimum", "maximum", "exclusiveMinimum"):
         low, high = schema.get("minimum"), schema.get("maximum")
         span = (
-            f"from {low} to {high}"
+            f"greater than {schema['exclusiveMinimum']}"
+            if kind == "exclusiveMinimum"
+            else f"from {low} to {high}"
             if low is not None and high is not None
             else (f"at least {low}" if low is not None else f"at most {high}")
         )
@@ -227,6 +266,17 @@ _PATTERN_HINTS = {
     "pmid": "a PubMed id is digits only, e.g. 29625071",
     "model_type": "use a model type code from config/vocabulary.yaml",
 }
+
+
+# 1e10, 2E9: numbers to people, text to YAML 1.1 (it wants a dot and a signed exponent).
+_SCIENTIFIC = re.compile(r"[0-9]+(?:\.[0-9]*)?[eE][+-]?[0-9]+")
+
+
+def _value_words(value: Any) -> str:
+    """A value as the author wrote it, where YAML read yes/no/on/off as true or false."""
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (YAML reads an unquoted yes, no, on or off as true/false)"
+    return _show(value)
 
 
 def _show(value: Any) -> str:

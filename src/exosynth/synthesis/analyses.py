@@ -1,18 +1,20 @@
 """The meta-analysis stage: from the study table to effect sizes and pooled estimates.
 
 One call, :func:`synthesize`, chains effects.py and pooling.py on the interim study table
-(its ``outcomes`` column), with the condition groups and outcome synonyms of the vocabulary.
+(its ``outcomes`` column), by its ``condition_group`` column and with the outcome synonyms of
+the vocabulary.
 A study table without outcome data gives empty frames with the contract's columns, at the
 cost of a column check.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
 
+from exosynth.analysis_groups import CONDITION_GROUP
 from exosynth.problems import Problem
 from exosynth.synthesis import pooling
 from exosynth.synthesis.effects import EFFECT_SCHEMA, compute_effects, outcome_groups
@@ -60,15 +62,15 @@ def has_outcomes(studies: pl.DataFrame) -> bool:
 def synthesize(
     studies: pl.DataFrame,
     *,
-    condition_group: Callable[[str], str] | None = None,
     synonyms: Mapping[str, str] | None = None,
     knha: bool = False,
     source_order: Sequence[str] = (),
 ) -> Synthesis:
     """Effects, pooled estimates, cumulative meta-analysis and Egger's test of a study table.
 
-    ``condition_group`` maps a condition as written to its group's label (the vocabulary's
-    ``conditions:``); ``synonyms`` maps a folded outcome name to its group's label.
+    An analysis is a condition group (the study table's ``condition_group`` column, which
+    effects.csv and pooled.csv call ``condition``) and an outcome; ``synonyms`` maps a folded
+    outcome name to its group's label.
     """
     if not has_outcomes(studies):
         effects = pl.DataFrame(schema=EFFECT_SCHEMA).with_columns(
@@ -76,12 +78,9 @@ def synthesize(
         )
         empty, _ = pooling.pool(effects)
         return Synthesis(effects, empty, pooling.cumulative(effects), pooling.egger(effects))
-    with_data = studies.filter(pl.col("outcomes").is_not_null())
-    if condition_group is not None:
-        groups = {c: condition_group(c) for c in with_data["condition"].drop_nulls().unique()}
-        with_data = with_data.with_columns(
-            condition=pl.col("condition").replace_strict(groups, default=None)
-        )
+    with_data = studies.filter(pl.col("outcomes").is_not_null()).with_columns(
+        condition=pl.col(CONDITION_GROUP)
+    )
     effects, problems = compute_effects(outcome_groups(with_data))
     effects = pooling.select_timepoints(pooling.with_analysis(effects, synonyms))
     pooled, pool_problems = pooling.pool(effects, knha=knha, source_order=source_order)

@@ -5,23 +5,20 @@ reached each stage, and the highest stage reached. The page (``outputs/evidence_
 draws these cells and recomputes them in the browser by the same rule when a filter
 changes; ``filter_studies`` is that filter, so a test can check the page against it.
 
-Condition groups come from one function, ``condition_group_of``: a ``condition_group``
-column where the study table has one, else the condition as written. When the condition
-vocabulary of config/vocabulary.yaml can group conditions, pass its lookup as ``group_of``.
-Registered trials join a cell by source and by condition group, each of a trial's conditions
-(``|``-separated) grouped by the same function and compared in folded form.
+Condition groups are the study table's ``condition_group`` column (set by the normalize
+stage from config/vocabulary.yaml, :func:`exosynth.analysis_groups.with_condition_groups`).
+Registered trials join a cell by source and by condition group: each of a trial's conditions
+(``|``-separated) is grouped by the same vocabulary and compared in folded form.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import polars as pl
 
+from exosynth.analysis_groups import AnalysisGroups
 from exosynth.vocabulary import STAGES, fold
-
-# A condition as written -> the label of its group.
-GroupOf = Callable[[str], str]
 
 NO_SPECIES = ""  # the species filter's value for a study with neither animal nor human work
 TRIAL_EV_CLASS = "msc_ev"  # the trials a cell lists: therapies with MSC-derived vesicles
@@ -34,29 +31,6 @@ CELL_COLUMNS = (
     *(f"n_{stage}" for stage in STAGES),
     "highest_stage",
 )
-
-
-def as_written(condition: str) -> str:
-    """The fallback grouping: each condition, trimmed, is its own group."""
-    return " ".join(condition.split())
-
-
-def condition_group_of(studies: pl.DataFrame, group_of: GroupOf | None = None) -> pl.DataFrame:
-    """The study table with a ``condition_group`` column (the one swap point of the map).
-
-    A ``condition_group`` column already there wins unless ``group_of`` is given; otherwise
-    every distinct condition is looked up once with ``group_of`` (default: as written).
-    """
-    if group_of is None and "condition_group" in studies.columns:
-        return studies
-    lookup = group_of or as_written
-    conditions = studies.get_column("condition").drop_nulls().unique().to_list()
-    groups = {condition: lookup(condition) for condition in conditions}
-    return studies.with_columns(
-        condition_group=pl.col("condition").replace_strict(
-            groups, default=None, return_dtype=pl.String
-        )
-    )
 
 
 def species_list(species: pl.Expr) -> pl.Expr:
@@ -94,10 +68,9 @@ def filter_studies(
 def evidence_cells(studies: pl.DataFrame, source_order: Iterable[str] = ()) -> pl.DataFrame:
     """One row per source and condition group with studies: counts by stage, highest stage.
 
-    ``studies`` needs ``source``, ``condition_group`` and ``stage`` (see
-    ``condition_group_of``). Rows: condition groups by studies (all sources) descending, then
-    highest stage descending, then name; within a group, sources in ``source_order`` (the
-    table order), any other source after them by name.
+    ``studies`` needs ``source``, ``condition_group`` and ``stage``. Rows: condition groups
+    by studies (all sources) descending, then highest stage descending, then name; within a
+    group, sources in ``source_order`` (the table order), any other source after them by name.
     """
     rank = {stage: i for i, stage in enumerate(STAGES)}
     order = {source: i for i, source in enumerate(source_order)}
@@ -142,14 +115,15 @@ def group_order(cells: pl.DataFrame) -> list[str]:
     return cells.get_column("condition_group").unique(maintain_order=True).to_list()
 
 
-def trial_groups(trials: pl.DataFrame, group_of: GroupOf | None = None) -> pl.DataFrame:
+def trial_groups(trials: pl.DataFrame, groups: AnalysisGroups | None = None) -> pl.DataFrame:
     """One row per registered MSC-EV trial and condition group it names: ``trial_id``,
     ``source``, ``condition_group``, ``group_key`` (the group folded, to join on).
 
-    Each ``|``-separated condition of a trial is grouped with ``group_of`` (default: as
-    written); a trial naming two conditions of one group is listed once for it.
+    Each ``|``-separated condition of a trial is grouped by ``groups`` as a study's condition
+    is (none given: each its own group); a trial naming two conditions of one group is
+    listed once for it.
     """
-    lookup = group_of or as_written
+    lookup = (groups or AnalysisGroups()).condition_label
     named = (
         trials.filter(pl.col("ev_class") == TRIAL_EV_CLASS)
         .select(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from exosynth.analysis_groups import CONDITION_GROUP
 from exosynth.settings import SourceTable
 from exosynth.synthesis import gap as gap_stats
 from exosynth.synthesis.gap import ALL
@@ -52,25 +53,30 @@ def gap_map_tiles(gap_map: pl.DataFrame, tables: list[SourceTable]) -> pl.DataFr
 
 
 def condition_cells(studies: pl.DataFrame, top_n: int = DEFAULT_TOP_CONDITIONS) -> pl.DataFrame:
-    """Studies and highest stage per condition and source, for the ``top_n`` conditions.
+    """Studies and highest stage per condition group and source, for the ``top_n`` groups.
 
-    Conditions are ranked by studies (all sources), then by highest stage, then by name.
+    Groups (the study table's ``condition_group``) are ranked by studies (all sources), then by
+    highest stage, then by name; ``n_conditions`` counts the conditions as written each holds.
     """
     rank = {stage: i for i, stage in enumerate(STAGES)}
     ranked = studies.with_columns(
         stage_rank=pl.col("stage").replace_strict(rank, return_dtype=pl.Int64)
     )
-    conditions = (
-        ranked.group_by("condition")
-        .agg(condition_studies=pl.len().cast(pl.Int64), condition_rank=pl.col("stage_rank").max())
-        .sort(["condition_studies", "condition_rank", "condition"], descending=[True, True, False])
+    groups = (
+        ranked.group_by(CONDITION_GROUP)
+        .agg(
+            group_studies=pl.len().cast(pl.Int64),
+            n_conditions=pl.col("condition").n_unique().cast(pl.Int64),
+            group_rank=pl.col("stage_rank").max(),
+        )
+        .sort(["group_studies", "group_rank", CONDITION_GROUP], descending=[True, True, False])
         .head(top_n)
         .with_row_index("row")
         .with_columns(pl.col("row").cast(pl.Int64))
     )
     return (
-        ranked.join(conditions, on="condition", how="inner")
-        .group_by("row", "condition", "condition_studies", "source")
+        ranked.join(groups, on=CONDITION_GROUP, how="inner")
+        .group_by("row", CONDITION_GROUP, "group_studies", "n_conditions", "source")
         .agg(n_studies=pl.len().cast(pl.Int64), stage_rank=pl.col("stage_rank").max())
         .with_columns(
             highest_stage=pl.col("stage_rank").replace_strict(
@@ -84,16 +90,17 @@ def condition_cells(studies: pl.DataFrame, top_n: int = DEFAULT_TOP_CONDITIONS) 
 def condition_map_columns(
     studies: pl.DataFrame, tables: list[SourceTable]
 ) -> tuple[list[str], int]:
-    """The condition map's columns (configured sources, then any other) and its conditions."""
+    """The condition map's columns (configured sources, then any other) and its rows: how
+    many condition groups there are."""
     sources = [t.key for t in tables]
     sources += sorted(set(studies["source"].unique().to_list()) - set(sources))
-    return sources, studies["condition"].n_unique()
+    return sources, studies[CONDITION_GROUP].n_unique()
 
 
 def condition_map_frame(
     studies: pl.DataFrame, tables: list[SourceTable], top_n: int = DEFAULT_TOP_CONDITIONS
 ) -> pl.DataFrame:
-    """The condition map's cells: condition by source, studies and highest stage, placed."""
+    """The condition map's cells: condition group by source, studies and highest stage, placed."""
     if top_n < 1:
         raise ValueError(f"top_n must be at least 1, got {top_n}")
     labels = source_labels(tables)
@@ -109,8 +116,9 @@ def condition_map_frame(
         .sort("row", "column")
         .select(
             "row",
-            "condition",
-            "condition_studies",
+            CONDITION_GROUP,
+            "group_studies",
+            "n_conditions",
             "column",
             "source",
             "label",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from exosynth.analysis_groups import CONDITION_GROUP
 from exosynth.settings import SourceTable
 from exosynth.vocabulary import STAGES
 
@@ -131,16 +132,19 @@ def evidence_gap_map(studies: pl.DataFrame, tables: list[SourceTable]) -> pl.Dat
 
 
 def time_to_translation(studies: pl.DataFrame) -> pl.DataFrame:
-    """Per condition: highest stage reached and the years of its first animal and clinical study.
+    """Per condition group: highest stage reached and the years of its first animal and
+    clinical study; ``n_conditions`` counts the conditions as written the group holds.
 
     Follows the measure of Ineichen et al. (2024, PLOS Biology): years from the first
-    animal study of a condition to its first use in people.
+    animal study of a condition to its first use in people. A condition is its group
+    (``condition_group``), so that three spellings of one disease are one translation.
     """
     rank = {stage: i for i, stage in enumerate(STAGES)}
     return (
         studies.with_columns(stage_rank=pl.col("stage").replace_strict(rank, return_dtype=pl.Int8))
-        .group_by("condition")
+        .group_by(CONDITION_GROUP)
         .agg(
+            n_conditions=pl.col("condition").n_unique().cast(pl.Int64),
             n_studies=pl.len().cast(pl.Int64),
             sources=pl.col("source").unique().sort().str.join(";"),
             highest_rank=pl.col("stage_rank").max(),
@@ -156,9 +160,10 @@ def time_to_translation(studies: pl.DataFrame) -> pl.DataFrame:
             ),
             years_animal_to_clinical=pl.col("first_clinical_year") - pl.col("first_animal_year"),
         )
-        .sort(["highest_rank", "n_studies", "condition"], descending=[True, True, False])
+        .sort(["highest_rank", "n_studies", CONDITION_GROUP], descending=[True, True, False])
         .select(
-            "condition",
+            CONDITION_GROUP,
+            "n_conditions",
             "n_studies",
             "sources",
             "highest_stage",
