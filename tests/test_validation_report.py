@@ -40,6 +40,7 @@ def _studies() -> pl.DataFrame:
             "id": ["a-2020", "b-2021", "c-2022"],
             "source": ["bone_marrow", "adipose", "adipose"],
             "condition": ["Stroke"] * 3,
+            "condition_group": ["Stroke"] * 3,
             "year": [2020, 2021, 2022],
             "raw_file": [RECORD, "raw/adipose/b-2021.yaml", "raw/adipose/c-2022.yaml"],
             "outcomes": [
