@@ -273,6 +273,8 @@ rule evidence_map:
         on_invalid=config["on_invalid"],
         sources=config["sources"],
         review=config["review"],
+        # The items that define low risk of bias colour the map: a change re-runs it.
+        quality=config["quality"],
     script:
         "workflow/scripts/evidence_map.py"
 

@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -31,23 +29,9 @@ from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import generate_corpus  # found next to this script
+from project_copy import LOOP_RECORD, prepare, snakemake_env  # found next to this script
 
-PROJECT_PARTS = ("Snakefile", "config", "schemas", "workflow", "raw")
-ADDED = """\
-id: loop-benchmark-{i}
-source: BM-MSC
-citation:
-  first_author: Loop{i}
-  year: 2026
-condition: Acute kidney injury
-in_vitro: true
-in_vivo:
-- model: Cisplatin-induced acute kidney injury model
-  species: C57BL/6 mice
-clinical: null
-results: Added by benchmarks/loop_ab.py to time the author's loop
-"""
+SCRIPT = "benchmarks/loop_ab.py"
 
 
 def load_average() -> float:
@@ -56,8 +40,7 @@ def load_average() -> float:
 
 def run(project: Path, tree: Path, what: str, cores: int) -> dict:
     """One ``snakemake --cores N`` in ``project`` with ``tree``'s package, measured."""
-    env = dict(os.environ, PYTHONPATH=str(tree / "src"))
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env = snakemake_env(PYTHONPATH=str(tree / "src"))
     times = project / "time.txt"
     load, start = load_average(), time.perf_counter()
     done = subprocess.run(
@@ -130,15 +113,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         projects = {}
         for label, tree in trees:
-            project = projects[label] = Path(tmp) / label
-            project.mkdir()
-            for part in PROJECT_PARTS:
-                source = tree / part
-                if source.is_dir():
-                    shutil.copytree(source, project / part)
-                else:
-                    shutil.copy2(source, project / part)
-            generate_corpus.generate(project, args.papers, seed=0)
+            projects[label] = prepare(Path(tmp) / label, args.papers, tree=tree)
         order = list(trees)
         for label, tree in order:
             rows.append(
@@ -161,7 +136,10 @@ def main() -> int:
                     }
                 )
                 added = project / "raw" / "bone_marrow" / f"loop-benchmark-{i}.yaml"
-                added.write_text(ADDED.format(i=i), encoding="utf-8")
+                record = LOOP_RECORD.format(
+                    record_id=f"loop-benchmark-{i}", first_author=f"Loop{i}", script=SCRIPT
+                )
+                added.write_text(record, encoding="utf-8")
                 rows.append(
                     {
                         "papers": args.papers,

@@ -14,7 +14,8 @@ starts from the same state. Prints one line per size: the medians and their rati
 from __future__ import annotations
 
 import argparse
-import shutil
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -23,10 +24,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import generate_corpus  # found next to this script
+from project_copy import prepare, snakemake_env  # found next to this script
 
-ROOT = Path(__file__).resolve().parents[1]
-PROJECT_PARTS = ("Snakefile", "config", "schemas", "workflow", "raw")
 ADDED = "raw/bone_marrow/benchmark-{k}-2026.yaml"
 RECORD = """\
 id: benchmark-{k}-2026
@@ -60,21 +59,30 @@ outcomes:
 """
 
 
-def snakemake(project: Path, cores: int) -> float:
+def snakemake(project: Path, cores: int) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system of Snakemake and every job it ran: CPU
+    seconds vary far less than wall seconds on a shared machine)."""
+    cpu_before = _children_cpu()
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "snakemake", "--cores", str(cores)],
         cwd=project,
+        env=snakemake_env(),
         capture_output=True,
         text=True,
         check=False,
     )
     if done.returncode != 0:
         raise SystemExit(done.stderr[-3000:])
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _children_cpu() - cpu_before
 
 
-def add_one(project: Path, k: int, *, outcomes: bool, cores: int) -> float:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def add_one(project: Path, k: int, *, outcomes: bool, cores: int) -> tuple[float, float]:
     """Add paper k, time the re-run, remove it again and re-run (not timed)."""
     path = project / ADDED.format(k=k)
     path.write_text(RECORD.format(k=k) + (OUTCOMES if outcomes else ""), encoding="utf-8")
@@ -92,29 +100,24 @@ def main() -> None:
     args = parser.parse_args()
     for n in args.sizes:
         with tempfile.TemporaryDirectory(prefix=f"exosynth-outcomes-{n}-") as folder:
-            project = Path(folder) / "project"
-            project.mkdir()
-            for part in PROJECT_PARTS:
-                source = ROOT / part
-                if source.is_dir():
-                    shutil.copytree(source, project / part)
-                else:
-                    shutil.copy2(source, project / part)
-            if n:
-                generate_corpus.generate(project, n)
-            full = snakemake(project, args.cores)
+            project = prepare(Path(folder) / "project", n)
+            full, _ = snakemake(project, args.cores)
             without, with_outcomes = [], []
             for k in range(args.repeats):
                 without.append(add_one(project, 2 * k, outcomes=False, cores=args.cores))
                 with_outcomes.append(add_one(project, 2 * k + 1, outcomes=True, cores=args.cores))
-            a, b = statistics.median(without), statistics.median(with_outcomes)
-            print(
-                f"N={n:,} (+26 real): full build {full:.1f} s; add one paper without outcomes "
-                f"{a:.2f} s, with outcomes {b:.2f} s (median of {args.repeats}): "
-                f"{100 * (b / a - 1):+.1f}%  [{', '.join(f'{x:.2f}' for x in without)} | "
-                f"{', '.join(f'{x:.2f}' for x in with_outcomes)}]",
-                flush=True,
-            )
+            load = os.getloadavg()[0]
+            for unit, i in (("wall", 0), ("CPU", 1)):
+                a = statistics.median(x[i] for x in without)
+                b = statistics.median(x[i] for x in with_outcomes)
+                print(
+                    f"N={n:,} (+26 real), {unit} s: full build {full:.1f} s wall; add one paper "
+                    f"without outcomes {a:.2f}, with outcomes {b:.2f} (median of "
+                    f"{args.repeats}): {100 * (b / a - 1):+.1f}%  "
+                    f"[{', '.join(f'{x[i]:.2f}' for x in without)} | "
+                    f"{', '.join(f'{x[i]:.2f}' for x in with_outcomes)}]  load {load:.1f}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

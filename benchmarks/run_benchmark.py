@@ -54,26 +54,14 @@ import psutil  # a dependency of Snakemake
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import generate_corpus  # found next to this script
+from project_copy import LOOP_RECORD, copy_project, snakemake_env
 
-ROOT = Path(__file__).resolve().parents[1]
-PROJECT_PARTS = ("Snakefile", "config", "schemas", "workflow", "raw")
 TIME = Path("/usr/bin/time")
 TOUCHED = "raw/bone_marrow/damania-2018.yaml"  # a real record: present at every N
 ADDED = "raw/bone_marrow/benchmark-2026.yaml"  # the paper the author's loop adds
-ADDED_RECORD = """\
-id: benchmark-2026
-source: BM-MSC
-citation:
-  first_author: Benchmark
-  year: 2026
-condition: Acute kidney injury
-in_vitro: true
-in_vivo:
-- model: Cisplatin-induced acute kidney injury model
-  species: C57BL/6 mice
-clinical: null
-results: Added by benchmarks/run_benchmark.py to time the author's loop
-"""
+ADDED_RECORD = LOOP_RECORD.format(
+    record_id="benchmark-2026", first_author="Benchmark", script="benchmarks/run_benchmark.py"
+)
 REPORT = "results/validation_report.md"
 MB = 1024 * 1024
 
@@ -177,8 +165,7 @@ def run_snakemake(workdir: Path, cores: int, name: str, extra: Sequence[str] = (
     use_time = TIME.exists()
     if use_time:
         command = [str(TIME), "-v", "-o", str(time_path), *command]
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env = snakemake_env(PYTHONUNBUFFERED="1")
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 
     jobs: dict[str, Job] = {}
@@ -187,8 +174,15 @@ def run_snakemake(workdir: Path, cores: int, name: str, extra: Sequence[str] = (
     first_job: float | None = None
     start = time.perf_counter()
     with log_path.open("w", encoding="utf-8") as log:
-        process = subprocess.Popen(command, cwd=workdir, env=env, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, text=True, errors="replace")
+        process = subprocess.Popen(
+            command,
+            cwd=workdir,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+        )
         sampler = _TreeSampler(process.pid)
         sampler.start()
         assert process.stdout is not None
@@ -223,22 +217,15 @@ def run_snakemake(workdir: Path, cores: int, name: str, extra: Sequence[str] = (
 
 
 # -- the measurements ------------------------------------------------------------
-def copy_project(destination: Path) -> None:
-    for part in PROJECT_PARTS:
-        source = ROOT / part
-        if source.is_dir():
-            shutil.copytree(source, destination / part,
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        else:
-            shutil.copy2(source, destination / part)
-
-
 def raw_files(workdir: Path) -> list[Path]:
     found = []
     for folder, dirs, files in os.walk(workdir / "raw"):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
-        found.extend(Path(folder, name) for name in files
-                     if name.endswith((".yaml", ".yml")) and not name.startswith("."))
+        found.extend(
+            Path(folder, name)
+            for name in files
+            if name.endswith((".yaml", ".yml")) and not name.startswith(".")
+        )
     return sorted(found)
 
 
@@ -264,7 +251,9 @@ def parse_floor(paths: Sequence[Path]) -> float:
     done = subprocess.run(
         [sys.executable, "-c", _FLOOR],
         input="\n".join(str(p) for p in paths),
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return float(done.stdout)
 
@@ -339,8 +328,10 @@ def measure(n: int, args: argparse.Namespace, check_report: bool) -> Result:
     result.generate_s = time.perf_counter() - start
     paths = raw_files(workdir)
     result.files = len(paths)
-    print(f"generated {n:,} papers in {result.generate_s:.1f} s; {result.files:,} raw files",
-          flush=True)
+    print(
+        f"generated {n:,} papers in {result.generate_s:.1f} s; {result.files:,} raw files",
+        flush=True,
+    )
     result.floor_s = parse_floor(paths)
     print(f"floor (LibYAML parse of every file, one process): {result.floor_s:.2f} s", flush=True)
 
@@ -353,24 +344,36 @@ def measure(n: int, args: argparse.Namespace, check_report: bool) -> Result:
     result.rule_logs = rule_log_seconds(workdir)
 
     result.noop = run_snakemake(workdir, args.cores, "noop")
-    print(f"no-op re-run: {result.noop.wall_s:.1f} s, jobs run: "
-          f"{', '.join(result.noop.ran) or 'none'}", flush=True)
+    print(
+        f"no-op re-run: {result.noop.wall_s:.1f} s, jobs run: "
+        f"{', '.join(result.noop.ran) or 'none'}",
+        flush=True,
+    )
 
     # Snakemake 9 keeps input checksums: a new mtime on unchanged content reruns nothing.
     os.utime(workdir / TOUCHED)
     result.touch = run_snakemake(workdir, args.cores, "touch")
-    print(f"touch {TOUCHED} (mtime only): {result.touch.wall_s:.1f} s, jobs run: "
-          f"{', '.join(result.touch.ran) or 'none'}", flush=True)
+    print(
+        f"touch {TOUCHED} (mtime only): {result.touch.wall_s:.1f} s, jobs run: "
+        f"{', '.join(result.touch.ran) or 'none'}",
+        flush=True,
+    )
     with (workdir / TOUCHED).open("a", encoding="utf-8") as handle:
         handle.write("# edited by benchmarks/run_benchmark.py\n")
     result.edit = run_snakemake(workdir, args.cores, "edit")
-    print(f"edit {TOUCHED} (a comment added): {result.edit.wall_s:.1f} s, jobs run: "
-          f"{', '.join(result.edit.ran) or 'none'}", flush=True)
+    print(
+        f"edit {TOUCHED} (a comment added): {result.edit.wall_s:.1f} s, jobs run: "
+        f"{', '.join(result.edit.ran) or 'none'}",
+        flush=True,
+    )
 
     (workdir / ADDED).write_text(ADDED_RECORD, encoding="utf-8")
     result.add = run_snakemake(workdir, args.cores, "add")
-    print(f"add one paper ({ADDED}): {result.add.wall_s:.1f} s, jobs run: "
-          f"{', '.join(result.add.ran) or 'none'}", flush=True)
+    print(
+        f"add one paper ({ADDED}): {result.add.wall_s:.1f} s, jobs run: "
+        f"{', '.join(result.add.ran) or 'none'}",
+        flush=True,
+    )
     result.check_one_s = time_check(workdir, ADDED)
     if result.check_one_s is not None:
         print(f"exosynth check {ADDED}: {result.check_one_s:.2f} s", flush=True)
@@ -387,8 +390,9 @@ def time_check(workdir: Path, record: str) -> float | None:
         print("exosynth check: no `exosynth` command in this environment; not timed")
         return None
     start = time.perf_counter()
-    done = subprocess.run([str(command), "check", record], cwd=workdir, capture_output=True,
-                          text=True, check=False)
+    done = subprocess.run(
+        [str(command), "check", record], cwd=workdir, capture_output=True, text=True, check=False
+    )
     wall = time.perf_counter() - start
     if done.returncode != 0:
         print(f"exosynth check exited {done.returncode}:\n{done.stdout}{done.stderr}")
@@ -402,8 +406,10 @@ def run_check(workdir: Path, args: argparse.Namespace, result: Result) -> None:
         return
     bad = generate_corpus.inject_bad(workdir, args.bad, seed=args.seed)
     result.check = run_snakemake(workdir, args.cores, "check", ["--config", "on_invalid=exclude"])
-    print(f"\n--check-report: {len(bad)} bad records added to {result.files:,} files; build with "
-          f"on_invalid=exclude: {result.check.wall_s:.1f} s, exit {result.check.returncode}")
+    print(
+        f"\n--check-report: {len(bad)} bad records added to {result.files:,} files; build with "
+        f"on_invalid=exclude: {result.check.wall_s:.1f} s, exit {result.check.returncode}"
+    )
     report = workdir / REPORT
     text = report.read_text(encoding="utf-8") if report.exists() else ""
     sections = _report_sections(text)
@@ -420,8 +426,10 @@ def run_check(workdir: Path, args: argparse.Namespace, result: Result) -> None:
             verdict = "reported"
         print(f"  {verdict:<28} {relative}  ({record.kind}; field {record.field or '(file)'})")
     outcome = "FAIL" if result.check_missing or not result.check.ok else "PASS"
-    print(f"check-report: {outcome}: {len(bad) - len(result.check_missing)} of {len(bad)} bad "
-          f"records in {REPORT}")
+    print(
+        f"check-report: {outcome}: {len(bad) - len(result.check_missing)} of {len(bad)} bad "
+        f"records in {REPORT}"
+    )
 
 
 def _report_sections(text: str) -> dict[str, str]:
@@ -455,11 +463,15 @@ def print_details(result: Result) -> None:
     print(f"  {'peak RSS MB, all processes':<34}{_f(build.tree_rss_mb, 0)}  (sampled every 50 ms)")
     print(f"  {'start-up + DAG s (1st job)':<34}{_f(build.first_job_s, 2)}")
     print(f"  {'no-op s':<34}{_f(result.noop.wall_s if result.noop else None)}")
-    for label, run in (("touch-one s (mtime only)", result.touch),
-                       ("edit-one s (comment added)", result.edit),
-                       ("add-one s (a new paper)", result.add)):
-        print(f"  {label:<34}{_f(run.wall_s if run else None)}"
-              f"  ran: {(', '.join(run.ran) or 'nothing') if run else '-'}")
+    for label, run in (
+        ("touch-one s (mtime only)", result.touch),
+        ("edit-one s (comment added)", result.edit),
+        ("add-one s (a new paper)", result.add),
+    ):
+        print(
+            f"  {label:<34}{_f(run.wall_s if run else None)}"
+            f"  ran: {(', '.join(run.ran) or 'nothing') if run else '-'}"
+        )
     print(f"  {'add-one / no-op':<34}{_f(result.add_to_noop, 2)}")
     print(f"  {'add-one / floor':<34}{_f(result.add_to_floor, 2)}")
     print(f"  {'exosynth check FILE s':<34}{_f(result.check_one_s, 2)}")
@@ -473,7 +485,7 @@ def print_details(result: Result) -> None:
     for job in build.jobs:
         print(f"    {job.name:<30}{_f(job.seconds, 2):>9}")
     if result.rule_logs:
-        print("  per rule, in-script s from results/logs (\"rule X done in Y s\"):")
+        print('  per rule, in-script s from results/logs ("rule X done in Y s"):')
         for rule, seconds in result.rule_logs.items():
             print(f"    {rule:<30}{_f(seconds, 2):>9}")
     if result.add and result.add.jobs:  # where the author's loop spends its time
@@ -483,23 +495,41 @@ def print_details(result: Result) -> None:
         print(f"    {'first job started at':<30}{_f(result.add.first_job_s, 2):>9}")
 
 
-COLUMNS = ("papers", "files", "floor s", "build s", "build/floor", "records/s",
-           "peak RSS MB (largest process)", "peak RSS MB (all processes)", "no-op s",
-           "touch-one s", "edit-one s", "add-one s", "add-one/no-op", "check-one s")
+COLUMNS = (
+    "papers",
+    "files",
+    "floor s",
+    "build s",
+    "build/floor",
+    "records/s",
+    "peak RSS MB (largest process)",
+    "peak RSS MB (all processes)",
+    "no-op s",
+    "touch-one s",
+    "edit-one s",
+    "add-one s",
+    "add-one/no-op",
+    "check-one s",
+)
 
 
 def _row(result: Result) -> list[str]:
     build = result.build
     return [
-        f"{result.n:,}", f"{result.files:,}", _f(result.floor_s, 2),
+        f"{result.n:,}",
+        f"{result.files:,}",
+        _f(result.floor_s, 2),
         _f(build.wall_s) + ("" if build is None or build.ok else " (failed)") if build else "-",
-        _f(result.ratio, 2), _f(result.records_per_s, 0),
-        _f(build.max_rss_mb, 0) if build else "-", _f(build.tree_rss_mb, 0) if build else "-",
+        _f(result.ratio, 2),
+        _f(result.records_per_s, 0),
+        _f(build.max_rss_mb, 0) if build else "-",
+        _f(build.tree_rss_mb, 0) if build else "-",
         _f(result.noop.wall_s) if result.noop else "-",
         _f(result.touch.wall_s) if result.touch else "-",
         _f(result.edit.wall_s) if result.edit else "-",
         _f(result.add.wall_s) if result.add else "-",
-        _f(result.add_to_noop, 2), _f(result.check_one_s, 2),
+        _f(result.add_to_noop, 2),
+        _f(result.check_one_s, 2),
     ]
 
 
@@ -525,28 +555,39 @@ def print_targets(results: list[Result]) -> None:
     print("\n=== targets")
     small = next((r for r in done if r.n == 0), None)
     if small:
-        _target(f"{small.files}-paper build <= {TARGET_SMALL_BUILD_S:g} s", small.build.wall_s,
-                TARGET_SMALL_BUILD_S)
+        _target(
+            f"{small.files}-paper build <= {TARGET_SMALL_BUILD_S:g} s",
+            small.build.wall_s,
+            TARGET_SMALL_BUILD_S,
+        )
     large = max(done, key=lambda r: r.n)
     if large.n:
         note = "" if large.n >= 100_000 else f" (measured at N = {large.n:,}; target is 100,000)"
         _target(f"build/floor <= {TARGET_RATIO:g}{note}", large.ratio, TARGET_RATIO)
-        _target(f"peak RSS (all processes) <= {TARGET_RSS_MB} MB{note}", large.build.tree_rss_mb,
-                TARGET_RSS_MB)
+        _target(
+            f"peak RSS (all processes) <= {TARGET_RSS_MB} MB{note}",
+            large.build.tree_rss_mb,
+            TARGET_RSS_MB,
+        )
         if large.noop:
             _target(f"no-op re-run <= {TARGET_NOOP_S:g} s{note}", large.noop.wall_s, TARGET_NOOP_S)
         if large.n >= 100_000:
-            _target(f"add one paper / floor <= {TARGET_ADD_TO_FLOOR:g}", large.add_to_floor,
-                    TARGET_ADD_TO_FLOOR)
+            _target(
+                f"add one paper / floor <= {TARGET_ADD_TO_FLOOR:g}",
+                large.add_to_floor,
+                TARGET_ADD_TO_FLOOR,
+            )
     for result in done:
         if result.n in TARGET_ADD_TO_NOOP:
             limit = TARGET_ADD_TO_NOOP[result.n]
-            _target(f"add one paper / no-op <= {limit:g} at N = {result.n:,}", result.add_to_noop,
-                    limit)
+            _target(
+                f"add one paper / no-op <= {limit:g} at N = {result.n:,}", result.add_to_noop, limit
+            )
         if result.n in TARGET_CHECK_S:
             limit = TARGET_CHECK_S[result.n]
-            _target(f"exosynth check FILE <= {limit:g} s at N = {result.n:,}", result.check_one_s,
-                    limit)
+            _target(
+                f"exosynth check FILE <= {limit:g} s at N = {result.n:,}", result.check_one_s, limit
+            )
 
 
 def _target(what: str, value: float | None, limit: float) -> None:
@@ -555,19 +596,33 @@ def _target(what: str, value: float | None, limit: float) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog=__doc__.split("\n\n", 1)[1])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[0, 1_000, 10_000, 100_000],
-                        help="numbers of synthetic papers (0: the real records alone)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=[0, 1_000, 10_000, 100_000],
+        help="numbers of synthetic papers (0: the real records alone)",
+    )
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", action="store_true", help="keep the temporary projects")
-    parser.add_argument("--workdir", type=Path, default=None,
-                        help="where the temporary projects go (default: the system temp dir)")
-    parser.add_argument("--check-report", action="store_true",
-                        help="add --bad invalid records to the largest corpus, build with "
-                             "on_invalid=exclude and check the report names each one")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="where the temporary projects go (default: the system temp dir)",
+    )
+    parser.add_argument(
+        "--check-report",
+        action="store_true",
+        help="add --bad invalid records to the largest corpus, build with "
+        "on_invalid=exclude and check the report names each one",
+    )
     parser.add_argument("--bad", type=int, default=5, help="invalid records for --check-report")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args(argv)
@@ -587,11 +642,13 @@ def main(argv: list[str] | None = None) -> int:
     print_tables(results, args.cores)
     print_targets(results)
     if args.json:
-        args.json.write_text(json.dumps([asdict(r) for r in results], indent=1, default=str) + "\n",
-                             encoding="utf-8")
+        args.json.write_text(
+            json.dumps([asdict(r) for r in results], indent=1, default=str) + "\n", encoding="utf-8"
+        )
 
-    runs = [run for r in results for run in (r.build, r.noop, r.touch, r.edit, r.add, r.check)
-            if run]
+    runs = [
+        run for r in results for run in (r.build, r.noop, r.touch, r.edit, r.add, r.check) if run
+    ]
     if any(not run.ok for run in runs):
         return 1
     if any(r.check_missing for r in results):

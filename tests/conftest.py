@@ -1,5 +1,6 @@
 """Shared fixtures: the real schema's validator, the shipped config and vocabulary, the study
-table of the 26 real records, valid records to mutate, a project copy to run.
+table of the 26 real records, valid records to mutate, a project copy to run (Snakemake or the
+``exosynth`` command in it), the trial vocabulary, where ../shared is.
 """
 
 from __future__ import annotations
@@ -24,12 +25,32 @@ from exosynth.studies import normalize, validate
 from exosynth.studies.loading import read_raw
 from exosynth.studies.parse_cache import ingest
 from exosynth.studies.schema_messages import StudyValidator, study_validator
+from exosynth.trials.classify import TrialVocabulary
 from exosynth.vocabulary import Vocabulary
 
 REPO = Path(__file__).resolve().parents[1]
 # What a Snakemake run of the project needs; results/ and .snakemake/ are deliberately left out.
 PROJECT_PARTS = ("Snakefile", "config", "schemas", "workflow", "raw")
 TEMPLATE_RECORD = REPO / "raw" / "bone_marrow" / "damania-2018.yaml"
+EXOSYNTH = Path(sys.executable).parent / "exosynth"  # the console script pip installed
+
+
+def shared_dir() -> Path:
+    """../shared beside the checkout, or beside the folder holding it (a git worktree under
+    wt/), or where EXOSYNTH_SHARED points (a scratch copy of the repository)."""
+    candidates = [os.environ.get("EXOSYNTH_SHARED", ""), REPO.parent / "shared",
+                  REPO.parent.parent / "shared"]  # fmt: skip
+    return next((Path(c) for c in candidates if c and Path(c).is_dir()), REPO.parent / "shared")
+
+
+def shipped(name: str) -> dict:
+    """``config/<name>.yaml`` checked against ``schemas/<name>.schema.yaml``, defaults filled
+    in, as the rules load it."""
+    return settings.validate_against(
+        settings.load_yaml(REPO / "config" / f"{name}.yaml"),
+        REPO / "schemas" / f"{name}.schema.yaml",
+        f"config/{name}.yaml",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -49,11 +70,7 @@ def config() -> dict:
 
     Shared by the whole session: a test that changes it works on a ``copy.deepcopy``.
     """
-    return settings.validate_against(
-        settings.load_yaml(REPO / "config" / "config.yaml"),
-        REPO / "schemas" / "config.schema.yaml",
-        "config/config.yaml",
-    )
+    return shipped("config")
 
 
 @pytest.fixture(scope="session")
@@ -65,13 +82,13 @@ def tables(config: dict) -> list[settings.SourceTable]:
 @pytest.fixture(scope="session")
 def vocabulary() -> Vocabulary:
     """The shipped config/vocabulary.yaml, checked against its schema as the normalize rule does."""
-    return Vocabulary.from_mapping(
-        settings.validate_against(
-            settings.load_yaml(REPO / "config" / "vocabulary.yaml"),
-            REPO / "schemas" / "vocabulary.schema.yaml",
-            "config/vocabulary.yaml",
-        )
-    )
+    return Vocabulary.from_mapping(shipped("vocabulary"))
+
+
+@pytest.fixture(scope="session")
+def trial_terms() -> TrialVocabulary:
+    """The shipped config/trials.yaml (the trial vocabulary), checked against its schema."""
+    return TrialVocabulary.from_mapping(shipped("trials"))
 
 
 @functools.cache
@@ -219,6 +236,19 @@ def run_snakemake_in(project: Path, *args: str) -> subprocess.CompletedProcess[s
 def run_snakemake() -> Callable[..., subprocess.CompletedProcess[str]]:
     """``run_snakemake(project, "--config", "on_invalid=exclude")`` -> the finished process."""
     return run_snakemake_in
+
+
+def run_cli(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The ``exosynth`` console script as a user runs it, in ``project``, as a new process."""
+    return subprocess.run(
+        [str(EXOSYNTH), *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "PATH": f"{EXOSYNTH.parent}{os.pathsep}{os.environ.get('PATH', '')}"},
+    )
 
 
 def office_tool(names: tuple[str, ...], package: str) -> str:

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import run_cli
 
 from exosynth import cli
-
-EXOSYNTH = Path(sys.executable).parent / "exosynth"  # the console script pip installed
 
 # One record with a problem of each kind: the schema (in_vitro "+"), the vocabulary (an
 # unknown species) and the other records (ref 23 is damania-2018's, copied along).
@@ -24,19 +20,6 @@ THREE_PROBLEMS = (
     ("review_row: 1\n", ""),
 )
 THREE_CODES = {"schema.type", "vocabulary.species", "normalize.ref_reused"}
-
-
-def run_cli(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """The console script as a user runs it, in the project folder, as a new process."""
-    return subprocess.run(
-        [str(EXOSYNTH), *args],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "PATH": f"{EXOSYNTH.parent}{os.pathsep}{os.environ.get('PATH', '')}"},
-    )
 
 
 @pytest.fixture

@@ -19,12 +19,14 @@ from exosynth.outputs.evidence_map import (
     pubmed_link,
     trial_link,
 )
+from exosynth.quality_terms import ITEM_CODES
 from exosynth.settings import SourceTable
 from exosynth.synthesis.evidence_map import (
     NO_SPECIES,
     evidence_cells,
     filter_studies,
     trial_groups,
+    with_risk_status,
 )
 
 TABLES = [
@@ -53,23 +55,55 @@ def studies_frame(*rows: tuple, groups: AnalysisGroups | None = None) -> pl.Data
         doi=pl.lit(None, pl.String),
         pmid=pl.lit(None, pl.String),
         raw_file=pl.format("raw/{}/{}.yaml", "source", "id"),
+        risk_of_bias=pl.lit(None, pl.String),
     )
 
 
-STUDIES = studies_frame(
-    ("a-1", "adipose", "Wound healing", "animal", "mouse"),
-    ("b-1", "bone_marrow", "Wound healing", "in_vitro", None),
-    ("b-2", "bone_marrow", "Wound healing", "clinical", "human"),
-    ("b-3", "bone_marrow", "Wound healing", "animal", "mouse;rat"),
-    ("u-1", "umbilical_cord", "Stroke", "animal", "rat"),
-    ("u-2", "umbilical_cord", "Stroke", "animal", "rat"),
-    ("u-3", "umbilical_cord", "Colitis", "clinical", "human"),
-    ("x-1", "dental_pulp", "Colitis", "in_vitro", None),
+def rob_block(**judgements: str) -> str:
+    """A risk_of_bias block as the study table holds it (canonical JSON text): every SYRCLE
+    item unclear but those given."""
+    block = {
+        item: {"judgement": judgements.get(item, "unclear"), "support": None} for item in ITEM_CODES
+    }
+    return json.dumps(block, sort_keys=True, separators=(",", ":"))
+
+
+def with_rob(studies: pl.DataFrame, blocks: dict[str, str]) -> pl.DataFrame:
+    """``studies`` with the risk_of_bias blocks of ``blocks`` (study id -> JSON text)."""
+    return studies.with_columns(
+        risk_of_bias=pl.col("id").replace_strict(blocks, default=None, return_dtype=pl.String)
+    )
+
+
+LOW_ON_BOTH = rob_block(sequence_generation="low", blinding_assessors="low")
+# Risk of bias (default items: sequence generation and blinding of outcome assessors): in
+# bone marrow x wound healing one study at low risk, one not (high on blinding), one not
+# assessed; both stroke studies at low risk; u-3 assessed, all unclear; a-1, x-1 not assessed.
+ROB = {
+    "b-1": LOW_ON_BOTH,
+    "b-2": rob_block(sequence_generation="low", blinding_assessors="high"),
+    "u-1": LOW_ON_BOTH,
+    "u-2": LOW_ON_BOTH,
+    "u-3": rob_block(),
+}
+STUDIES = with_rob(
+    studies_frame(
+        ("a-1", "adipose", "Wound healing", "animal", "mouse"),
+        ("b-1", "bone_marrow", "Wound healing", "in_vitro", None),
+        ("b-2", "bone_marrow", "Wound healing", "clinical", "human"),
+        ("b-3", "bone_marrow", "Wound healing", "animal", "mouse;rat"),
+        ("u-1", "umbilical_cord", "Stroke", "animal", "rat"),
+        ("u-2", "umbilical_cord", "Stroke", "animal", "rat"),
+        ("u-3", "umbilical_cord", "Colitis", "clinical", "human"),
+        ("x-1", "dental_pulp", "Colitis", "in_vitro", None),
+    ),
+    ROB,
 )
+RATED = with_risk_status(STUDIES)
 
 
 def test_cells_count_each_stage_and_take_the_highest() -> None:
-    cells = evidence_cells(STUDIES, [t.key for t in TABLES])
+    cells = evidence_cells(RATED, [t.key for t in TABLES])
     wound_bm = cells.filter(source="bone_marrow", condition_group="Wound healing").row(
         0, named=True
     )
@@ -81,6 +115,11 @@ def test_cells_count_each_stage_and_take_the_highest() -> None:
         "n_animal": 1,
         "n_clinical": 1,
         "highest_stage": "clinical",
+        # 1 at low risk, 1 not, 1 not assessed: the share is of the 2 assessed.
+        "n_assessed": 2,
+        "n_low_risk": 1,
+        "low_risk_share": 0.5,
+        "risk_class": "some_low",
     }
     assert cells.filter(source="umbilical_cord", condition_group="Stroke").row(0)[2:] == (
         2,
@@ -88,6 +127,10 @@ def test_cells_count_each_stage_and_take_the_highest() -> None:
         2,
         0,
         "animal",
+        2,
+        2,
+        1.0,
+        "all_low",
     )
     # Every study is counted once.
     assert cells.get_column("n_studies").sum() == STUDIES.height
@@ -113,7 +156,7 @@ def test_cells_are_the_condition_group_column_of_the_study_table() -> None:
     # As written, three groups; the vocabulary's groups fold them into one cell.
     assert evidence_cells(studies_frame(*rows)).height == 3
     assert evidence_cells(studies_frame(*rows, groups=AKI_GROUPS)).rows() == [
-        ("adipose", "Acute kidney injury", 3, 0, 3, 0, "animal")
+        ("adipose", "Acute kidney injury", 3, 0, 3, 0, "animal", 0, 0, None, "none_assessed")
     ]
     # The cells count by the column as it is: nothing re-derives the group.
     given = studies_frame(*rows).with_columns(condition_group=pl.lit("AKI"))
@@ -215,7 +258,7 @@ def test_payload_holds_the_cells_of_synthesis_and_each_study_once() -> None:
         pmid=pl.when(pl.col("id") == "u-1").then(pl.lit("123")),
     )
     payload = map_payload(studies, TRIALS, TABLES)
-    cells = evidence_cells(studies, [t.key for t in TABLES])
+    cells = evidence_cells(with_risk_status(studies), [t.key for t in TABLES])
     assert payload["cells"] == cells.to_dicts()
     assert payload["groups"] == ["Wound healing", "Colitis", "Stroke"]
     assert [s["code"] for s in payload["sources"]] == [
@@ -277,3 +320,87 @@ def test_page_of_no_studies_and_no_trials() -> None:
     assert data["studies"] == []
     assert data["trials"] == []
     assert "0 studies in 0 condition groups" in page
+
+
+# -- risk of bias ----------------------------------------------------------------------------
+def test_risk_status_is_low_on_every_item_assessed_or_not_assessed() -> None:
+    status = dict(RATED.select("id", "risk_status").iter_rows())
+    assert status == {
+        "a-1": "not_assessed",
+        "b-1": "low_risk",
+        "b-2": "not_low_risk",  # high on blinding of outcome assessors
+        "b-3": "not_assessed",
+        "u-1": "low_risk",
+        "u-2": "low_risk",
+        "u-3": "not_low_risk",  # every item unclear: assessed, not at low risk
+        "x-1": "not_assessed",
+    }
+    # The configured items decide: on sequence generation alone b-2 is at low risk.
+    alone = with_risk_status(STUDIES, ["sequence_generation"])
+    assert alone.filter(id="b-2").get_column("risk_status").item() == "low_risk"
+    with pytest.raises(ValueError, match="not SYRCLE items: blinding"):
+        with_risk_status(STUDIES, ["blinding"])
+
+
+def test_cell_share_is_of_the_assessed_and_not_assessed_is_its_own_class() -> None:
+    cells = evidence_cells(RATED, [t.key for t in TABLES])
+    risk = {
+        (c["source"], c["condition_group"]): (
+            c["n_studies"],
+            c["n_assessed"],
+            c["n_low_risk"],
+            c["low_risk_share"],
+            c["risk_class"],
+        )
+        for c in cells.to_dicts()
+    }
+    assert risk == {
+        ("bone_marrow", "Wound healing"): (3, 2, 1, 0.5, "some_low"),
+        ("adipose", "Wound healing"): (1, 0, 0, None, "none_assessed"),
+        ("umbilical_cord", "Colitis"): (1, 1, 0, 0.0, "none_low"),
+        ("dental_pulp", "Colitis"): (1, 0, 0, None, "none_assessed"),
+        ("umbilical_cord", "Stroke"): (2, 2, 2, 1.0, "all_low"),
+    }
+    # Without risk_status every study is not assessed, never at low risk.
+    bare = evidence_cells(STUDIES, [t.key for t in TABLES])
+    assert set(bare.get_column("risk_class")) == {"none_assessed"}
+    assert bare.get_column("n_low_risk").sum() == 0
+
+
+def test_payload_and_page_carry_the_risk_of_bias_in_words() -> None:
+    payload = map_payload(STUDIES, TRIALS, TABLES)
+    by_id = {s["id"]: s for s in payload["studies"]}
+    assert [by_id[i]["risk"] for i in ("b-1", "b-2", "b-3")] == [
+        "low_risk",
+        "not_low_risk",
+        "not_assessed",
+    ]
+    assert by_id["b-2"]["risk_items"] == (
+        "Sequence generation: low; Blinding of outcome assessors: high"
+    )
+    assert by_id["b-3"]["risk_items"] == ""
+    assert payload["risk_words"]["not_assessed"] == "Not assessed"
+    assert payload["low_risk_items"] == ["Sequence generation", "Blinding of outcome assessors"]
+    assert [c["code"] for c in payload["risk_classes"]] == [
+        "all_low",
+        "some_low",
+        "none_low",
+        "none_assessed",
+    ]
+    # Okabe-Ito as the robvis figures; not assessed is white, not the high-risk vermilion.
+    colours = {c["code"]: c["colour"] for c in payload["risk_classes"]}
+    assert colours == {
+        "all_low": "#009E73",
+        "some_low": "#F0E442",
+        "none_low": "#D55E00",
+        "none_assessed": "#FFFFFF",
+    }
+    page = evidence_map_page(STUDIES, TRIALS, TABLES, low_risk_items=["random_housing"])
+    data = _data(page)
+    assert data["low_risk_items"] == ["Random housing"]
+    # Judged on random housing alone (unclear everywhere), no study is at low risk.
+    assert {c["risk_class"] for c in data["cells"]} == {"none_low", "none_assessed"}
+    assert 'name="colour" value="stage" checked' in page
+    assert 'name="colour" value="risk">' in page
+    assert "judged low on every one of: Random housing." in page
+    assert "none of the cell&#x27;s studies was assessed; not assessed is not high risk" in page

@@ -19,7 +19,7 @@ from conftest import office_tool
 from test_evidence_map import STUDIES, TABLES, TRIALS
 
 from exosynth.outputs.evidence_map import evidence_map_page
-from exosynth.synthesis.evidence_map import evidence_cells, filter_studies
+from exosynth.synthesis.evidence_map import evidence_cells, filter_studies, with_risk_status
 
 playwright = pytest.importorskip(
     "playwright.sync_api", reason="the playwright package (test extra) is not installed"
@@ -51,6 +51,7 @@ STUDIES_WITH_IDS = STUDIES.with_columns(
     doi=pl.when(pl.col("id") == "b-2").then(pl.lit("10.1000/bm.2")),
     pmid=pl.when(pl.col("id") == "b-3").then(pl.lit("30000003")),
 )
+RATED = with_risk_status(STUDIES_WITH_IDS)
 
 
 class OpenedMap:
@@ -76,17 +77,28 @@ class OpenedMap:
     def cells(self) -> list[dict]:
         return self.page.evaluate("window.evidenceMap.cells")
 
+    def where(self, source: str, group: str) -> tuple[str, int]:
+        """The trace (its uid: a stage or risk class) and point a cell is drawn as, in
+        whichever colour mode is chosen."""
+        uid, nth = self.page.evaluate(
+            """([source, group]) => {
+              for (const trace of document.getElementById("evidence-map").data) {
+                const p = trace.customdata.findIndex((c) => c[0] === source && c[1] === group);
+                if (p >= 0) return [trace.uid, p];
+              }
+              return null;
+            }""",
+            [source, group],
+        )
+        return uid, nth
+
+    def marker(self, source: str, group: str) -> Any:
+        uid, nth = self.where(source, group)
+        return self.page.locator(f".scatterlayer .trace.trace{uid} .points path").nth(nth)
+
     def click_cell(self, source: str, group: str) -> None:
         """Click the bubble of one cell, as a reader does (a mouse click on its marker)."""
-        cells = self.cells()
-        stages = ["in_vitro", "animal", "clinical"]
-        cell = next(c for c in cells if c["source"] == source and c["condition_group"] == group)
-        trace = stages.index(cell["highest_stage"])
-        nth = [c for c in cells if c["highest_stage"] == cell["highest_stage"]].index(cell)
-        marker = (
-            self.page.locator(".scatterlayer .trace").nth(trace).locator(".points path").nth(nth)
-        )
-        marker.click(force=True)
+        self.marker(source, group).click(force=True)
         self.page.wait_for_selector("#study-list")
 
 
@@ -100,14 +112,14 @@ def opened(browser: Any, tmp_path: Path) -> Iterator[OpenedMap]:
 
 
 def _without_order(cells: list[dict]) -> list[tuple]:
-    return sorted(tuple(sorted(c.items())) for c in cells)
+    return sorted((tuple(sorted(c.items())) for c in cells), key=repr)
 
 
 def test_opens_offline_and_draws_the_cells_of_synthesis(opened: OpenedMap, tmp_path: Path) -> None:
     opened.page.screenshot(path=tmp_path / "map.png", full_page=True)
     assert opened.requests == [opened.url]  # nothing but the page itself was asked for
     assert opened.errors == []
-    expected = evidence_cells(STUDIES_WITH_IDS, ORDER).to_dicts()
+    expected = evidence_cells(RATED, ORDER).to_dicts()
     assert opened.cells() == expected
     # The browser's rule, run on all studies, gives the same cells in the same order.
     assert opened.page.evaluate("window.evidenceMap.recompute()") == expected
@@ -163,7 +175,7 @@ def test_a_filter_changes_what_is_shown(
     opened.page.uncheck(f'input[name="{name}"][value="{value}"]')
     opened.page.wait_for_function("document.querySelector('#shown').textContent.length > 0")
     opened.page.screenshot(path=tmp_path / f"filtered-{name}.png", full_page=True)
-    kept = filter_studies(STUDIES_WITH_IDS, **filters)
+    kept = filter_studies(RATED, **filters)
     expected = evidence_cells(kept, ORDER).to_dicts()
     assert _without_order(opened.cells()) == _without_order(expected)
     assert opened.page.locator(".scatterlayer .points path").count() == len(expected)
@@ -179,3 +191,52 @@ def test_a_filter_changes_what_is_shown(
         assert listed.count() == in_cell.len()
     else:
         assert listed.count() == 0
+
+
+def test_colour_by_risk_of_bias(opened: OpenedMap, tmp_path: Path) -> None:
+    """Switch the colour mode: the legend says what the colours mean and which items define
+    low risk, bubbles take their class's colour (not assessed: white), the list says each
+    study's risk of bias, and a filter still recomputes the cells."""
+    legend = opened.page.locator('#colour-legend [data-mode="risk"]')
+    assert not legend.is_visible()
+    opened.page.check('input[name="colour"][value="risk"]')
+    opened.page.evaluate("window.evidenceMap.ready")  # the redrawing done
+    assert legend.is_visible()
+    assert not opened.page.locator('#colour-legend [data-mode="stage"]').is_visible()
+    assert "judged low on every one of: Sequence generation; Blinding of outcome assessors" in (
+        legend.text_content()
+    )
+    assert opened.cells() == evidence_cells(RATED, ORDER).to_dicts()  # recomputed, same
+    fills = {
+        cell: opened.marker(*cell).evaluate("node => getComputedStyle(node).fill")
+        for cell in [("bone_marrow", "Wound healing"), ("adipose", "Wound healing")]
+    }
+    assert fills == {
+        ("bone_marrow", "Wound healing"): "rgb(240, 228, 66)",  # some low: yellow
+        ("adipose", "Wound healing"): "rgb(255, 255, 255)",  # none assessed: white
+    }
+    opened.click_cell("bone_marrow", "Wound healing")
+    opened.page.screenshot(path=tmp_path / "risk.png", full_page=True)
+    risk = opened.page.locator("#study-list td.risk")
+    assert [risk.nth(i).get_attribute("data-risk") for i in range(3)] == [
+        "low_risk",
+        "not_low_risk",
+        "not_assessed",
+    ]
+    assert risk.nth(1).text_content().startswith("Not at low risk of bias")
+    assert risk.nth(1).locator(".note").text_content() == (
+        "Sequence generation: low; Blinding of outcome assessors: high"
+    )
+    assert risk.nth(2).text_content() == "Not assessed"
+    # Filters keep working in this mode: without in-vitro work, b-1 (at low risk) goes, and
+    # bone marrow's wound-healing cell has no study at low risk left.
+    opened.page.uncheck('input[name="stage"][value="in_vitro"]')
+    opened.page.evaluate("window.evidenceMap.ready")
+    kept = filter_studies(RATED, stages=["animal", "clinical"])
+    assert opened.cells() == evidence_cells(kept, ORDER).to_dicts()
+    fill = opened.marker("bone_marrow", "Wound healing").evaluate(
+        "node => getComputedStyle(node).fill"
+    )
+    assert fill == "rgb(213, 94, 0)"  # none of the assessed at low risk: vermilion
+    assert opened.errors == []
+    assert opened.requests == [opened.url]

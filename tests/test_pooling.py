@@ -239,6 +239,23 @@ def test_no_effects_give_the_contract_header_only() -> None:
     assert pooling.egger(empty).is_empty()
 
 
+def test_cumulative_and_egger_columns_keep_their_published_order(
+    reference_effects: pl.DataFrame,
+) -> None:
+    """Their schemas are built from pooled.csv's columns: the CSVs' column order must not move."""
+    keys = ["condition", "outcome", "measure", "method"]
+    fit = ["estimate", "se", "ci_low", "ci_high", "p", "tau2", "i2"]
+    assert pooling.cumulative(reference_effects).columns == [
+        *keys, "step", "study_id", "year", "k_studies", "k_comparisons", *fit
+    ]  # fmt: skip
+    egger = pooling.egger(reference_effects)
+    assert not egger.is_empty()
+    assert egger.columns == [
+        *keys, "k_studies", "k_comparisons", "test", "statistic", "df", "p", "limit",
+        "limit_ci_low", "limit_ci_high",
+    ]  # fmt: skip
+
+
 def test_k1_has_a_normal_interval() -> None:
     fit = meta.fit_model([0.8], [0.25])
     assert (fit.ci_low, fit.ci_high) == pytest.approx(

@@ -9,31 +9,15 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
 import polars as pl
 import pytest
+from conftest import run_cli
 from openpyxl.comments import Comment
 
 pytestmark = pytest.mark.e2e
-
-EXOSYNTH = Path(sys.executable).parent / "exosynth"
-
-
-def run_cli(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(EXOSYNTH), *args],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "PATH": f"{EXOSYNTH.parent}{os.pathsep}{os.environ.get('PATH', '')}"},
-    )
 
 
 def cell_of(sheet, study_id: str, heading: str) -> str:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
 from pathlib import Path
 
 import openpyxl
 import polars as pl
 import pytest
+from trials_shared import DATA, SHARED, SOURCES, exports_of, needs_shared
+from trials_shared import build as build_exports
 
 from exosynth import adapters
 from exosynth.corpus import discover_raw_files, trial_export_files
@@ -27,57 +28,22 @@ from exosynth.trials import decisions as trial_decisions
 from exosynth.trials import merge as trial_merge
 from exosynth.trials import normalize as trial_normalize
 from exosynth.trials import shape as trial_shape
-from exosynth.trials.classify import TrialVocabulary
-from exosynth.trials.merge import build_trials
 from exosynth.trials.normalize import parse_date
 from exosynth.trials.readers import read_export
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _shared_dir() -> Path:
-    """../shared beside the checkout, or beside the folder holding it (a git worktree under
-    wt/), or where EXOSYNTH_SHARED points (a scratch copy of the repository)."""
-    candidates = [os.environ.get("EXOSYNTH_SHARED", ""), REPO.parent / "shared",
-                  REPO.parent.parent / "shared"]  # fmt: skip
-    return next((Path(c) for c in candidates if c and Path(c).is_dir()), REPO.parent / "shared")
-
-
-SHARED = _shared_dir() / "trials"
-DATA = Path(__file__).parent / "data" / "trials"
 MSC_EXPORT = SHARED / "jesnyder+mapClinical" / "mesenchymal stem OR mesenchymal stromal.csv"
-SOURCES = ["bone_marrow", "adipose", "umbilical_cord"]
-
-needs_shared = pytest.mark.skipif(
-    not SHARED.is_dir(), reason="../shared/trials/ (the real registry exports) is not here"
-)
 
 
-@pytest.fixture(scope="module")
-def terms() -> TrialVocabulary:
-    raw = validate_against(
-        load_yaml(REPO / "config" / "trials.yaml"),
-        REPO / "schemas" / "trials.schema.yaml",
-        "config/trials.yaml",
-    )
-    return TrialVocabulary.from_mapping(raw)
-
-
-def build(paths, terms, vocabulary, decisions=None) -> trial_merge.TrialsResult:
-    return build_trials(
-        [(Path(p).as_posix(), Path(p).read_bytes()) for p in paths],
-        terms,
-        vocabulary,
-        source_order=SOURCES,
-        decisions=decisions,
-    )
+def build(paths, trial_terms, vocabulary, decisions=None) -> trial_merge.TrialsResult:
+    return build_exports(trial_terms, vocabulary, *exports_of(*paths), decisions=decisions)
 
 
 @pytest.fixture(scope="module")
-def msc_export(terms, vocabulary) -> pl.DataFrame:
+def msc_export(trial_terms, vocabulary) -> pl.DataFrame:
     if not MSC_EXPORT.is_file():
         pytest.skip("../shared/trials/ (the real registry exports) is not here")
-    result = build([MSC_EXPORT], terms, vocabulary)
+    result = build([MSC_EXPORT], trial_terms, vocabulary)
     assert result.problems == []
     return result.trials
 
@@ -113,10 +79,10 @@ def test_classic_csv_all_rows_with_their_spellings(msc_export: pl.DataFrame) -> 
     "folder",
     ["aliza0811+Hypertension-Clinical-Trial-Analysis", "johnNoxas+mrd-article-search"],
 )
-def test_modern_csv_any_subset_of_columns(folder: str, terms, vocabulary) -> None:
+def test_modern_csv_any_subset_of_columns(folder: str, trial_terms, vocabulary) -> None:
     path = SHARED / folder / "ctg-studies.csv"
     rows = csv_rows(path)
-    result = build([path], terms, vocabulary)
+    result = build([path], trial_terms, vocabulary)
     assert read_export("x", path.read_bytes())[0] == "ctg_csv"
     assert result.problems == []
     assert result.trials.height == len({r["NCT Number"] for r in rows})
@@ -144,12 +110,12 @@ def test_modern_csv_any_subset_of_columns(folder: str, terms, vocabulary) -> Non
         ("bharatraja+ClinicalTrialsGPTDemoCode/studies.json", "api_page"),
     ],
 )
-def test_api_v2_json_array_and_page(relative: str, layout: str, terms, vocabulary) -> None:
+def test_api_v2_json_array_and_page(relative: str, layout: str, trial_terms, vocabulary) -> None:
     path = SHARED / relative
     data = json.loads(path.read_text(encoding="utf-8"))
     studies = data if isinstance(data, list) else data["studies"]
     assert read_export("x", path.read_bytes())[0] == layout
-    result = build([path], terms, vocabulary)
+    result = build([path], trial_terms, vocabulary)
     assert result.problems == []
     by_id = {r["trial_id"]: r for r in result.trials.iter_rows(named=True)}
     assert len(by_id) == len(studies)
@@ -166,9 +132,11 @@ def test_api_v2_json_array_and_page(relative: str, layout: str, terms, vocabular
 
 
 @needs_shared
-def test_an_unreadable_layout_names_the_file_and_the_missing_columns(terms, vocabulary) -> None:
+def test_an_unreadable_layout_names_the_file_and_the_missing_columns(
+    trial_terms, vocabulary
+) -> None:
     path = SHARED / "jvfe+pytrials" / "fields.csv"  # a CSV, but no registry export
-    result = build([path], terms, vocabulary)
+    result = build([path], trial_terms, vocabulary)
     assert result.trials.height == 0
     (problem,) = result.problems
     assert problem.code == "trials.layout"
@@ -178,10 +146,10 @@ def test_an_unreadable_layout_names_the_file_and_the_missing_columns(terms, voca
 
 
 # -- one row shape: the same trial in three formats --------------------------------------------
-def test_the_same_trial_in_three_formats_is_the_same_row(terms, vocabulary) -> None:
+def test_the_same_trial_in_three_formats_is_the_same_row(trial_terms, vocabulary) -> None:
     rows = []
     for name in ("same_trial_classic.csv", "same_trial_modern.csv", "same_trial_api.json"):
-        result = build([DATA / name], terms, vocabulary)
+        result = build([DATA / name], trial_terms, vocabulary)
         assert result.problems == []
         (row,) = result.trials.drop("raw_files", "phase_registry").to_dicts()
         rows.append(row)
@@ -193,7 +161,7 @@ def test_the_same_trial_in_three_formats_is_the_same_row(terms, vocabulary) -> N
     assert (rows[0]["start_date"], rows[0]["last_update"]) == ("2020-06-17", "2023-01")
 
 
-def test_duplicates_are_one_row_the_latest_update_wins(terms, vocabulary, tmp_path) -> None:
+def test_duplicates_are_one_row_the_latest_update_wins(trial_terms, vocabulary, tmp_path) -> None:
     older = tmp_path / "older.csv"
     text = (DATA / "same_trial_classic.csv").read_text(encoding="utf-8")
     older.write_text(
@@ -203,7 +171,7 @@ def test_duplicates_are_one_row_the_latest_update_wins(terms, vocabulary, tmp_pa
         encoding="utf-8",
     )
     newer = DATA / "same_trial_api.json"
-    result = build([newer, older], terms, vocabulary)
+    result = build([newer, older], trial_terms, vocabulary)
     (row,) = result.trials.to_dicts()
     assert row["status"] == "active_not_recruiting"  # from the export updated in 2023
     assert row["raw_files"].split("|") == sorted([newer.as_posix(), older.as_posix()])
@@ -212,9 +180,11 @@ def test_duplicates_are_one_row_the_latest_update_wins(terms, vocabulary, tmp_pa
 
 
 # -- bad rows -----------------------------------------------------------------------------------
-def test_a_bad_row_is_a_problem_naming_file_and_row_and_the_others_go_in(terms, vocabulary) -> None:
+def test_a_bad_row_is_a_problem_naming_file_and_row_and_the_others_go_in(
+    trial_terms, vocabulary
+) -> None:
     path = DATA / "broken_classic.csv"
-    result = build([path], terms, vocabulary)
+    result = build([path], trial_terms, vocabulary)
     (problem,) = result.problems
     assert (problem.file, problem.row, problem.record) == (path.as_posix(), 2, "NCT09990012")
     assert (problem.field, problem.code) == ("enrollment", "trials.enrollment")
@@ -240,13 +210,13 @@ def test_a_bad_row_is_a_problem_naming_file_and_row_and_the_others_go_in(terms, 
         ("status", '"Recruiting"', '"Sleeping"'),
     ],
 )
-def test_each_kind_of_bad_row(case, terms, vocabulary, tmp_path) -> None:
+def test_each_kind_of_bad_row(case, trial_terms, vocabulary, tmp_path) -> None:
     field, old, new = case
     text = (DATA / "broken_classic.csv").read_text(encoding="utf-8-sig")
     assert text.count(old) == 1
     path = tmp_path / "export.csv"
     path.write_text(text.replace(old, new), encoding="utf-8")
-    result = build([path], terms, vocabulary)
+    result = build([path], trial_terms, vocabulary)
     codes = sorted((p.row, p.code) for p in result.problems)
     assert codes == [(1, f"trials.{field}"), (2, "trials.enrollment")]
     assert result.trials["trial_id"].to_list() == ["NCT09990013"]
@@ -284,9 +254,9 @@ def test_dates_keep_their_precision(text: str, expected: str | None) -> None:
         (["Phase 1", "Phase 3"], None),
     ],
 )
-def test_every_phase_spelling_maps(written, code, terms) -> None:
+def test_every_phase_spelling_maps(written, code, trial_terms) -> None:
     record = trial_shape.RegistryRecord(file="f", row=1, line=2, fmt="x", phases=written)
-    assert trial_normalize._phase(record, terms) == code
+    assert trial_normalize._phase(record, trial_terms) == code
 
 
 # -- classification, checked by hand on the 1,389 real MSC trials -----------------------------
@@ -367,7 +337,7 @@ def test_naive_keywords_would_count_secretome_trials_as_ev(msc_export: pl.DataFr
 
 
 # -- decisions ------------------------------------------------------------------------------------
-def test_decisions_show_in_the_outputs_with_their_reason(terms, vocabulary) -> None:
+def test_decisions_show_in_the_outputs_with_their_reason(trial_terms, vocabulary) -> None:
     decided = {
         "NCT09990011": trial_decisions.Decision(
             "NCT09990011", "left out: a duplicate registration"
@@ -379,7 +349,7 @@ def test_decisions_show_in_the_outputs_with_their_reason(terms, vocabulary) -> N
     decided["NCT09990011"] = trial_decisions.Decision(
         "NCT09990011", "left out: a duplicate registration", include=False
     )
-    result = build([DATA / "broken_classic.csv"], terms, vocabulary, decisions=decided)
+    result = build([DATA / "broken_classic.csv"], trial_terms, vocabulary, decisions=decided)
     (row,) = result.trials.to_dicts()
     assert row["trial_id"] == "NCT09990013"
     assert (row["source"], row["source_basis"]) == ("umbilical_cord", "decision")
@@ -431,9 +401,11 @@ def test_raw_trials_is_not_a_study_folder(tmp_path: Path) -> None:
 
 
 def test_translation_gap_gains_trial_columns_and_keeps_its_own(
-    review_studies, tables, terms, vocabulary
+    review_studies, tables, trial_terms, vocabulary
 ) -> None:
-    result = build([DATA / "broken_classic.csv", DATA / "same_trial_api.json"], terms, vocabulary)
+    result = build(
+        [DATA / "broken_classic.csv", DATA / "same_trial_api.json"], trial_terms, vocabulary
+    )
     before = gap_stats.translation_gap(review_studies, tables)
     after = gap_stats.translation_gap_with_trials(review_studies, tables, result.trials)
     assert after["source"].to_list() == [*(t.key for t in tables), "unspecified", "all"]
@@ -460,9 +432,9 @@ def test_time_to_trial_is_censored_without_a_trial(review_studies, tables) -> No
 
 
 def test_registered_trials_sheet_is_text_and_has_human_headers(
-    tmp_path, review_studies, tables, terms, vocabulary
+    tmp_path, review_studies, tables, trial_terms, vocabulary
 ) -> None:
-    result = build([DATA / "broken_classic.csv"], terms, vocabulary)
+    result = build([DATA / "broken_classic.csv"], trial_terms, vocabulary)
     frame = result.trials.with_columns(
         title=pl.when(pl.col("trial_id") == "NCT09990011")
         .then(pl.lit('=HYPERLINK("http://x")'))
@@ -570,40 +542,40 @@ def test_a_decision_file_the_schema_rejects_is_a_problem_not_a_crash(tmp_path) -
 
 
 # -- what the planted-bug audit asked for (tools/planted_bugs) ------------------------------
-def test_a_decision_without_include_keeps_its_trial(terms, vocabulary) -> None:
+def test_a_decision_without_include_keeps_its_trial(trial_terms, vocabulary) -> None:
     """``include`` defaults to true: a decision that only names a source keeps the trial."""
     raw = {"decisions": {"NCT09990013": {"source": "adipose", "reason": "a paper says so"}}}
     decided, problems = trial_decisions.read_decisions(raw, "d.yaml", SOURCES)
     assert problems == []
     assert decided["NCT09990013"].include is True
-    result = build([DATA / "broken_classic.csv"], terms, vocabulary, decisions=decided)
+    result = build([DATA / "broken_classic.csv"], trial_terms, vocabulary, decisions=decided)
     row = result.trials.filter(pl.col("trial_id") == "NCT09990013").to_dicts()[0]
     assert (row["source"], row["source_basis"]) == ("adipose", "decision")
 
 
 @pytest.mark.parametrize("enrollment", ["12.5", "1e3", "-4", "12 (estimated)"])
 def test_an_enrollment_that_is_no_whole_number_is_a_problem(
-    enrollment, terms, vocabulary, tmp_path
+    enrollment, trial_terms, vocabulary, tmp_path
 ) -> None:
     text = (DATA / "broken_classic.csv").read_text(encoding="utf-8-sig")
     path = tmp_path / "export.csv"
     path.write_text(text.replace('"about twenty"', f'"{enrollment}"'), encoding="utf-8")
-    result = build([path], terms, vocabulary)
+    result = build([path], trial_terms, vocabulary)
     assert [(p.row, p.field) for p in result.problems] == [(2, "enrollment")]
     assert enrollment in result.problems[0].message
 
 
-def test_whole_numbers_in_any_registry_spelling_are_read(terms, vocabulary, tmp_path) -> None:
+def test_whole_numbers_in_any_registry_spelling_are_read(trial_terms, vocabulary, tmp_path) -> None:
     text = (DATA / "broken_classic.csv").read_text(encoding="utf-8-sig")
     path = tmp_path / "export.csv"
     path.write_text(text.replace('"about twenty"', '"1,200.0"'), encoding="utf-8")
-    result = build([path], terms, vocabulary)
+    result = build([path], trial_terms, vocabulary)
     assert result.problems == []
     row = result.trials.filter(pl.col("trial_id") == "NCT09990012").to_dicts()[0]
     assert row["enrollment"] == 1200
 
 
-def test_a_named_ev_product_gives_its_tissue_only_to_an_ev_trial(terms, vocabulary) -> None:
+def test_a_named_ev_product_gives_its_tissue_only_to_an_ev_trial(trial_terms, vocabulary) -> None:
     """ExoFlo is a bone-marrow EV product: a trial the author classes as secretome that
     names it gets no tissue from it (its own text names none)."""
     record = trial_shape.RegistryRecord(
@@ -612,7 +584,9 @@ def test_a_named_ev_product_gives_its_tissue_only_to_an_ev_trial(terms, vocabula
         interventions=["Biological: ExoFlo", "Biological: conditioned medium"],
     )  # fmt: skip
     finder = trial_classify.source_finder(vocabulary)
-    as_ev = trial_classify.classify(record, "interventional", terms, finder, "msc_ev")
+    as_ev = trial_classify.classify(record, "interventional", trial_terms, finder, "msc_ev")
     assert (as_ev.source, as_ev.source_basis) == ("bone_marrow", "product")
-    as_secretome = trial_classify.classify(record, "interventional", terms, finder, "msc_secretome")
+    as_secretome = trial_classify.classify(
+        record, "interventional", trial_terms, finder, "msc_secretome"
+    )
     assert (as_secretome.source, as_secretome.source_basis) == ("unspecified", "")

@@ -9,37 +9,19 @@ why, where absent).
 from __future__ import annotations
 
 import json
-import os
 import random
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
+from trials_shared import DATA, SHARED, build
 
-from exosynth.settings import load_yaml, validate_against
-from exosynth.trials.classify import TrialVocabulary
 from exosynth.trials.decisions import Decision
-from exosynth.trials.merge import TrialsResult, build_trials
+from exosynth.trials.merge import TrialsResult
 from exosynth.trials.readers import read_export
 
-REPO = Path(__file__).resolve().parents[1]
-DATA = Path(__file__).parent / "data" / "trials"
-SOURCES = ["bone_marrow", "adipose", "umbilical_cord"]
-
-
-def _shared_dir() -> Path:
-    """../shared beside the checkout, or beside the folder holding it (a git worktree under
-    wt/), or where EXOSYNTH_SHARED points (a scratch copy of the repository)."""
-    candidates = [os.environ.get("EXOSYNTH_SHARED", ""), REPO.parent / "shared",
-                  REPO.parent.parent / "shared"]  # fmt: skip
-    return next((Path(c) for c in candidates if c and Path(c).is_dir()), REPO.parent / "shared")
-
-
-HYPERTENSION = (
-    _shared_dir() / "trials" / "aliza0811+Hypertension-Clinical-Trial-Analysis" / "ctg-studies.csv"
-)
+HYPERTENSION = SHARED / "aliza0811+Hypertension-Clinical-Trial-Analysis" / "ctg-studies.csv"
 
 CLASSIC_HEADER = (
     '"Rank","NCT Number","Title","Acronym","Status","Study Results","Conditions",'
@@ -80,23 +62,6 @@ def classic(*rows: str, header: str = CLASSIC_HEADER, end: str = "\r\n") -> byte
     return (end.join([header, *rows]) + end).encode("utf-8")
 
 
-@pytest.fixture(scope="module")
-def terms() -> TrialVocabulary:
-    raw = validate_against(
-        load_yaml(REPO / "config" / "trials.yaml"),
-        REPO / "schemas" / "trials.schema.yaml",
-        "config/trials.yaml",
-    )
-    return TrialVocabulary.from_mapping(raw)
-
-
-def build(terms, vocabulary, *exports: tuple[str, bytes], decisions=None) -> TrialsResult:
-    return build_trials(
-        list(exports), terms, vocabulary, source_order=SOURCES, decisions=decisions,
-        decision_file="raw/trials/decisions.yaml" if decisions else "",
-    )  # fmt: skip
-
-
 def ids(result: TrialsResult) -> list[str]:
     return sorted(result.trials["trial_id"])
 
@@ -107,18 +72,18 @@ def assert_ledger_adds_up(result: TrialsResult) -> None:
 
 
 # -- a cell over Python's csv limit (128 KB) ----------------------------------------------
-def test_a_cell_over_128_kb_is_read(terms, vocabulary) -> None:
+def test_a_cell_over_128_kb_is_read(trial_terms, vocabulary) -> None:
     locations = "|".join(f"Site {i}, City {i}, Country" for i in range(8_000))  # ~230 KB
     assert len(locations) > 131_072
     data = classic(GOOD[0], classic_row(2, "NCT09990102", "Adipose MSC-Exos", Locations=locations))
-    result = build(terms, vocabulary, ("raw/trials/big.csv", data))
+    result = build(trial_terms, vocabulary, ("raw/trials/big.csv", data))
     assert result.problems == []
     assert ids(result) == ["NCT09990101", "NCT09990102"]
 
 
 @pytest.mark.skipif(not HYPERTENSION.is_file(), reason=f"{HYPERTENSION} is not here")
-def test_the_real_export_with_a_74_036_character_cell_is_read(terms, vocabulary) -> None:
-    result = build(terms, vocabulary, (HYPERTENSION.as_posix(), HYPERTENSION.read_bytes()))
+def test_the_real_export_with_a_74_036_character_cell_is_read(trial_terms, vocabulary) -> None:
+    result = build(trial_terms, vocabulary, (HYPERTENSION.as_posix(), HYPERTENSION.read_bytes()))
     assert result.problems == []
     assert result.ledger["rows_read"] == 172
     assert result.trials.height == 172
@@ -148,11 +113,11 @@ def test_a_10_mb_cell_is_read_within_2_gb_of_memory(tmp_path) -> None:
 
 # -- an interrupted download -----------------------------------------------------------------
 def test_a_file_cut_mid_row_names_the_file_and_row_and_keeps_the_good_rows(
-    terms, vocabulary
+    trial_terms, vocabulary
 ) -> None:
     whole = classic(*GOOD)
     cut = whole[: whole.index(b"Fictional Ulcers") + len(b"Fictional")]  # inside the title
-    result = build(terms, vocabulary, ("raw/trials/cut.csv", cut))
+    result = build(trial_terms, vocabulary, ("raw/trials/cut.csv", cut))
     assert ids(result) == ["NCT09990101", "NCT09990102"]  # the cut trial is not counted
     (problem,) = result.problems
     assert (problem.file, problem.row, problem.line) == ("raw/trials/cut.csv", 3, 4)
@@ -164,19 +129,19 @@ def test_a_file_cut_mid_row_names_the_file_and_row_and_keeps_the_good_rows(
 
 
 @pytest.mark.parametrize("at", [b'"Recruiting"', b'"Phase 1"', b'"January 2023"'])
-def test_a_file_cut_between_cells_is_cut_short_too(terms, vocabulary, at) -> None:
+def test_a_file_cut_between_cells_is_cut_short_too(trial_terms, vocabulary, at) -> None:
     whole = classic(*GOOD)
     last = whole.rindex(at)
-    result = build(terms, vocabulary, ("raw/trials/cut.csv", whole[: last + len(at)]))
+    result = build(trial_terms, vocabulary, ("raw/trials/cut.csv", whole[: last + len(at)]))
     assert ids(result) == ["NCT09990101", "NCT09990102"]
     assert [(p.row, p.record) for p in result.problems] == [(3, "NCT09990103")]
 
 
-def test_a_last_row_without_a_line_break_is_kept_with_a_warning(terms, vocabulary) -> None:
+def test_a_last_row_without_a_line_break_is_kept_with_a_warning(trial_terms, vocabulary) -> None:
     """Registry downloads end with a line break: a file without one may have lost the end
     of its last cell, which the row's cell count cannot show."""
     whole = classic(*GOOD)
-    result = build(terms, vocabulary, ("raw/trials/end.csv", whole.rstrip(b"\r\n")))
+    result = build(trial_terms, vocabulary, ("raw/trials/end.csv", whole.rstrip(b"\r\n")))
     assert ids(result) == ["NCT09990101", "NCT09990102", "NCT09990103"]
     (problem,) = result.problems
     assert not problem.is_error
@@ -184,9 +149,9 @@ def test_a_last_row_without_a_line_break_is_kept_with_a_warning(terms, vocabular
     assert "line break" in problem.message
 
 
-def test_a_row_with_more_cells_than_the_header_is_a_problem(terms, vocabulary) -> None:
+def test_a_row_with_more_cells_than_the_header_is_a_problem(trial_terms, vocabulary) -> None:
     shifted = GOOD[1] + ',"extra"'
-    result = build(terms, vocabulary, ("raw/trials/shifted.csv", classic(GOOD[0], shifted)))
+    result = build(trial_terms, vocabulary, ("raw/trials/shifted.csv", classic(GOOD[0], shifted)))
     assert ids(result) == ["NCT09990101"]
     (problem,) = result.problems
     assert (problem.row, problem.record, problem.is_error) == (2, "NCT09990102", True)
@@ -195,13 +160,13 @@ def test_a_row_with_more_cells_than_the_header_is_a_problem(terms, vocabulary) -
 
 
 # -- two columns with one header ------------------------------------------------------------
-def test_two_columns_with_one_header_are_a_problem_not_last_wins(terms, vocabulary) -> None:
+def test_two_columns_with_one_header_are_a_problem_not_last_wins(trial_terms, vocabulary) -> None:
     header = CLASSIC_HEADER + ',"Title"'
     rows = [
         GOOD[0] + ',"Bone Marrow MSC Exosomes for a Fictional Wound"',  # the same twice: fine
         GOOD[1] + ',"Something Else Entirely"',  # two titles: which one?
     ]
-    result = build(terms, vocabulary, ("raw/trials/twice.csv", classic(*rows, header=header)))
+    result = build(trial_terms, vocabulary, ("raw/trials/twice.csv", classic(*rows, header=header)))
     assert ids(result) == ["NCT09990101"]
     header_problem, row_problem = result.problems
     assert (header_problem.file, header_problem.line, header_problem.field) == (
@@ -212,23 +177,25 @@ def test_two_columns_with_one_header_are_a_problem_not_last_wins(terms, vocabula
     assert "Something Else Entirely" in row_problem.message
 
 
-def test_a_repeated_header_of_an_unused_column_is_a_warning(terms, vocabulary) -> None:
+def test_a_repeated_header_of_an_unused_column_is_a_warning(trial_terms, vocabulary) -> None:
     header = CLASSIC_HEADER + ',"Acronym"'
     rows = [row + ',"X"' for row in GOOD]
-    result = build(terms, vocabulary, ("raw/trials/acronym.csv", classic(*rows, header=header)))
+    result = build(
+        trial_terms, vocabulary, ("raw/trials/acronym.csv", classic(*rows, header=header))
+    )
     assert len(ids(result)) == 3
     (problem,) = result.problems
     assert (problem.field, problem.is_error) == ("Acronym", False)
 
 
 # -- deeply nested JSON -----------------------------------------------------------------------
-def test_deeply_nested_json_is_a_problem_with_its_json_path(terms, vocabulary) -> None:
+def test_deeply_nested_json_is_a_problem_with_its_json_path(trial_terms, vocabulary) -> None:
     study = json.loads((DATA / "same_trial_api.json").read_text(encoding="utf-8"))[0]
     study["protocolSection"]["descriptionModule"] = {"briefSummary": "DEEP"}
     one = json.dumps(study, separators=(",", ":"))
     deep = "[" * 100_000 + '"bottom"' + "]" * 100_000  # json.dumps itself could not write it
     text = "[" + one.replace('"DEEP"', deep) + "," + one + "]"
-    result = build(terms, vocabulary, ("raw/trials/deep.json", text.encode("utf-8")))
+    result = build(trial_terms, vocabulary, ("raw/trials/deep.json", text.encode("utf-8")))
     (problem,) = result.problems
     assert problem.file == "raw/trials/deep.json"
     assert problem.field.startswith("[0].protocolSection.descriptionModule.briefSummary[0][0]")
@@ -236,7 +203,9 @@ def test_deeply_nested_json_is_a_problem_with_its_json_path(terms, vocabulary) -
     assert "export" in problem.hint
 
 
-def test_a_json_file_cut_short_reads_its_whole_studies_and_names_the_cut(terms, vocabulary) -> None:
+def test_a_json_file_cut_short_reads_its_whole_studies_and_names_the_cut(
+    trial_terms, vocabulary
+) -> None:
     study = json.loads((DATA / "same_trial_api.json").read_text(encoding="utf-8"))[0]
     studies = []
     for number in (1, 2, 3):
@@ -245,7 +214,7 @@ def test_a_json_file_cut_short_reads_its_whole_studies_and_names_the_cut(terms, 
         studies.append(copy)
     for text in (json.dumps(studies, indent=1), json.dumps({"studies": studies}, indent=1)):
         cut = text[: text.index("NCT09990203") + 6]
-        result = build(terms, vocabulary, ("raw/trials/cut.json", cut.encode("utf-8")))
+        result = build(trial_terms, vocabulary, ("raw/trials/cut.json", cut.encode("utf-8")))
         assert ids(result) == ["NCT09990201", "NCT09990202"]
         (problem,) = result.problems
         assert problem.is_error
@@ -256,8 +225,8 @@ def test_a_json_file_cut_short_reads_its_whole_studies_and_names_the_cut(terms, 
         assert "download" in problem.hint
 
 
-def test_a_json_file_broken_before_its_first_study_is_unreadable(terms, vocabulary) -> None:
-    result = build(terms, vocabulary, ("raw/trials/bad.json", b'[{"protocolSection": '))
+def test_a_json_file_broken_before_its_first_study_is_unreadable(trial_terms, vocabulary) -> None:
+    result = build(trial_terms, vocabulary, ("raw/trials/bad.json", b'[{"protocolSection": '))
     (problem,) = result.problems
     assert (problem.code, problem.line) == ("trials.layout", 1)
     assert result.trials.height == 0
@@ -271,9 +240,9 @@ def test_a_json_file_broken_before_its_first_study_is_unreadable(terms, vocabula
         ("Primary Completion Date", "May 2020", "primary_completion_date"),
     ],
 )
-def test_a_start_after_the_completion_is_a_problem(terms, vocabulary, column, value, field):
+def test_a_start_after_the_completion_is_a_problem(trial_terms, vocabulary, column, value, field):
     late = classic_row(2, "NCT09990102", "Adipose MSC-Exos", **{column: value})
-    result = build(terms, vocabulary, ("raw/trials/dates.csv", classic(GOOD[0], late)))
+    result = build(trial_terms, vocabulary, ("raw/trials/dates.csv", classic(GOOD[0], late)))
     (problem,) = result.problems
     assert (problem.row, problem.record, problem.field) == (2, "NCT09990102", field)
     assert "2020-06-17" in problem.message  # the start date, as read
@@ -283,25 +252,27 @@ def test_a_start_after_the_completion_is_a_problem(terms, vocabulary, column, va
     assert row[field] is not None
 
 
-def test_completion_dates_are_read_from_every_layout(terms, vocabulary) -> None:
-    result = build(terms, vocabulary, ("raw/trials/good.csv", classic(*GOOD)))
+def test_completion_dates_are_read_from_every_layout(trial_terms, vocabulary) -> None:
+    result = build(trial_terms, vocabulary, ("raw/trials/good.csv", classic(*GOOD)))
     row = result.trials.filter(result.trials["trial_id"] == "NCT09990101").to_dicts()[0]
     assert (row["primary_completion_date"], row["completion_date"]) == ("2021-06-01", "2021-12-01")
     study = json.loads((DATA / "same_trial_api.json").read_text(encoding="utf-8"))[0]
     status = study["protocolSection"]["statusModule"]
     status["completionDateStruct"] = {"date": "2019-01"}
     data = json.dumps([study]).encode("utf-8")
-    result = build(terms, vocabulary, ("raw/trials/early.json", data))
+    result = build(trial_terms, vocabulary, ("raw/trials/early.json", data))
     assert [(p.row, p.field) for p in result.problems] == [(0, "completion_date")]
 
 
 # -- a decision about a trial no export holds ---------------------------------------------------
-def test_a_decision_about_a_trial_no_export_holds_is_a_warning(terms, vocabulary) -> None:
+def test_a_decision_about_a_trial_no_export_holds_is_a_warning(trial_terms, vocabulary) -> None:
     decisions = {
         "NCT09990199": Decision("NCT09990199", "cord MSC per the paper", source="umbilical_cord"),
         "NCT09990101": Decision("NCT09990101", "named in the paper", source="bone_marrow"),
     }
-    result = build(terms, vocabulary, ("raw/trials/good.csv", classic(*GOOD)), decisions=decisions)
+    result = build(
+        trial_terms, vocabulary, ("raw/trials/good.csv", classic(*GOOD)), decisions=decisions
+    )
     (problem,) = result.problems
     assert not problem.is_error
     assert (problem.file, problem.field, problem.record) == (
@@ -313,20 +284,20 @@ def test_a_decision_about_a_trial_no_export_holds_is_a_warning(terms, vocabulary
 
 # -- a tab-separated classic export -----------------------------------------------------------
 @pytest.mark.parametrize("delimiter", ["\t", ";"])
-def test_a_tab_or_semicolon_separated_export_is_read(terms, vocabulary, delimiter) -> None:
+def test_a_tab_or_semicolon_separated_export_is_read(trial_terms, vocabulary, delimiter) -> None:
     text = classic(*GOOD).decode("utf-8")
     lines = [delimiter.join(cell.strip('"') for cell in line.split('","')) for line in
              text.splitlines()]  # fmt: skip
     data = ("\r\n".join(lines) + "\r\n").encode("utf-8")
-    result = build(terms, vocabulary, ("raw/trials/tabs.txt", data))
+    result = build(trial_terms, vocabulary, ("raw/trials/tabs.txt", data))
     assert result.problems == []
     assert ids(result) == ["NCT09990101", "NCT09990102", "NCT09990103"]
     fmt, _ = read_export("tabs.txt", data)
     assert fmt == "classic_csv"
 
 
-def test_an_unknown_layout_says_what_is_accepted(terms, vocabulary) -> None:
-    result = build(terms, vocabulary, ("raw/trials/notes.txt", b"Trial|Name\nA|B\n"))
+def test_an_unknown_layout_says_what_is_accepted(trial_terms, vocabulary) -> None:
+    result = build(trial_terms, vocabulary, ("raw/trials/notes.txt", b"Trial|Name\nA|B\n"))
     (problem,) = result.problems
     assert problem.file == "raw/trials/notes.txt"
     for accepted in ("NCT Number", "comma", "tab", "JSON"):
@@ -363,9 +334,9 @@ def _mutants(seed: int) -> list[bytes]:
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_no_traceback_whatever_the_bytes(terms, vocabulary, seed) -> None:
+def test_no_traceback_whatever_the_bytes(trial_terms, vocabulary, seed) -> None:
     exports = [(f"raw/trials/m{i}.csv", data) for i, data in enumerate(_mutants(seed))]
-    result = build(terms, vocabulary, *exports)
+    result = build(trial_terms, vocabulary, *exports)
     assert_ledger_adds_up(result)
     for problem in result.problems:
         assert problem.file.startswith("raw/trials/m"), problem
@@ -373,7 +344,7 @@ def test_no_traceback_whatever_the_bytes(terms, vocabulary, seed) -> None:
         assert problem.code != "trials.internal", problem.render()
     # each damaged file alone: its problems name it, its good rows go in
     for path, data in exports[:20]:
-        alone = build(terms, vocabulary, (path, data))
+        alone = build(trial_terms, vocabulary, (path, data))
         assert {p.file for p in alone.problems} <= {path}
         assert_ledger_adds_up(alone)
 

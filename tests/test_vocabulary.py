@@ -5,7 +5,6 @@ other reviews' tables transcribed in tests/data/field/ (checked against the voca
 from __future__ import annotations
 
 import csv
-import os
 import re
 from collections import Counter
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 import yaml
-from conftest import make_good_record, write_raw_record
+from conftest import make_good_record, shared_dir, write_raw_record
 
 from exosynth.vocabulary import (
     UNCLASSIFIED,
@@ -29,16 +28,8 @@ from exosynth.vocabulary import (
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _shared_dir() -> Path:
-    """../shared beside the checkout, or beside the folder holding it (a git worktree under
-    wt/), or where EXOSYNTH_SHARED points (a scratch copy of the repository)."""
-    candidates = [os.environ.get("EXOSYNTH_SHARED", ""), REPO.parent / "shared",
-                  REPO.parent.parent / "shared"]  # fmt: skip
-    return next((Path(c) for c in candidates if c and Path(c).is_dir()), REPO.parent / "shared")
-
-
 FIELD = REPO / "tests" / "data" / "field"
-TRIALS = _shared_dir() / "trials" / "jesnyder+mapClinical"
+TRIALS = shared_dir() / "trials" / "jesnyder+mapClinical"
 
 
 # -- MSC sources: the grammar ---------------------------------------------------------

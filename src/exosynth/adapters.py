@@ -596,7 +596,8 @@ def write_evidence_map(
     studies_in: str, trials_in: str, config: dict, html_out: str, vocabulary_in: str | None = None
 ) -> None:
     """Rule evidence_map: :func:`exosynth.outputs.evidence_map.evidence_map_page` into its file;
-    the vocabulary's condition groups group the trials' conditions as they did the studies'."""
+    the vocabulary's condition groups group the trials' conditions as they did the studies',
+    and ``quality.low_risk_items`` of the config define low risk of bias."""
     from exosynth.analysis_groups import AnalysisGroups
     from exosynth.outputs.evidence_map import evidence_map_page
     from exosynth.settings import load_yaml, source_tables
@@ -608,6 +609,7 @@ def write_evidence_map(
         source_tables(config),
         AnalysisGroups.from_mapping(load_yaml(vocabulary_in)) if vocabulary_in else None,
         review=" ".join(review.split()) if review else None,
+        low_risk_items=config["quality"]["low_risk_items"],
     )
     Path(html_out).write_text(page, encoding="utf-8")
     log.info("evidence map %s: %d bytes", html_out, len(page.encode("utf-8")))

@@ -5,7 +5,11 @@ with logged(snakemake.log[0], snakemake.rule, exit_when_done=True):
     write_evidence_map(
         snakemake.input.studies,
         snakemake.input.trials,
-        {"sources": snakemake.params.sources, "review": snakemake.params.review},
+        {
+            "sources": snakemake.params.sources,
+            "review": snakemake.params.review,
+            "quality": snakemake.params.quality,
+        },
         snakemake.output.html,
         vocabulary_in=snakemake.input.vocabulary,
     )

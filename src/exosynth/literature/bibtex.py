@@ -20,11 +20,10 @@ from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors
 from exosynth.literature.references import (
     Reference,
     clean,
+    entry_reference,
     normalize_doi,
     normalize_pmid,
-    parse_year,
     problem,
-    surname,
 )
 from exosynth.problems import WARNING, Problem
 
@@ -133,24 +132,22 @@ def _authors(entry: model.Entry) -> tuple[str, ...]:
 
 def _reference(entry: model.Entry, file: str, index: int, line: int) -> Reference:
     fields = _fields(entry)
-    authors = _authors(entry)
     journal = next(
-        (clean(fields[k]) for k in ("journal", "journaltitle", "booktitle") if fields.get(k)), None
+        (fields[k] for k in ("journal", "journaltitle", "booktitle") if fields.get(k)), None
     )
-    return Reference(
-        file=file,
-        record=index,
-        line=line,
-        format=FORMAT,
-        authors=authors,
-        first_author=surname(authors[0]) if authors else None,
-        year=parse_year(fields.get("year") or fields.get("date")),
-        title=clean(fields.get("title")),
+    return entry_reference(
+        file,
+        index,
+        line,
+        FORMAT,
+        _authors(entry),
+        year=fields.get("year") or fields.get("date"),
+        title=fields.get("title"),
         journal=journal,
+        abstract=fields.get("abstract"),
+        database=fields.get("database") or fields.get("publisher"),
         doi=normalize_doi(fields.get("doi")) or normalize_doi(fields.get("url")),
         pmid=normalize_pmid(fields.get("pmid")),
-        abstract=clean(fields.get("abstract")),
-        database=clean(fields.get("database") or fields.get("publisher")),
         key=entry.key,
         identifiers=tuple(
             (k, clean(fields[k]) or "") for k in ("issn", "isbn", "eprint") if clean(fields.get(k))

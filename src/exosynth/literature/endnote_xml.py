@@ -18,11 +18,10 @@ from defusedxml.ElementTree import fromstring as safe_fromstring
 from exosynth.literature.references import (
     Reference,
     clean,
+    entry_reference,
     normalize_doi,
     normalize_pmid,
-    parse_year,
     problem,
-    surname,
 )
 from exosynth.problems import Problem
 
@@ -96,29 +95,25 @@ def _first(record: Element, *paths: str) -> str | None:
 
 
 def _reference(record: Element, file: str, index: int) -> Reference:
-    authors = tuple(_values(record, "contributors/authors/author"))
     accession = _first(record, "accession-num")
-    database = _first(record, "remote-database-provider", "remote-database-name")
     pmid = normalize_pmid(accession) if accession and accession.isdigit() else None
-    doi = normalize_doi(_first(record, "electronic-resource-num"))
     identifiers = [("record_number", v) for v in _values(record, "rec-number")]
     if accession and pmid is None:
         identifiers.append(("accession", accession))
     identifiers += [("pmc", v) for v in _values(record, "custom2") if v.startswith("PMC")]
-    return Reference(
-        file=file,
-        record=index,
-        line=None,
-        format=FORMAT,
-        authors=authors,
-        first_author=surname(authors[0]) if authors else None,
-        year=parse_year(_first(record, "dates/year")),
-        title=clean(_text(record.find("titles/title"))),
+    return entry_reference(
+        file,
+        index,
+        None,
+        FORMAT,
+        tuple(_values(record, "contributors/authors/author")),
+        year=_first(record, "dates/year"),
+        title=_text(record.find("titles/title")),
         journal=_first(record, "periodical/full-title", "titles/secondary-title"),
-        doi=doi,
+        abstract=_text(record.find("abstract")),
+        database=_first(record, "remote-database-provider", "remote-database-name"),
+        doi=normalize_doi(_first(record, "electronic-resource-num")),
         pmid=pmid,
-        abstract=clean(_text(record.find("abstract"))),
-        database=database,
         key=_first(record, "rec-number"),
         identifiers=tuple(identifiers),
     )

@@ -60,6 +60,55 @@ class Reference:
 COLUMNS = [f.name for f in fields(Reference)]
 
 
+def entry_reference(
+    file: str,
+    record: int,
+    line: int | None,
+    format: str,
+    authors: tuple[str, ...],
+    *,
+    year: object,
+    title: object,
+    journal: object,
+    abstract: object,
+    database: object,
+    doi: str | None,
+    pmid: str | None,
+    key: str | None,
+    identifiers: tuple[tuple[str, str], ...] = (),
+    decision: str | None = None,
+    reasons: tuple[str, ...] = (),
+    reviewers: tuple[tuple[str, str], ...] = (),
+    extra: tuple[tuple[str, str], ...] = (),
+) -> Reference:
+    """One entry of a library file (RIS, BibTeX, EndNote XML) into a :class:`Reference`.
+
+    The reader finds each value (its DOI and PMID already normalized); here the texts are
+    cleaned, the year parsed and the first author's surname taken from ``authors``.
+    """
+    return Reference(
+        file=file,
+        record=record,
+        line=line,
+        format=format,
+        authors=authors,
+        first_author=surname(authors[0]) if authors else None,
+        year=parse_year(year),
+        title=clean(title),
+        journal=clean(journal),
+        doi=doi,
+        pmid=pmid,
+        abstract=clean(abstract),
+        database=clean(database),
+        key=key,
+        identifiers=identifiers,
+        decision=decision,
+        reasons=reasons,
+        reviewers=reviewers,
+        extra=extra,
+    )
+
+
 def to_frame(references: list[Reference]) -> pl.DataFrame:
     """References as a polars frame: lists for the tuples, one row per reference."""
     schema = {

@@ -21,12 +21,11 @@ from exosynth.literature.references import (
     Reference,
     clean,
     combine_decisions,
+    entry_reference,
     lines,
     normalize_doi,
     normalize_pmid,
-    parse_year,
     problem,
-    surname,
 )
 from exosynth.problems import WARNING, Problem
 
@@ -171,20 +170,19 @@ def _reference(tags: dict, file: str, index: int, start: int) -> Reference:
             identifiers.append((kind, value))
     reviewers, reasons, labels = _rayyan(tags)
     extra = [("labels", "; ".join(labels))] if labels else []
-    return Reference(
-        file=file,
-        record=index,
-        line=start,
-        format=FORMAT,
-        authors=authors,
-        first_author=surname(authors[0]) if authors else None,
-        year=parse_year(_first(tags, "PY", "Y1", "DA", "Y2")),
+    return entry_reference(
+        file,
+        index,
+        start,
+        FORMAT,
+        authors,
+        year=_first(tags, "PY", "Y1", "DA", "Y2"),
         title=_text(tags, "TI", "T1", "CT", "BT"),
         journal=_first(tags, "JF", "T2", "JO", "JA", "J2", "NL"),  # Ovid writes NL after ER
-        doi=dois[0] if dois else None,
-        pmid=pmid,
         abstract=_text(tags, "AB", "N2"),
         database=database,
+        doi=dois[0] if dois else None,
+        pmid=pmid,
         key=accession or _first(tags, "ID"),
         identifiers=tuple(identifiers),
         decision=combine_decisions(reviewers),

@@ -1,5 +1,6 @@
 // The evidence map's behaviour: draw the cells, filter them, list a clicked cell.
-// The cells are recomputed here by the rule of exosynth.synthesis.evidence_map.evidence_cells.
+// The cells are recomputed here by the rule of exosynth.synthesis.evidence_map.evidence_cells
+// (and risk_class); "Colour by" draws them by highest stage or by risk of bias.
 (function () {
   "use strict";
   const data = JSON.parse(document.getElementById("evidence-data").textContent);
@@ -16,13 +17,26 @@
   const sourceRank = index(data.sources);
   const sourceLabel = label(data.sources);
   sourceLabel.set(data.unspecified.code, data.unspecified.label);
-  const groupRow = new Map(data.groups.map((group, i) => [group, i]));
+  const NOT_ASSESSED = "not_assessed";
+  const LOW_RISK = "low_risk";
   const compare = (a, b) => (a < b ? -1 : a > b ? 1 : 0); // code units, as Python sorts
   let selected = null; // [source, group] of the listed cell
 
   function checked(name) {
     const boxes = document.querySelectorAll(`input[name="${name}"]:checked`);
     return new Set(Array.from(boxes, (box) => box.value));
+  }
+
+  function colourMode() {
+    return document.querySelector('input[name="colour"]:checked').value;
+  }
+
+  // The rule of exosynth.synthesis.evidence_map.risk_class.
+  function riskClass(nAssessed, nLow) {
+    if (nAssessed === 0) return "none_assessed";
+    if (nLow === nAssessed) return "all_low";
+    if (nLow === 0) return "none_low";
+    return "some_low";
   }
 
   function filtered() {
@@ -43,7 +57,7 @@
     for (const s of studies) {
       const key = JSON.stringify([s.source, s.group]);
       if (!byCell.has(key)) {
-        const cell = { source: s.source, condition_group: s.group, n_studies: 0 };
+        const cell = { source: s.source, condition_group: s.group, n_studies: 0, n_assessed: 0, n_low_risk: 0 };
         data.stages.forEach((stage) => { cell["n_" + stage.code] = 0; });
         byCell.set(key, cell);
       }
@@ -51,6 +65,8 @@
       const rank = stageRank.get(s.stage);
       cell.n_studies += 1;
       cell["n_" + s.stage] += 1;
+      if (s.risk !== NOT_ASSESSED) cell.n_assessed += 1;
+      if (s.risk === LOW_RISK) cell.n_low_risk += 1;
       if (cell.rank === undefined || rank > cell.rank) cell.rank = rank;
       const group = byGroup.get(s.group) || { n: 0, rank: -1 };
       group.n += 1;
@@ -60,6 +76,8 @@
     const out = Array.from(byCell.values());
     for (const cell of out) {
       cell.highest_stage = data.stages[cell.rank].code;
+      cell.low_risk_share = cell.n_assessed > 0 ? cell.n_low_risk / cell.n_assessed : null;
+      cell.risk_class = riskClass(cell.n_assessed, cell.n_low_risk);
       cell.groupStudies = byGroup.get(cell.condition_group).n;
       cell.groupRank = byGroup.get(cell.condition_group).rank;
     }
@@ -74,40 +92,66 @@
     return out.map(({ rank, groupStudies, groupRank, ...cell }) => cell);
   }
 
+  // A cell's risk of bias in words: "1 of 2 assessed at low risk of bias (50%), 1 not assessed".
+  function riskWords(c) {
+    const notAssessed = c.n_studies - c.n_assessed;
+    if (c.n_assessed === 0) return "no study assessed for risk of bias";
+    const share = Math.round(100 * c.low_risk_share);
+    return (
+      `${c.n_low_risk} of ${c.n_assessed} assessed at low risk of bias (${share}%)` +
+      (notAssessed ? `, ${notAssessed} not assessed` : "")
+    );
+  }
+
+  // One trace per colour class of the mode chosen: the stages, or the risk-of-bias classes.
   function traces(cellList) {
     const sizeref = (2 * data.max_studies) / (MAX_DIAMETER * MAX_DIAMETER);
-    return data.stages.map((stage) => {
-      const mine = cellList.filter((c) => c.highest_stage === stage.code);
+    const byRisk = colourMode() === "risk";
+    const classes = byRisk ? data.risk_classes : data.stages;
+    return classes.map((kind) => {
+      const mine = cellList.filter((c) => (byRisk ? c.risk_class : c.highest_stage) === kind.code);
+      const open = kind.code === "none_assessed";
       return {
         type: "scatter",
         mode: "markers+text",
-        name: stage.label,
+        name: kind.label,
+        uid: kind.code, // the drawn trace's class: "trace" + uid (tests find a bubble by it)
         x: mine.map((c) => sourceLabel.get(c.source)),
         y: mine.map((c) => c.condition_group),
         text: mine.map((c) => String(c.n_studies)),
-        textfont: { color: stage.code === "clinical" ? "#ffffff" : "#1a1a1a", size: 12 },
+        textfont: { color: kind.code === "clinical" ? "#ffffff" : "#1a1a1a", size: 12 },
         customdata: mine.map((c) => [
           c.source,
           c.condition_group,
           data.stages.map((s) => `${c["n_" + s.code]} ${s.label.toLowerCase()}`).join(", "),
           c.n_studies === 1 ? "study" : "studies",
-          stage.label.toLowerCase(),
+          stageLabel.get(c.highest_stage).toLowerCase(),
+          riskWords(c),
         ]),
         hovertemplate:
           "<b>%{x} · %{y}</b><br>%{text} %{customdata[3]}: %{customdata[2]}" +
-          "<br>highest stage reached: %{customdata[4]}<br>click to list them<extra></extra>",
+          "<br>highest stage reached: %{customdata[4]}<br>%{customdata[5]}" +
+          "<br>click to list them<extra></extra>",
         hoverlabel: { align: "left" },
         marker: {
           size: mine.map((c) => c.n_studies),
           sizemode: "area",
           sizeref: sizeref,
           sizemin: 8,
-          color: stage.colour,
+          color: kind.colour,
           opacity: 1,
-          line: { color: "#333333", width: 1 },
+          // No study assessed: a white bubble in a thick grey ring, neither low nor high.
+          line: open ? { color: data.not_assessed_ring, width: 2 } : { color: "#333333", width: 1 },
         },
         cliponaxis: false,
       };
+    });
+  }
+
+  function showLegend() {
+    const mode = colourMode();
+    document.querySelectorAll("#colour-legend .legend").forEach((node) => {
+      node.hidden = node.getAttribute("data-mode") !== mode;
     });
   }
 
@@ -116,7 +160,7 @@
     const sources = data.sources.filter((s) => checked("source").has(s.code)).map((s) => s.label);
     return {
       height: 130 + ROW_HEIGHT * Math.max(groups.length, 3),
-      margin: { l: 10, r: 20, t: 100, b: 20 },
+      margin: { l: 10, r: 20, t: 60, b: 20 },
       xaxis: {
         type: "category",
         categoryorder: "array",
@@ -135,16 +179,7 @@
         fixedrange: true,
         title: { text: "" },
       },
-      legend: {
-        title: { text: "Highest stage reached:" },
-        orientation: "h",
-        itemsizing: "constant",
-        x: 0,
-        xref: "container",
-        y: 1,
-        yanchor: "top",
-        yref: "container",
-      },
+      showlegend: false, // the legend in words above the map (#colour-legend) says it all
       hovermode: "closest",
       plot_bgcolor: "#ffffff",
       font: { family: "system-ui, sans-serif", size: 12 },
@@ -177,6 +212,12 @@
     return list;
   }
 
+  function riskCell(s) {
+    const cell = element("td", data.risk_words[s.risk], { class: "risk", "data-risk": s.risk });
+    if (s.risk_items) cell.append(element("div", s.risk_items, { class: "note" }));
+    return cell;
+  }
+
   function list(source, group) {
     selected = [source, group];
     const studies = filtered().filter((s) => s.source === source && s.group === group);
@@ -190,7 +231,9 @@
     details.append(element("h2", `${sourceLabel.get(source)} · ${group}: ${studies.length} ${noun}`));
     const table = element("table", null, { id: "study-list" });
     const head = element("tr");
-    ["Study", "Condition as written", "Highest stage", "Species", "Record"].forEach((h) => head.append(element("th", h)));
+    ["Study", "Condition as written", "Highest stage", "Risk of bias", "Species", "Record"].forEach((h) =>
+      head.append(element("th", h))
+    );
     const thead = element("thead");
     thead.append(head);
     table.append(thead);
@@ -204,6 +247,7 @@
         cite,
         element("td", s.condition),
         element("td", stageLabel.get(s.stage)),
+        riskCell(s),
         element("td", s.species.length ? s.species.join(", ") : "none"),
         element("td", s.file, { class: "note" })
       );
@@ -227,6 +271,7 @@
 
   // The first drawing shows the cells computed by exosynth (data.cells); a filter recomputes.
   function draw(event) {
+    showLegend();
     const studies = filtered();
     const cellList = event ? cells(studies) : data.cells;
     window.evidenceMap.cells = cellList;
@@ -240,9 +285,12 @@
     });
   }
 
-  // For tests and the curious: the cells drawn, and the rule that recomputes them.
+  // For tests and the curious: the cells drawn, the rule that recomputes them, and the
+  // promise of the latest drawing.
   window.evidenceMap = { cells: data.cells, recompute: () => cells(filtered()), ready: null };
-  document.getElementById("filters").addEventListener("change", draw);
+  document.getElementById("filters").addEventListener("change", (event) => {
+    window.evidenceMap.ready = draw(event);
+  });
   window.evidenceMap.ready = draw().then(() => {
     plot.on("plotly_click", (event) => {
       const point = event.points[0];

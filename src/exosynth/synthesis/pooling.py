@@ -53,32 +53,23 @@ POOLED_SCHEMA: dict[str, Any] = {
 }
 POOLED_COLUMNS = tuple(POOLED_SCHEMA)
 
-CUMULATIVE_SCHEMA: dict[str, Any] = {
-    "condition": pl.String,
-    "outcome": pl.String,
-    "measure": pl.String,
-    "method": pl.String,
-    "step": pl.Int64,
-    "study_id": pl.String,
-    "year": pl.Int64,
-    "k_studies": pl.Int64,
-    "k_comparisons": pl.Int64,
-    "estimate": pl.Float64,
-    "se": pl.Float64,
-    "ci_low": pl.Float64,
-    "ci_high": pl.Float64,
-    "p": pl.Float64,
-    "tau2": pl.Float64,
-    "i2": pl.Float64,
-}
+# The columns naming an analysis's fit, and those of one fit, as in pooled.csv.
+KEY_COLUMNS = ("condition", "outcome", "measure", "method")
+FIT_COLUMNS = ("estimate", "se", "ci_low", "ci_high", "p", "tau2", "i2")
 
-EGGER_SCHEMA: dict[str, Any] = {
-    "condition": pl.String,
-    "outcome": pl.String,
-    "measure": pl.String,
-    "method": pl.String,
-    "k_studies": pl.Int64,
-    "k_comparisons": pl.Int64,
+
+def _pooled_columns(*names: str) -> dict[str, Any]:
+    """The named columns of POOLED_SCHEMA with their types, in the order named."""
+    return {name: POOLED_SCHEMA[name] for name in names}
+
+
+CUMULATIVE_SCHEMA: dict[str, Any] = (
+    _pooled_columns(*KEY_COLUMNS)
+    | {"step": pl.Int64, "study_id": pl.String, "year": pl.Int64}
+    | _pooled_columns("k_studies", "k_comparisons", *FIT_COLUMNS)
+)
+
+EGGER_SCHEMA: dict[str, Any] = _pooled_columns(*KEY_COLUMNS, "k_studies", "k_comparisons") | {
     "test": pl.String,
     "statistic": pl.Float64,
     "df": pl.Int64,
@@ -134,6 +125,12 @@ def _prepared(effects: pl.DataFrame, synonyms: Mapping[str, str] | None) -> pl.D
     return effects.filter(pl.col("used") & pl.col("analysis").is_not_null())
 
 
+def _analyses(used: pl.DataFrame) -> list[tuple[tuple[Any, ...], pl.DataFrame]]:
+    """The used comparisons per (condition, analysis), in the order of their names."""
+    groups = used.group_by(["condition", "analysis"])
+    return sorted(groups, key=lambda item: tuple(map(str, item[0])))
+
+
 def _values(rows: pl.DataFrame, measure: str) -> pl.DataFrame:
     """The rows with a value of ``measure``, as y (effect) and v (its sampling variance)."""
     variance = pl.col("smd_var") if measure == "smd" else pl.col("nmd_se") ** 2
@@ -162,18 +159,17 @@ def _fit(rows: pl.DataFrame, method: str, knha: bool, where: str) -> tuple[meta.
         return meta.fit_model(y, v, meta.DL, knha), [problem]
 
 
+def _fit_columns(fit: meta.Fit) -> dict[str, float | None]:
+    """One fit's FIT_COLUMNS: the estimate, its CI and p, tau^2 and I^2."""
+    return {name: getattr(fit, name) for name in FIT_COLUMNS}
+
+
 def _row(labels: dict[str, str], rows: pl.DataFrame, fit: meta.Fit) -> dict[str, Any]:
     """A pooled.csv row: ``labels`` holds condition, outcome, source, measure and method."""
     return labels | {
         "k_studies": rows["study_id"].n_unique(),
         "k_comparisons": rows.height,
-        "estimate": fit.estimate,
-        "se": fit.se,
-        "ci_low": fit.ci_low,
-        "ci_high": fit.ci_high,
-        "p": fit.p,
-        "tau2": fit.tau2,
-        "i2": fit.i2,
+        **_fit_columns(fit),
         "q": fit.q,
         "q_p": fit.q_p,
         "pi_low": fit.pi_low,
@@ -206,9 +202,7 @@ def pool(
     used = _prepared(effects, synonyms)
     rows: list[dict[str, Any]] = []
     problems: list[Problem] = []
-    for (condition, outcome), analysis in sorted(
-        used.group_by(["condition", "analysis"]), key=lambda item: tuple(map(str, item[0]))
-    ):
+    for (condition, outcome), analysis in _analyses(used):
         for measure in MEASURES:
             values = _values(analysis, measure)
             if values.is_empty():
@@ -263,9 +257,7 @@ def cumulative(
     """
     used = _prepared(effects, synonyms)
     rows: list[dict[str, Any]] = []
-    for (condition, outcome), analysis in sorted(
-        used.group_by(["condition", "analysis"]), key=lambda item: tuple(map(str, item[0]))
-    ):
+    for (condition, outcome), analysis in _analyses(used):
         for measure in MEASURES:
             values = _values(analysis, measure)
             order = _study_order(values)
@@ -285,13 +277,7 @@ def cumulative(
                             "year": year,
                             "k_studies": step,
                             "k_comparisons": subset.height,
-                            "estimate": fit.estimate,
-                            "se": fit.se,
-                            "ci_low": fit.ci_low,
-                            "ci_high": fit.ci_high,
-                            "p": fit.p,
-                            "tau2": fit.tau2,
-                            "i2": fit.i2,
+                            **_fit_columns(fit),
                         }
                     )
     return pl.DataFrame(rows, schema=CUMULATIVE_SCHEMA, orient="row")
@@ -308,9 +294,7 @@ def egger(
     """Egger's regression test (metafor's regtest defaults) where an analysis has enough studies."""
     used = _prepared(effects, synonyms)
     rows: list[dict[str, Any]] = []
-    for (condition, outcome), analysis in sorted(
-        used.group_by(["condition", "analysis"]), key=lambda item: tuple(map(str, item[0]))
-    ):
+    for (condition, outcome), analysis in _analyses(used):
         for measure in MEASURES:
             values = _values(analysis, measure)
             if values["study_id"].n_unique() < min_studies:

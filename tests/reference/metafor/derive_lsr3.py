@@ -6,48 +6,19 @@ and writes our own derived table of the overall-symptom outcome (``overall_n``, 
 ``_sd``; lower is better): per study the placebo arm is the control, the TAAR1-agonist arms
 (ulotaront, ralmitaront) the treated groups sharing it; active comparators (risperidone,
 amisulpride) are left out. Arms without numbers stay, with empty cells (the sheet gives none
-for four studies). Sources are assigned to studies in turn, as in derive_syrf.py. Numbers
+for four studies). Sources are assigned to studies in turn (group_table.py). Numbers
 stored as text are read as numbers.
 """
 
 from __future__ import annotations
 
-import csv
 import re
-from pathlib import Path
 
 import openpyxl
+from group_table import SOURCES, shared_literature, write_groups
 
-HERE = Path(__file__).resolve().parent
-SHEET = next(
-    (
-        base / "shared" / "literature" / "galenos-project+LSR3_taar1_H" / "LSR3_H_2024-01-22.xlsx"
-        for base in (HERE.parents[3], HERE.parents[4])
-        if (base / "shared" / "literature").is_dir()
-    ),
-    HERE.parents[3] / "shared",
-)
-SOURCES = ("bone_marrow", "adipose", "umbilical_cord")
+SHEET = shared_literature("galenos-project+LSR3_taar1_H") / "LSR3_H_2024-01-22.xlsx"
 AGONISTS = ("ulotaront", "ralmitaront")
-FIELDS = (
-    "dataset",
-    "condition",
-    "analysis",
-    "study_id",
-    "source",
-    "year",
-    "entry",
-    "outcome",
-    "timepoint",
-    "direction",
-    "role",
-    "arm",
-    "label",
-    "n",
-    "mean",
-    "sd",
-    "sem",
-)
 
 
 def number(value: object) -> str:
@@ -91,10 +62,7 @@ def main() -> None:
                     "sd": number(values[header["overall_sd"]]),
                 }
             )
-    with (HERE / "groups_lsr3.csv").open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=FIELDS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(out)
+    write_groups("groups_lsr3.csv", out)
 
 
 if __name__ == "__main__":

@@ -14,38 +14,10 @@ subgroup test has three sources to compare.
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-# ../shared beside the checkout (or beside its worktree folder)
-SHARED = next(
-    (
-        base / "shared" / "literature" / "emma-wilson+syrf_userguide"
-        for base in (HERE.parents[3], HERE.parents[4])
-        if (base / "shared" / "literature").is_dir()
-    ),
-    HERE.parents[3] / "shared" / "literature" / "emma-wilson+syrf_userguide",
-)
-SOURCES = ("bone_marrow", "adipose", "umbilical_cord")
-FIELDS = (
-    "dataset",
-    "condition",
-    "analysis",
-    "study_id",
-    "source",
-    "year",
-    "entry",
-    "outcome",
-    "timepoint",
-    "direction",
-    "role",
-    "arm",
-    "label",
-    "n",
-    "mean",
-    "sd",
-    "sem",
-)
+from group_table import SOURCES, shared_literature, write_groups
+
+SHARED = shared_literature("emma-wilson+syrf_userguide")
 
 
 def main() -> None:
@@ -110,10 +82,7 @@ def main() -> None:
                     "sd": cohort["OutcomeError"],
                 }
             )
-    with (HERE / "groups_syrf.csv").open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=FIELDS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(out)
+    write_groups("groups_syrf.csv", out)
 
 
 if __name__ == "__main__":
