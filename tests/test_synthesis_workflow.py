@@ -150,6 +150,14 @@ def test_outcome_without_n_is_a_warning_and_the_study_stays(with_outcomes) -> No
     assert "outcome.missing_number" in report
     assert "`outcomes[1].treated[0].n`" in report
     assert "cole-2019.yaml" in report
+    # what only the arithmetic finds (rule synthesis) is in the report too, by record and field
+    notes = report.split("## Drafts, PRISMA flow and meta-analyses (2 notes in 1 file)")[1]
+    assert "### `raw/umbilical_cord/egan-2020.yaml`" in notes
+    assert "`outcomes[1].treated[0]`: too few animals" in notes
+    assert "`outcomes[1].treated[1]`" in notes
+    assert "_(outcome.degenerate)_" in notes
+    page = (project / "results/validation_report.html").read_text(encoding="utf-8")
+    assert "Drafts, PRISMA flow and meta-analyses (2 notes in 1 file)" in page
     ids = {r["id"] for r in _rows(project / "results/studies.csv")}
     assert "cole-2019" in ids
     assert "Cole" in (project / "results/tables/table2.csv").read_text(encoding="utf-8")

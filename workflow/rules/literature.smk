@@ -7,7 +7,6 @@ rule prisma:
     input:
         studies=STUDY_TABLE,
         ledger=rules.validate.output.ledger,
-        report=rules.validate.output.report,
     output:
         # SVG as the other figures: only with figures: {svg: true} (FIGURE_FORMATS, common.smk).
         **({"svg": "results/figures/prisma_flow.svg"} if "svg" in FIGURE_FORMATS else {}),
@@ -27,6 +26,7 @@ rule prisma:
     resources:
         mem_mb=1000,
     params:
+        report=VALIDATION_REPORT,
         raw_dir=RAW_DIR,
         inbox=inbox_fingerprint,
         on_invalid=config["on_invalid"],
@@ -64,6 +64,8 @@ rule changes:
         studies="results/studies.csv",
         trials="results/trials.csv",
         translation_gap="results/translation_gap.csv",
+        # The pooled estimates (rule synthesis), compared where the baseline has them too.
+        pooled="results/synthesis/pooled.csv",
     output:
         csv="results/changes.csv",
         headlines="results/changes_headlines.csv",

@@ -7,6 +7,7 @@ with logged(snakemake.log[0], snakemake.rule, exit_when_done=True):
             "studies.csv": snakemake.input.studies,
             "trials.csv": snakemake.input.trials,
             "translation_gap.csv": snakemake.input.translation_gap,
+            "synthesis/pooled.csv": snakemake.input.pooled,
         },
         snakemake.params.baseline,
         {"sources": snakemake.params.sources},

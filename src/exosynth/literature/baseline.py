@@ -62,7 +62,7 @@ def _build_at_commit(commit: str, ref: str, folder: Path) -> Path:
     )
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
         tar.extractall(folder, filter="data")
-    targets = ["results/studies.csv", "results/trials.csv", "results/translation_gap.csv"]
+    targets = [f"results/{name}" for name in BASELINE_TABLES]
     built = subprocess.run(
         [sys.executable, "-m", "snakemake", *targets, "--cores", "1", "--quiet", "all"],
         cwd=folder,
