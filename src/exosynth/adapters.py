@@ -892,10 +892,13 @@ def meta_analyses(
     html_out: str,
     figures_out: str,
     problems_out: str,
+    *,
+    svg: bool = False,
 ) -> None:
     """Rule synthesis: effects.csv, pooled.csv, the cumulative and Egger CSVs, the report's
-    table and, per analysis, forest (+ funnel where >= 10 studies) and cumulative plots; the
-    problems only the arithmetic finds (``Synthesis.notes``) for the validation report.
+    table and, per analysis, forest (+ funnel where >= 10 studies) and cumulative plots (PNG,
+    and SVG with ``svg``, as every figure: ``figures: {svg: true}``); the problems only the
+    arithmetic finds (``Synthesis.notes``) for the validation report.
 
     Without outcome data it writes the headers and an empty figure folder, and imports no
     plotting library."""
@@ -917,7 +920,7 @@ def meta_analyses(
     for stale in folder.iterdir():
         stale.unlink()
     if result.pooled.height:
-        _draw_meta_figures(result, labels, folder)
+        _draw_meta_figures(result, labels, folder, svg)
     # What only the arithmetic finds (no spread, too few animals once a control is shared,
     # REML not converging): on the terminal, in the rule's log and, from problems_out, in the
     # validation report (the records' missing numbers are there from rule validate).
@@ -932,9 +935,12 @@ def meta_analyses(
     )
 
 
-def _draw_meta_figures(result: Any, labels: dict[str, str], folder: Path) -> None:
+def _draw_meta_figures(result: Any, labels: dict[str, str], folder: Path, svg: bool) -> None:
     from exosynth.outputs import figures, meta_figures
     from exosynth.synthesis import meta_figure_data as data
+
+    def save(fig: Any, stem: str) -> None:
+        figures.save(fig, folder / f"{stem}.png", folder / f"{stem}.svg" if svg else None)
 
     used = result.effects.filter(pl.col("used"))
     for condition, outcome in data.analyses(result.pooled):
@@ -943,11 +949,11 @@ def _draw_meta_figures(result: Any, labels: dict[str, str], folder: Path) -> Non
         rows = data.forest_rows(used, result.pooled, condition, outcome, labels)
         note = data.heterogeneity_text(result.pooled, condition, outcome)
         fig = meta_figures.forest_figure(rows, title, note)
-        figures.save(fig, folder / f"forest--{name}.png", folder / f"forest--{name}.svg")
+        save(fig, f"forest--{name}")
         rows.write_csv(folder / f"forest--{name}.csv")
         steps = data.cumulative_rows(result.cumulative, condition, outcome)
         fig = meta_figures.cumulative_figure(steps, f"Cumulative meta-analysis, {title}")
-        figures.save(fig, folder / f"cumulative--{name}.png", folder / f"cumulative--{name}.svg")
+        save(fig, f"cumulative--{name}")
         steps.write_csv(folder / f"cumulative--{name}.csv")
         if data.has_funnel(result.pooled, condition, outcome):
             points = data.funnel_points(used, condition, outcome)
@@ -965,5 +971,5 @@ def _draw_meta_figures(result: Any, labels: dict[str, str], folder: Path) -> Non
                 else "Egger's test: not estimable"
             )
             fig = meta_figures.funnel_figure(points, overall, f"Funnel plot, {title}", egger_note)
-            figures.save(fig, folder / f"funnel--{name}.png", folder / f"funnel--{name}.svg")
+            save(fig, f"funnel--{name}")
             points.write_csv(folder / f"funnel--{name}.csv")

@@ -38,5 +38,7 @@ rule synthesis:
         on_invalid=config["on_invalid"],
         sources=config["sources"],
         synthesis=config["synthesis"],
+        # Switching SVG off re-runs the job, which clears the folder of the earlier SVGs.
+        svg=config["figures"]["svg"],
     script:
         "../scripts/synthesis.py"

@@ -1,6 +1,6 @@
 from exosynth.adapters import after_the_gate, logged, meta_analyses
 
-with logged(snakemake.log[0], snakemake.rule):
+with logged(snakemake.log[0], snakemake.rule, exit_when_done=True):
     after_the_gate(snakemake.input.ledger, snakemake.params.on_invalid, snakemake.params.report)
     meta_analyses(
         snakemake.input.studies,
@@ -13,4 +13,5 @@ with logged(snakemake.log[0], snakemake.rule):
         snakemake.output.html,
         snakemake.output.figures,
         snakemake.output.problems,
+        svg=snakemake.params.svg,
     )
