@@ -81,9 +81,10 @@ rule validate:
     """Check the records against each other, map them to codes (one row per study), and write
     the ledger of files read, included and rejected, with every problem, by file.
 
-    One job for the stages validate, normalize and report (a rule is a unit of caching, not
+    One job for the stages validate, normalize and ledger (a rule is a unit of caching, not
     of logic: each stage stays a module of its own). It succeeds with invalid records too,
-    so the report survives a failed build; the gate is rule publish.
+    so the ledger survives a failed build; the gate is rule publish, the report rule
+    validation_report (last, with what the stages after the gate found).
     """
     input:
         shards=expand("results/interim/ingest/shard-{shard}.parquet", shard=SHARDS),
@@ -93,15 +94,8 @@ rule validate:
         trial_problems="results/interim/trials.problems.json",
         trial_ledger="results/interim/trials.ledger.json",
     output:
-        # The report first: the end of a failed build keeps these three (onerror below).
-        report="results/validation_report.md",
+        # The ledger: the end of a failed build keeps it, with the report (onerror below).
         ledger="results/validation.json",
-        # Snakemake's report shows an HTML output in the page (a Markdown one only as a download).
-        html=report(
-            "results/validation_report.html",
-            caption="workflow/report/validation_report.rst",
-            category="Validation",
-        ),
         studies=STUDY_TABLE,
     log:
         "results/logs/validate.log",
@@ -113,8 +107,6 @@ rule validate:
     params:
         raw_dir=RAW_DIR,
         sources=config["sources"],
-        # The report says whether the build stops or leaves the rejected files out.
-        on_invalid=config["on_invalid"],
         # The ledger counts the drafts of raw/inbox/ (added or removed ones rerun it).
         drafts=lambda wildcards: draft_count(RAW_DIR),
     script:
@@ -130,7 +122,6 @@ rule publish:
     input:
         studies=STUDY_TABLE,
         ledger=rules.validate.output.ledger,
-        report=rules.validate.output.report,
         # The summary counts the registered trials too (written before rule validate).
         trials="results/trials.parquet",
     output:
@@ -150,6 +141,7 @@ rule publish:
     resources:
         mem_mb=1000,
     params:
+        report=VALIDATION_REPORT,
         on_invalid=config["on_invalid"],
         sources=config["sources"],
         review=config["review"],
@@ -169,7 +161,6 @@ rule workbook:
     input:
         studies=STUDY_TABLE,
         ledger=rules.validate.output.ledger,
-        report=rules.validate.output.report,
         trials="results/trials.parquet",
         # The words of sources without a table and of species; the condition groups.
         vocabulary=VOCABULARY,
@@ -177,6 +168,8 @@ rule workbook:
         baseline="results/interim/baseline",
         published=rules.publish.output.csv,
         trials_csv="results/trials.csv",
+        # The pooled estimates (rule synthesis), compared where the baseline has them too.
+        pooled="results/synthesis/pooled.csv",
     output:
         # The PRISMA flow diagram as SVG too, only with figures: {svg: true} (FIGURE_FORMATS).
         **({"prisma_svg": "results/figures/prisma_flow.svg"} if "svg" in FIGURE_FORMATS else {}),
@@ -234,6 +227,7 @@ rule workbook:
     resources:
         mem_mb=2000,
     params:
+        report=VALIDATION_REPORT,
         on_invalid=config["on_invalid"],
         # Titles, footnotes and the review as params: editing them in the config rebuilds
         # the tables (and removes those of a source no longer configured).
@@ -255,7 +249,6 @@ rule evidence_map:
     input:
         studies=STUDY_TABLE,
         ledger=rules.validate.output.ledger,
-        report=rules.validate.output.report,
         trials="results/trials.parquet",
         vocabulary=VOCABULARY,
     output:
@@ -272,6 +265,7 @@ rule evidence_map:
     resources:
         mem_mb=1000,
     params:
+        report=VALIDATION_REPORT,
         on_invalid=config["on_invalid"],
         sources=config["sources"],
         review=config["review"],
@@ -293,7 +287,6 @@ rule figures:
     input:
         studies=STUDY_TABLE,
         ledger=rules.validate.output.ledger,
-        report=rules.validate.output.report,
         trials="results/trials.parquet",
         # The words of species and of sources without a table; the condition groups and
         # outcome synonyms of the low-risk meta-analyses.
@@ -321,6 +314,7 @@ rule figures:
     resources:
         mem_mb=1000,
     params:
+        report=VALIDATION_REPORT,
         on_invalid=config["on_invalid"],
         sources=config["sources"],
         top_conditions=config["figures"]["top_conditions"],
@@ -336,6 +330,37 @@ rule figures:
 # meta-analyses of the records' outcome data; both read rule validate's study table.
 include: "workflow/rules/literature.smk"
 include: "workflow/rules/synthesis.smk"
+
+
+rule validation_report:
+    """The validation report: the ledger of rule validate, and what the stages after the gate
+    found (the drafts' screening and the PRISMA sums of rule workbook, the meta-analyses' notes
+    of rule synthesis). A stopped build writes it from the ledger alone (onerror below)."""
+    input:
+        ledger=rules.validate.output.ledger,
+        prisma=rules.workbook.output.prisma_problems,
+        synthesis=rules.synthesis.output.problems,
+    output:
+        # The Markdown report first: the end of a failed build keeps these (onerror below).
+        md=VALIDATION_REPORT,
+        # Snakemake's report shows an HTML output in the page (a Markdown one only as a download).
+        html=report(
+            "results/validation_report.html",
+            caption="workflow/report/validation_report.rst",
+            category="Validation",
+        ),
+    log:
+        "results/logs/validation_report.log",
+    benchmark:
+        "results/benchmarks/validation_report.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    params:
+        # The report says whether the build stops or leaves the rejected files out.
+        on_invalid=config["on_invalid"],
+    script:
+        "workflow/scripts/validation_report.py"
 
 
 # -- the end of a build (helpers in workflow/rules/common.smk) ----------------------------
@@ -371,6 +396,7 @@ onerror:
             [str(p) for p in validation_report()],
             [str(p) for p in rules.validate.input],
             config["on_invalid"],
+            [rules.validation_report.input.prisma, rules.validation_report.input.synthesis],
         )
     )
     cancel_rate_timers()

@@ -46,7 +46,9 @@ def gate_passed(tmp_path_factory: pytest.TempPathFactory, project_factory, run_s
     """A copy of the project built up to the gate and the baseline: the inputs of rules
     workbook and figures."""
     project = project_factory(tmp_path_factory.mktemp("fast-exit") / "project")
-    built = run_snakemake(project, "results/studies.csv", "results/interim/baseline")
+    built = run_snakemake(
+        project, "results/studies.csv", "results/interim/baseline", "results/synthesis/pooled.csv"
+    )
     assert built.returncode == 0, built.stderr[-3000:]
     return project
 
@@ -142,6 +144,7 @@ def test_a_job_killed_when_it_says_done_leaves_complete_files(
         "baseline": str(results / "interim" / "baseline"),
         "published": str(results / "studies.csv"),
         "trials_csv": str(results / "trials.csv"),
+        "pooled": str(results / "synthesis" / "pooled.csv"),
     }
     settings = {k: config[k] for k in ("sources", "review", "synthesis", "quality", "literature")}
     settings["baseline"] = config["literature"]["baseline"]

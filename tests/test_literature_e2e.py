@@ -1,7 +1,7 @@
 """End to end, literature in: import reference files, screen the drafts, complete and include
 two, build; the PRISMA counts add up and follow the decisions, the two studies are in their
 tables and in changes.csv; a git-tag baseline gives the same changes.csv as the same state
-kept as a folder."""
+kept as a folder; a pooled estimate that moved since a baseline is a headline change."""
 
 from __future__ import annotations
 
@@ -57,6 +57,15 @@ COMPLETED = {
             "in_vitro": False,
             "in_vivo": [{"model": "Unilateral ureteral obstruction", "species": "Mice"}],
             "results": "Reduces renal fibrosis",
+            # One comparison: a pooled.csv row (an analysis shown without pooling).
+            "outcomes": [
+                {
+                    "outcome": "collagen area",
+                    "direction": "lower_is_better",
+                    "control": {"n": 8, "mean": 12.0, "sd": 2.0},
+                    "treated": [{"label": "EV", "n": 8, "mean": 7.0, "sd": 2.0}],
+                }
+            ],
         },
     ),
     "park-2022": (
@@ -140,7 +149,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, project_factory, run_snakema
     for ident in COMPLETED:
         decide(inbox / f"{ident}.yaml", "include")
         todo = exosynth(project, "check", f"raw/inbox/{ident}.yaml")
-        assert "condition: still empty" in todo.stdout
+        assert "[condition]: warning: included, but condition is still empty" in todo.stdout
         include_and_move(project, ident)
     result = run_snakemake(project)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -194,6 +203,8 @@ def test_changes_list_the_two_as_added_against_the_review(built: Path) -> None:
         (r["source"], r["measure"]): r for r in rows(built / "results" / "changes_headlines.csv")
     }
     assert headlines[("all", "n_studies")]["difference"] == "+2"
+    # the review's baseline has no pooled.csv: no pooled estimate among the headlines
+    assert not [key for key in headlines if key[1].startswith("pooled")]
     assert (
         "| Bone marrow | Studies | 10 | 11 | +1 |" in (built / "results" / "changes.md").read_text()
     )
@@ -222,15 +233,71 @@ def test_git_tag_baseline_equals_the_same_state_as_a_folder(
     lee.write_text(lee.read_text().replace("Kidney fibrosis", "Renal fibrosis"), encoding="utf-8")
     config = built / "config" / "config.yaml"
     original = config.read_text(encoding="utf-8")
-    outputs = {}
+    outputs, headlines = {}, {}
     for baseline in ("git:v1", f"folder:{folder}"):
         config.write_text(original.replace("baseline: review", f"baseline: {baseline}"))
         result = run_snakemake(built, "results/changes.csv", "results/changes.md")
         assert result.returncode == 0, result.stderr[-3000:]
         outputs[baseline] = (built / "results" / "changes.csv").read_bytes()
+        headlines[baseline] = (built / "results" / "changes_headlines.csv").read_bytes()
     config.write_text(original)
     assert outputs["git:v1"] == outputs[f"folder:{folder}"]
+    # the pooled estimates too: the git baseline's build makes its pooled.csv
+    assert headlines["git:v1"] == headlines[f"folder:{folder}"]
+    assert b"pooled smd:" in headlines["git:v1"]
     assert outputs["git:v1"].decode().split("\n")[1:3] == [
         "study,lee-2021,edited,bone_marrow,condition",
         "study,park-2022,removed,umbilical_cord,",
     ]
+
+
+def test_changes_show_a_pooled_estimate_that_moved(
+    built: Path, tmp_path: Path, run_snakemake
+) -> None:
+    folder = tmp_path / "sent-to-coauthors"
+    shutil.copytree(built / "results", folder / "results")
+    lee = built / "raw" / "bone_marrow" / "lee-2021.yaml"
+    record = lee.read_text(encoding="utf-8")
+    assert "mean: 7.0" in record
+    config = built / "config" / "config.yaml"
+    original = config.read_text(encoding="utf-8")
+    try:
+        lee.write_text(record.replace("mean: 7.0", "mean: 9.0"), encoding="utf-8")
+        config.write_text(original.replace("baseline: review", f"baseline: folder:{folder}"))
+        result = run_snakemake(built, "results/changes.csv")
+        assert result.returncode == 0, result.stderr[-3000:]
+        moved = {
+            r["source"]: r
+            for r in rows(built / "results" / "changes_headlines.csv")
+            if r["measure"].startswith("pooled smd:") and r["measure"].endswith("collagen area")
+        }
+    finally:
+        lee.write_text(record, encoding="utf-8")
+        config.write_text(original)
+    assert set(moved) == {"bone_marrow", "all"}
+    assert float(moved["all"]["current"]) < float(moved["all"]["baseline"])  # less benefit
+    assert moved["all"]["difference"].startswith("-")
+    assert "collagen area" in (built / "results" / "changes.md").read_text(encoding="utf-8")
+
+
+def test_what_an_included_draft_lacks_is_in_the_validation_report(
+    built: Path, run_snakemake
+) -> None:
+    inbox = built / "raw" / "inbox"
+    waiting = next(
+        p
+        for p in sorted(inbox.glob("*.yaml"))
+        if yaml.safe_load(p.read_text(encoding="utf-8"))["screening"]["decision"] is None
+    )
+    original = waiting.read_text(encoding="utf-8")
+    try:
+        decide(waiting, "include")
+        result = run_snakemake(built, "results/validation_report.md")
+        assert result.returncode == 0, result.stderr[-3000:]
+        report = (built / "results" / "validation_report.md").read_text(encoding="utf-8")
+    finally:
+        waiting.write_text(original, encoding="utf-8")
+    notes = report.split("## Drafts, PRISMA flow and meta-analyses")[1]
+    assert f"### `raw/inbox/{waiting.name}`" in notes
+    assert "- `condition`: included, but condition is still empty" in notes
+    assert "_(screening.incomplete)_" in notes

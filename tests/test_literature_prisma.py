@@ -201,3 +201,44 @@ def test_changes_with_a_table_missing_on_one_side(side: str) -> None:
     assert changes.rows() == [
         ("study", "a", "removed" if side == "current" else "added", "bone_marrow", "")
     ]
+
+
+def _pooled(rows: list[tuple[str, str, str, str]]) -> pl.DataFrame:
+    """pooled.csv rows (outcome, source, method, estimate) of one condition and measure."""
+    return pl.DataFrame(
+        [("AKI", outcome, source, "smd", method, value) for outcome, source, method, value in rows],
+        schema=["condition", "outcome", "source", "measure", "method", "estimate"],
+        orient="row",
+    )
+
+
+def test_headlines_show_the_pooled_estimates_that_moved_came_and_went() -> None:
+    before = _results(["a"], ["2018"], {"n": "1", "share": "0"})
+    after = _results(["a"], ["2018"], {"n": "1", "share": "0"})
+    before["synthesis/pooled.csv"] = _pooled(
+        [("creatinine", "all", "REML", "1.5"), ("creatinine", "all", "DL", "1.4"),
+         ("urea", "all", "REML", "0.5")]
+    )  # fmt: skip
+    after["synthesis/pooled.csv"] = _pooled(
+        [("creatinine", "all", "REML", "2"), ("creatinine", "all", "DL", "1.9"),
+         ("creatinine", "adipose", "REML", "2.5")]
+    )  # fmt: skip
+    _, headlines = compare(before, after)
+    pooled = [row for row in headlines.rows() if row[1].startswith("pooled")]
+    assert pooled == [  # REML only; an estimate new or gone has an empty side
+        ("all", "pooled smd: AKI / creatinine", "1.5", "2", "+0.5"),
+        ("adipose", "pooled smd: AKI / creatinine", "", "2.5", ""),
+        ("all", "pooled smd: AKI / urea", "0.5", "", ""),
+    ]
+    # a baseline built before any outcome data (pooled.csv of headers only): every estimate
+    # is new
+    before["synthesis/pooled.csv"] = before["synthesis/pooled.csv"].clear()
+    _, headlines = compare(before, after)
+    assert [row[2:] for row in headlines.rows() if row[1].startswith("pooled")] == [
+        ("", "2", ""),
+        ("", "2.5", ""),
+    ]
+    # a baseline without pooled.csv (the review's) compares no pooled estimate
+    del before["synthesis/pooled.csv"]
+    _, headlines = compare(before, after)
+    assert not [row for row in headlines.rows() if row[1].startswith("pooled")]

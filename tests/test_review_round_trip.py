@@ -45,6 +45,14 @@ def test_round_trip(project: Path, run_snakemake) -> None:
     sheet[year] = 2020
     sheet[condition] = "Disc degeneration"
     sheet[commented].comment = Comment("Which dose? See Fig. 3", "Reviewer 2")
+    # The other sheets a reviewer reads: a comment on a table; a Studies row deleted (the
+    # last, so no cell above moves) and one added.
+    book["Table 1"]["B2"].comment = Comment("Add the dose to this row?", "Reviewer 2")
+    deleted = sheet.cell(sheet.max_row, 1).value
+    assert deleted not in {"damania-2018", "rong-2019", "liao-2019", "xia-2019"}
+    sheet.delete_rows(sheet.max_row)
+    sheet.append(["new-2024"])
+    added = f"A{sheet.max_row}:{sheet.cell(1, sheet.max_column).column_letter}{sheet.max_row}"
     book.save(returned)
 
     listed = run_cli(project, "review-returned", str(returned.relative_to(project)))
@@ -53,7 +61,11 @@ def test_round_trip(project: Path, run_snakemake) -> None:
     with report.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     raw = project / "raw" / "bone_marrow"
-    got = {(r["kind"], r["cell"], r["raw_file"], r["field"], r["line"]) for r in rows}
+    got = {
+        (r["kind"], r["cell"], r["raw_file"], r["field"], r["line"])
+        for r in rows
+        if r["sheet"] == "Studies" and r["kind"] in {"changed", "comment"}
+    }
     assert got == {
         (
             "changed",
@@ -83,6 +95,20 @@ def test_round_trip(project: Path, run_snakemake) -> None:
             "results",
             str(line_of(raw / "xia-2019.yaml", "results:")),
         ),
+    }
+    others = {(r["kind"], r["sheet"], r["cell"], r["study_id"], r["raw_file"], r["comment"])
+              for r in rows if r["sheet"] != "Studies" or r["kind"].startswith("row_")}  # fmt: skip
+    assert others == {
+        ("comment", "Table 1", "B2", "", "", "Add the dose to this row?"),
+        (
+            "row_deleted",
+            "Studies",
+            "",
+            deleted,
+            next(project.glob(f"raw/*/{deleted}.yaml")).relative_to(project).as_posix(),
+            "",
+        ),
+        ("row_added", "Studies", added, "new-2024", "", ""),
     }
     assert (report.with_suffix(".md")).read_text(encoding="utf-8").count("| changed |") == 3
     # Nothing was written to the records without --apply.

@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -132,25 +133,23 @@ def check_records(
     config: dict,
     raw_dir: str,
     studies_out: str,
-    report_out: str,
     ledger_out: str,
     *,
-    html_out: str | None = None,
-    on_invalid: str = "fail",
     trial_problems_in: str | None = None,
     trial_ledger_in: str | None = None,
     drafts: int = 0,
 ) -> None:
-    """Rule validate: the ingested shards checked against each other, normalized, reported.
+    """Rule validate: the ingested shards checked against each other, normalized, ledgered.
 
-    One job for three stages (exosynth.validate, exosynth.normalize, exosynth.report): each
-    was a job of its own, and at a small corpus their start-up cost more than their work.
-    The stages stay separate functions; this chains them in memory. The job never fails on
-    invalid records, so the report it writes survives; the gate is rule publish. ``drafts``
-    (the draft records of raw/inbox/) is counted in the ledger.
+    One job for three stages (exosynth.validate, exosynth.normalize, the ledger): each was a
+    job of its own, and at a small corpus their start-up cost more than their work. The
+    stages stay separate functions; this chains them in memory. The job never fails on
+    invalid records, so the ledger it writes survives; the gate is rule publish, the report
+    rule validation_report (:func:`write_validation_report`). ``drafts`` (the draft records
+    of raw/inbox/) is counted in the ledger.
     """
     from exosynth.analysis_groups import AnalysisGroups, unclaimed_conditions
-    from exosynth.outputs.ledger import add_trials, ledger, render_html, render_markdown
+    from exosynth.outputs.ledger import add_trials, ledger
     from exosynth.settings import load_yaml, source_tables, validate_against
     from exosynth.studies.normalize import normalize
     from exosynth.studies.quality_blocks import located
@@ -188,15 +187,37 @@ def check_records(
         trial_ledger = json.loads(Path(trial_ledger_in).read_text(encoding="utf-8"))
         summary = add_trials(summary, trial_ledger, read_problems(trial_problems_in))
     write_json(summary, ledger_out)
-    Path(report_out).write_text(render_markdown(summary, on_invalid), encoding="utf-8")
-    if html_out:
-        Path(html_out).write_text(render_html(summary, on_invalid), encoding="utf-8")
     log.info(
         "records read %d, included %d, rejected %d, %s",
         summary["files_read"],
         summary["included"],
         summary["rejected"],
         plural(summary["warnings"], "warning"),
+    )
+
+
+def write_validation_report(
+    ledger_in: str,
+    later_in: Sequence[str],
+    md_out: str,
+    html_out: str | None = None,
+    on_invalid: str = "fail",
+) -> None:
+    """Rule validation_report: the ledger of rule validate and the problems the stages after
+    the gate found (``later_in``: rule prisma's and rule synthesis's problem files, those that
+    exist), as Markdown and HTML (exosynth.outputs.ledger). A stopped build writes it from
+    the ledger alone (:func:`clean_after_failure`), since those stages did not run."""
+    from exosynth.outputs.ledger import render_html, render_markdown
+
+    summary = json.loads(Path(ledger_in).read_text(encoding="utf-8"))
+    later = [asdict(p) for p in read_problems(*(p for p in later_in if Path(p).exists()))]
+    Path(md_out).write_text(render_markdown(summary, on_invalid, later), encoding="utf-8")
+    if html_out:
+        Path(html_out).write_text(render_html(summary, on_invalid, later), encoding="utf-8")
+    log.info(
+        "validation report: %s, %s after the gate",
+        plural(len(summary["problems"]), "problem"),
+        plural(len(later), "note"),
     )
 
 
@@ -360,17 +381,26 @@ def clean_after_failure(
     report_outputs: Sequence[str | Path],
     report_inputs: Sequence[str | Path],
     on_invalid: str,
+    later: Sequence[str | Path] = (),
 ) -> str:
     """After a failed build, leave no deliverable: none from this build, none from an earlier one.
 
-    The validation report (``report_outputs``, the Markdown report first and the JSON ledger)
-    stays when it is current, i.e. newer than every input of rule validate; an older one would
-    describe other raw files and goes too. Returns the line that ends the build.
+    The validation report (``report_outputs``: the Markdown report first, the JSON ledger,
+    the HTML page) stays when its ledger is current, i.e. newer than every input of rule
+    validate: written again from that ledger and from the problem files of the stages after
+    the gate (``later``) that ran after it, since rule validation_report may not have run. An
+    older ledger would describe other raw files, and the report goes with it. Returns the
+    line that ends the build.
     """
     from exosynth.outputs.ledger import failure_line
 
     report = Path(report_outputs[0])
-    keep = all(_current(Path(p), report_inputs) for p in report_outputs)
+    ledger = next(Path(p) for p in report_outputs if str(p).endswith(".json"))
+    html = next((Path(p) for p in report_outputs if str(p).endswith(".html")), None)
+    keep = _current(ledger, report_inputs)
+    if keep:
+        current = [str(p) for p in later if _current(Path(p), [ledger])]
+        write_validation_report(str(ledger), current, str(report), html and str(html), on_invalid)
     doomed = [Path(p) for p in deliverables] + ([] if keep else [Path(p) for p in report_outputs])
     for path in doomed:
         path.unlink(missing_ok=True)
@@ -378,12 +408,7 @@ def clean_after_failure(
     for folder in sorted({p.parent for p in doomed}, key=lambda f: len(f.parts), reverse=True):
         if folder.is_dir() and len(folder.parts) > 1 and not any(folder.iterdir()):
             folder.rmdir()
-    ledger = next((Path(p) for p in report_outputs if str(p).endswith(".json")), None)
-    summary = (
-        json.loads(ledger.read_text(encoding="utf-8"))
-        if keep and ledger is not None and ledger.exists()
-        else None
-    )
+    summary = json.loads(ledger.read_text(encoding="utf-8")) if keep else None
     return failure_line(summary, on_invalid, str(report))
 
 
@@ -591,6 +616,7 @@ def build_workbook(
             "studies.csv": inputs["published"],
             "trials.csv": inputs["trials_csv"],
             "translation_gap.csv": outputs["translation_gap"],
+            "synthesis/pooled.csv": inputs["pooled"],
         },
         config["baseline"],
         config,
@@ -954,9 +980,14 @@ def meta_analyses(
     egger_out: str,
     html_out: str,
     figures_out: str,
+    problems_out: str,
+    *,
+    svg: bool = False,
 ) -> None:
     """Rule synthesis: effects.csv, pooled.csv, the cumulative and Egger CSVs, the report's
-    table and, per analysis, forest (+ funnel where >= 10 studies) and cumulative plots.
+    table and, per analysis, forest (+ funnel where >= 10 studies) and cumulative plots (PNG,
+    and SVG with ``svg``, as every figure: ``figures: {svg: true}``); the problems only the
+    arithmetic finds (``Synthesis.notes``) for the validation report.
 
     Without outcome data it writes the headers and an empty figure folder, and imports no
     plotting library."""
@@ -978,14 +1009,14 @@ def meta_analyses(
     for stale in folder.iterdir():
         stale.unlink()
     if result.pooled.height:
-        _draw_meta_figures(result, labels, folder)
-    # The records' missing numbers are in the validation report (studies.outcome_checks); what
-    # only the arithmetic finds (no spread, too few animals once a control is shared, REML
-    # not converging) is said here, on the terminal and in the rule's log.
-    for problem in result.problems:
-        if problem.code.startswith("pooling.") or problem.code == "outcome.degenerate":
-            log.warning(problem.render())
-            print(f"exosynth: warning: {problem.render()}", file=sys.stderr)
+        _draw_meta_figures(result, labels, folder, svg)
+    # What only the arithmetic finds (no spread, too few animals once a control is shared,
+    # REML not converging): on the terminal, in the rule's log and, from problems_out, in the
+    # validation report (the records' missing numbers are there from rule validate).
+    for problem in result.notes:
+        log.warning(problem.render())
+        print(f"exosynth: warning: {problem.render()}", file=sys.stderr)
+    write_problems(result.notes, problems_out)
     log.info(
         "synthesis: %s, %s",
         plural(result.effects.height, "comparison"),
@@ -993,9 +1024,12 @@ def meta_analyses(
     )
 
 
-def _draw_meta_figures(result: Any, labels: dict[str, str], folder: Path) -> None:
+def _draw_meta_figures(result: Any, labels: dict[str, str], folder: Path, svg: bool) -> None:
     from exosynth.outputs import figures, meta_figures
     from exosynth.synthesis import meta_figure_data as data
+
+    def save(fig: Any, stem: str) -> None:
+        figures.save(fig, folder / f"{stem}.png", folder / f"{stem}.svg" if svg else None)
 
     used = result.effects.filter(pl.col("used"))
     for condition, outcome in data.analyses(result.pooled):
@@ -1004,11 +1038,11 @@ def _draw_meta_figures(result: Any, labels: dict[str, str], folder: Path) -> Non
         rows = data.forest_rows(used, result.pooled, condition, outcome, labels)
         note = data.heterogeneity_text(result.pooled, condition, outcome)
         fig = meta_figures.forest_figure(rows, title, note)
-        figures.save(fig, folder / f"forest--{name}.png", folder / f"forest--{name}.svg")
+        save(fig, f"forest--{name}")
         rows.write_csv(folder / f"forest--{name}.csv")
         steps = data.cumulative_rows(result.cumulative, condition, outcome)
         fig = meta_figures.cumulative_figure(steps, f"Cumulative meta-analysis, {title}")
-        figures.save(fig, folder / f"cumulative--{name}.png", folder / f"cumulative--{name}.svg")
+        save(fig, f"cumulative--{name}")
         steps.write_csv(folder / f"cumulative--{name}.csv")
         if data.has_funnel(result.pooled, condition, outcome):
             points = data.funnel_points(used, condition, outcome)
@@ -1026,5 +1060,5 @@ def _draw_meta_figures(result: Any, labels: dict[str, str], folder: Path) -> Non
                 else "Egger's test: not estimable"
             )
             fig = meta_figures.funnel_figure(points, overall, f"Funnel plot, {title}", egger_note)
-            figures.save(fig, folder / f"funnel--{name}.png", folder / f"funnel--{name}.svg")
+            save(fig, f"funnel--{name}")
             points.write_csv(folder / f"funnel--{name}.csv")

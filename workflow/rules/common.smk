@@ -131,13 +131,20 @@ def evidence_table(number):
 # it beside the gate (rule publish), not after it; when the gate stops a build, the end of the
 # build (onerror) removes everything they wrote.
 STUDY_TABLE = "results/interim/studies.parquet"
+# The validation report (rule validation_report, after the stages it reports on); the rules
+# beside the gate name it when they stop (a parameter: it is written after them).
+VALIDATION_REPORT = "results/validation_report.md"
 
 
 # -- the end of a build (the Snakefile's onsuccess and onerror) ---------------------------
 def validation_report():
     """What a failed build keeps when it is current: the Markdown report (first), the JSON
-    ledger and the HTML page, all written by rule validate."""
-    return [rules.validate.output.report, rules.validate.output.ledger, rules.validate.output.html]
+    ledger (rule validate) and the HTML page (rule validation_report, or the end of the build)."""
+    return [
+        rules.validation_report.output.md,
+        rules.validate.output.ledger,
+        rules.validation_report.output.html,
+    ]
 
 
 def deliverables():
@@ -196,7 +203,7 @@ def say_summary():
             finished_line(
                 rules.publish.output.summary,
                 rules.workbook.output.xlsx,
-                rules.validate.output.report,
+                VALIDATION_REPORT,
                 REPORT_HTML,
                 "results/synthesis/pooled.csv",
             )

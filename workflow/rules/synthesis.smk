@@ -7,7 +7,6 @@ rule synthesis:
     input:
         studies=STUDY_TABLE,
         ledger=rules.validate.output.ledger,
-        report=rules.validate.output.report,
         vocabulary=VOCABULARY,
     output:
         effects="results/synthesis/effects.csv",
@@ -25,6 +24,8 @@ rule synthesis:
             caption="../report/meta_analysis_figures.rst",
             category="Meta-analysis",
         ),
+        # What only the arithmetic finds, for the validation report (rule validation_report).
+        problems="results/interim/synthesis.problems.json",
     log:
         "results/logs/synthesis.log",
     benchmark:
@@ -33,8 +34,11 @@ rule synthesis:
     resources:
         mem_mb=1000,
     params:
+        report=VALIDATION_REPORT,
         on_invalid=config["on_invalid"],
         sources=config["sources"],
         synthesis=config["synthesis"],
+        # Switching SVG off re-runs the job, which clears the folder of the earlier SVGs.
+        svg=config["figures"]["svg"],
     script:
         "../scripts/synthesis.py"

@@ -4,7 +4,7 @@ with logged(snakemake.log[0], snakemake.rule, exit_when_done=True):
     publish_studies(
         snakemake.input.studies,
         snakemake.input.ledger,
-        snakemake.input.report,
+        snakemake.params.report,
         snakemake.params.on_invalid,
         snakemake.output.csv,
         snakemake.output.parquet,

@@ -1,7 +1,7 @@
 from exosynth.adapters import after_the_gate, logged, meta_analyses
 
 with logged(snakemake.log[0], snakemake.rule, exit_when_done=True):
-    after_the_gate(snakemake.input.ledger, snakemake.params.on_invalid, snakemake.input.report)
+    after_the_gate(snakemake.input.ledger, snakemake.params.on_invalid, snakemake.params.report)
     meta_analyses(
         snakemake.input.studies,
         snakemake.input.vocabulary,
@@ -12,4 +12,6 @@ with logged(snakemake.log[0], snakemake.rule, exit_when_done=True):
         snakemake.output.egger,
         snakemake.output.html,
         snakemake.output.figures,
+        snakemake.output.problems,
+        svg=snakemake.params.svg,
     )

@@ -1,7 +1,7 @@
 from exosynth.adapters import after_the_gate, build_workbook, logged
 
 with logged(snakemake.log[0], snakemake.rule, exit_when_done=True):
-    after_the_gate(snakemake.input.ledger, snakemake.params.on_invalid, snakemake.input.report)
+    after_the_gate(snakemake.input.ledger, snakemake.params.on_invalid, snakemake.params.report)
     build_workbook(
         dict(snakemake.input.items()),
         {

@@ -62,7 +62,7 @@ def _build_at_commit(commit: str, ref: str, folder: Path) -> Path:
     )
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
         tar.extractall(folder, filter="data")
-    targets = ["results/studies.csv", "results/trials.csv", "results/translation_gap.csv"]
+    targets = [f"results/{name}" for name in BASELINE_TABLES]
     # The translation gap comes from rule workbook, whose changes compare with a baseline: the
     # review's there (that build's changes are not read), not this one again, to no end.
     review = ["--config", "literature={baseline: review}"]

@@ -92,9 +92,10 @@ def headline_changes(
                 continue
             rows.append((source[0], column, old, new, _difference(old, new)))
     pooled_key = ("condition", "outcome", "source", "measure", "method")
-    pooled_before = _by(baseline.get("synthesis/pooled.csv"), pooled_key)
-    pooled_after = _by(current.get("synthesis/pooled.csv"), pooled_key)
-    if pooled_before and pooled_after:
+    pooled = "synthesis/pooled.csv"
+    pooled_before = _by(baseline.get(pooled), pooled_key)
+    pooled_after = _by(current.get(pooled), pooled_key)
+    if pooled in baseline and pooled in current:  # an estimate added or gone shows too
         for key in _ordered(pooled_before, pooled_after):
             condition, outcome, source, measure, method = key
             if method != "REML":

@@ -154,13 +154,26 @@ def draft_state(
                     severity=WARNING,
                 )
             )
+    missing = missing_fields(document) if decision == INCLUDE else ()
+    problems += [
+        problem(
+            file,
+            f"included, but {name} is still empty: the draft cannot become a study record yet",
+            f"fill {name} from the paper, then move the file into raw/<source>/ without its "
+            "screening and draft blocks (exosynth check says what else is left)",
+            code="screening.incomplete",
+            field=name,
+            severity=WARNING,
+        )
+        for name in missing
+    ]
     return DraftState(
         id=str(document.get("id") or Path(file).stem),
         file=file,
         decision=decision,
         reason=reason,
         stage=stage,
-        missing=missing_fields(document) if decision == INCLUDE else (),
+        missing=missing,
     ), problems
 
 
@@ -186,8 +199,8 @@ def what_is_missing(document: dict) -> list[str]:
         todo.append("screening.decision: not screened yet (include or exclude)")
     if screening.get("decision") == EXCLUDE:
         return todo
-    for name in missing_fields(document):
-        todo.append(f"{name}: still empty")
+    if screening.get("decision") != INCLUDE:  # an included draft's are its problems
+        todo += [f"{name}: still empty" for name in missing_fields(document)]
     draft = document.get("draft") if isinstance(document.get("draft"), dict) else {}
     if draft.get("source_guessed"):
         todo.append("source: guessed from title and abstract; check it against the paper")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict
 from html import escape
 from pathlib import PurePosixPath
@@ -159,11 +160,39 @@ def _outcome(summary: dict[str, Any], on_invalid: str) -> str:
     )
 
 
-def render_markdown(summary: dict[str, Any], on_invalid: str = "fail") -> str:
+# The report's section on what the stages after the gate found (rules prisma and synthesis):
+# the drafts of raw/inbox/, the PRISMA sums, the meta-analyses. Its heading and sentence, once.
+AFTER_GATE = "Drafts, PRISMA flow and meta-analyses"
+AFTER_GATE_TEXT = (
+    "Found after the study table was built: the screening of the drafts in raw/inbox/ (a draft "
+    "is never tabulated), the sums of the PRISMA flow, and the meta-analyses (what only their "
+    "arithmetic finds; an analysis is named by condition, outcome, source and measure). None "
+    "of these rejects a record or stops the build."
+)
+
+
+def _after_gate(later: Sequence[dict[str, Any]]) -> list[str]:
+    """The Markdown section of ``later`` (problems as dicts), by file; none without any."""
+    if not later:
+        return []
+    files = len({p["file"] for p in later})
+    return [
+        f"## {AFTER_GATE} ({plural(len(later), 'note')} in {plural(files, 'file')})",
+        "",
+        AFTER_GATE_TEXT,
+        "",
+        *_by_file(later),
+    ]
+
+
+def render_markdown(
+    summary: dict[str, Any], on_invalid: str = "fail", later: Sequence[dict[str, Any]] = ()
+) -> str:
     """The validation report a review author reads: ledger first, then problems by file.
 
     ``on_invalid`` says what the build does with rejected files, so the report says whether
-    the study table it points to exists.
+    the study table it points to exists. ``later``: the problems the stages after the gate
+    found (drafts, PRISMA sums, meta-analyses), as dicts, in a section of their own.
     """
     lines = [
         "# exosynth validation report",
@@ -211,6 +240,7 @@ def render_markdown(summary: dict[str, Any], on_invalid: str = "fail") -> str:
             *_by_file(cautions),
         ]
     lines += _unclaimed_lines(summary)
+    lines += _after_gate(later)
     lines += render_trials(summary)
     built = not summary["rejected"] or on_invalid == "exclude"
     lines += [
@@ -223,8 +253,11 @@ def render_markdown(summary: dict[str, Any], on_invalid: str = "fail") -> str:
     return "\n".join(lines)
 
 
-def render_html(summary: dict[str, Any], on_invalid: str = "fail") -> str:
-    """The validation report as an HTML page for Snakemake's report: the ledger, then problems."""
+def render_html(
+    summary: dict[str, Any], on_invalid: str = "fail", later: Sequence[dict[str, Any]] = ()
+) -> str:
+    """The validation report as an HTML page for Snakemake's report: the ledger, then problems
+    (``later``: those found after the gate, as in :func:`render_markdown`)."""
     outcome = escape(_outcome(summary, on_invalid).replace("**", "").replace("`", ""))
     folders = pl.DataFrame(
         [(f, c["read"], c["included"], c["rejected"]) for f, c in summary["by_folder"].items()],
@@ -277,6 +310,13 @@ def render_html(summary: dict[str, Any], on_invalid: str = "fail") -> str:
                 classes=dict.fromkeys(unclaimed.columns[1:], "n"),
             )
         )
+    if later:
+        files = len({p["file"] for p in later})
+        body.append(
+            f"<h2>{AFTER_GATE} ({plural(len(later), 'note')} in {plural(files, 'file')})</h2>"
+        )
+        body.append(f"<p>{escape(AFTER_GATE_TEXT)}</p>")
+        body += _html_by_file(list(later))
     return html_page("exosynth validation report", "\n".join(body) + "\n")
 
 

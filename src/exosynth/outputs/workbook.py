@@ -7,8 +7,7 @@ corpus, no per-record Python); the only per-cell Python is the unavoidable
 xlsxwriter call that puts a value into a cell.
 
 The functions take data and return data or bytes; the one exception,
-:func:`write_workbook`, writes its file because xlsxwriter's constant-memory
-mode streams rows to disk instead of holding 100,000 studies in memory.
+:func:`write_workbook`, writes its file (xlsxwriter writes it as it closes).
 """
 
 from __future__ import annotations
@@ -81,13 +80,22 @@ from exosynth.synthesis.figure_data import gap_map_tiles
 from exosynth.synthesis.gap import evidence_gap_map, translation_gap, translation_gap_with_trials
 
 # Data never becomes a formula, a link or a number by accident: a results text that
-# starts with "=" stays text. constant_memory streams rows to disk (100k studies).
+# starts with "=" stays text. Text goes into the shared-string table, each distinct text
+# once, not inline in every cell (constant_memory): at 100,260 studies the workbook takes
+# about a quarter less CPU and its file is a third smaller, for about twice the memory
+# (docs/benchmarks.md). A reader sees the same cells (tools/compare_workbooks.py).
 WORKBOOK_OPTIONS: dict[str, Any] = {
     "strings_to_formulas": False,
     "strings_to_urls": False,
     "strings_to_numbers": False,
-    "constant_memory": True,
+    "constant_memory": False,
 }
+# xlsxwriter holds every cell of a shared-string workbook until it closes: at 100,260
+# studies (6.4 million cells counted here, nulls included) the workbook job peaks at about
+# 900 MB against 375 MB. Beyond this many cells (about 125,000 studies) the workbook
+# streams its rows to disk with inline strings (constant_memory), as it did before:
+# slower, the same cells, memory flat up to Excel's million rows.
+SHARED_STRINGS_MAX_CELLS = 8_000_000
 # A fixed document date: xlsxwriter would otherwise stamp now() into docProps/core.xml
 # and two builds of the same data would differ.
 WORKBOOK_CREATED = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -330,7 +338,7 @@ def _write_frame(
     width_cap: int = MAX_WIDTH,
     details: Collection[str] = (),
 ) -> tuple[int, list[int]]:
-    """Header at ``first_row`` then one row per record, row by row (constant-memory order).
+    """Header at ``first_row`` then one row per record.
 
     ``formats`` gives a column's Excel number format (e.g. :data:`PERCENT`); ``width_cap``
     the widest a column gets (a longer text wraps); ``details`` the headings of columns for
@@ -470,7 +478,20 @@ def write_workbook(
         + [(name, 1 + rows.height) for name, rows in extra_sheets]
     )
     words = words or Words.of({"sources": {t.key: {"label": t.label} for t, _ in tables}})
-    with xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS) as book:
+    held = sum(
+        frame.height * frame.width
+        for frame in (
+            translation_gap,
+            studies,
+            *(rows for _, rows in tables),
+            *(sheet for _, sheet, _ in meta),
+            *(quality or ()),
+            *([trials] if trials is not None else []),
+            *(rows for _, rows in extra_sheets),
+        )
+    ) + sum(len(row) for row in provenance or ())
+    streamed = {"constant_memory": held > SHARED_STRINGS_MAX_CELLS}
+    with xlsxwriter.Workbook(str(path), {**WORKBOOK_OPTIONS, **streamed}) as book:
         book.set_properties(
             {
                 "title": "exosynth evidence tables",

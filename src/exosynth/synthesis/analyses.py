@@ -19,6 +19,9 @@ from exosynth.problems import Problem
 from exosynth.synthesis import pooling
 from exosynth.synthesis.effects import EFFECT_SCHEMA, compute_effects, outcome_groups
 
+# Codes of the effect sizes' problems that no check of a record finds (Synthesis.notes).
+ARITHMETIC = frozenset({"outcome.degenerate"})
+
 
 @dataclass(frozen=True)
 class Synthesis:
@@ -29,6 +32,14 @@ class Synthesis:
     cumulative: pl.DataFrame
     egger: pl.DataFrame
     problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def notes(self) -> list[Problem]:
+        """What only the arithmetic finds: REML not converging for an analysis (``pooling.*``),
+        a comparison with too few animals once its control is shared, or no spread
+        (``outcome.degenerate``). The records' missing numbers are found when they are parsed
+        (studies.outcome_checks), so the validation report has them from rule validate."""
+        return [p for p in self.problems if p.code.startswith("pooling.") or p.code in ARITHMETIC]
 
     @property
     def n_analyses(self) -> int:

@@ -18,7 +18,7 @@ from typing import Any
 import polars as pl
 
 from exosynth.analysis_groups import fold_outcome
-from exosynth.problems import WARNING, Problem
+from exosynth.problems import WARNING, Problem, plural
 from exosynth.synthesis import meta
 
 STAGE = "pooling"
@@ -142,12 +142,15 @@ def _fit(rows: pl.DataFrame, method: str, knha: bool, where: str) -> tuple[meta.
     try:
         return meta.fit_model(y, v, method, knha), []
     except meta.NotConvergedError:
+        # The analysis's problem, not one record's: it names the records that feed it.
+        files = sorted(set(rows["raw_file"].drop_nulls())) if "raw_file" in rows.columns else []
         problem = Problem(
             file=POOLED_FILE,
             line=None,
             field=where,
             message=f"REML did not converge for {where}: its REML row holds the "
-            "DerSimonian-Laird estimate",
+            "DerSimonian-Laird estimate"
+            + (f" (from {plural(len(files), 'record')}: {', '.join(files)})" if files else ""),
             hint="nothing to fix in the records; read the DL rows for this analysis",
             stage=STAGE,
             code="pooling.reml_not_converged",
