@@ -204,8 +204,8 @@ def write_validation_report(
     on_invalid: str = "fail",
 ) -> None:
     """Rule validation_report: the ledger of rule validate and the problems the stages after
-    the gate found (``later_in``: rule prisma's and rule synthesis's problem files, those that
-    exist), as Markdown and HTML (exosynth.outputs.ledger). A stopped build writes it from
+    the gate found (``later_in``: the problem files of the PRISMA flow, rule workbook, and of
+    rule synthesis, those that exist), as Markdown and HTML (exosynth.outputs.ledger). A stopped build writes it from
     the ledger alone (:func:`clean_after_failure`), since those stages did not run."""
     from exosynth.outputs.ledger import render_html, render_markdown
 

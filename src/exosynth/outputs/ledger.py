@@ -160,7 +160,8 @@ def _outcome(summary: dict[str, Any], on_invalid: str) -> str:
     )
 
 
-# The report's section on what the stages after the gate found (rules prisma and synthesis):
+# The report's section on what the stages after the gate found (the PRISMA flow of rule
+# workbook, rule synthesis):
 # the drafts of raw/inbox/, the PRISMA sums, the meta-analyses. Its heading and sentence, once.
 AFTER_GATE = "Drafts, PRISMA flow and meta-analyses"
 AFTER_GATE_TEXT = (
