@@ -205,8 +205,9 @@ def write_validation_report(
 ) -> None:
     """Rule validation_report: the ledger of rule validate and the problems the stages after
     the gate found (``later_in``: the problem files of the PRISMA flow, rule workbook, and of
-    rule synthesis, those that exist), as Markdown and HTML (exosynth.outputs.ledger). A stopped build writes it from
-    the ledger alone (:func:`clean_after_failure`), since those stages did not run."""
+    rule synthesis, those that exist), as Markdown and HTML (exosynth.outputs.ledger). A
+    stopped build writes it from the ledger alone (:func:`clean_after_failure`), since those
+    stages did not run."""
     from exosynth.outputs.ledger import render_html, render_markdown
 
     summary = json.loads(Path(ledger_in).read_text(encoding="utf-8"))
