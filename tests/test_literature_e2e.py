@@ -284,11 +284,20 @@ def test_what_an_included_draft_lacks_is_in_the_validation_report(
     built: Path, run_snakemake
 ) -> None:
     inbox = built / "raw" / "inbox"
+    # a draft still as imported and undecided: ../shared's Scopus export leaves some, the
+    # test's own RIS file none
     waiting = next(
-        p
-        for p in sorted(inbox.glob("*.yaml"))
-        if yaml.safe_load(p.read_text(encoding="utf-8"))["screening"]["decision"] is None
+        (
+            p
+            for p in sorted(inbox.glob("*.yaml"))
+            if yaml.safe_load(p.read_text(encoding="utf-8"))["screening"]["decision"] is None
+        ),
+        None,
     )
+    if waiting is None:
+        pytest.skip(
+            f"no undecided draft: {SHARED / 'camaradesuk+ASySD' / 'scopus.ris'} is not here"
+        )
     original = waiting.read_text(encoding="utf-8")
     try:
         decide(waiting, "include")
