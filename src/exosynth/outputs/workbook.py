@@ -523,17 +523,7 @@ def write_workbook(
                 },
             )
 
-        sheet = book.add_worksheet(STUDIES_SHEET)
-        listed, formats = in_words(studies, COLUMNS["studies.csv"], words)
-        _write_frame(
-            sheet,
-            listed,
-            0,
-            styles,
-            formats=formats,
-            width_cap=LIST_WIDTH,
-            details=detail_headings(COLUMNS["studies.csv"]),
-        )
+        _list_sheet(book.add_worksheet(STUDIES_SHEET), studies, "studies.csv", styles, words)
         if quality is not None:
             rob_rows, vesicle_rows = quality
             write_risk_of_bias_sheet(book, book.add_worksheet(RISK_OF_BIAS_SHEET), rob_rows)
@@ -571,7 +561,15 @@ def write_trials_sheet(
     """The "Registered trials" sheet: one row per trial, written as text by the shared writer
     (no cell becomes a formula, a link or a number), codes in words, frozen header,
     autofilter."""
-    listed, formats = in_words(trials, COLUMNS["trials.csv"], words)
+    _list_sheet(sheet, trials, "trials.csv", styles, words)
+
+
+def _list_sheet(
+    sheet: Worksheet, frame: pl.DataFrame, table: str, styles: _Styles, words: Words | None
+) -> None:
+    """A long list (Studies, Registered trials): the CSV ``table``'s columns in words, long
+    texts wrapped at :data:`LIST_WIDTH`, the analysts' columns folded away."""
+    listed, formats = in_words(frame, COLUMNS[table], words)
     _write_frame(
         sheet,
         listed,
@@ -579,7 +577,7 @@ def write_trials_sheet(
         styles,
         formats=formats,
         width_cap=LIST_WIDTH,
-        details=detail_headings(COLUMNS["trials.csv"]),
+        details=detail_headings(COLUMNS[table]),
     )
 
 
