@@ -47,7 +47,7 @@ rule all:
         "results/evidence_map.html",
         expand("results/synthesis/{name}.csv", name=SYNTHESIS_TABLES),
         "results/synthesis/meta_analysis.html",
-        "results/figures/meta_analysis",
+        META_FIGURES,
 
 
 rule ingest:
@@ -83,8 +83,8 @@ rule validate:
 
     One job for the stages validate, normalize and ledger (a rule is a unit of caching, not
     of logic: each stage stays a module of its own). It succeeds with invalid records too,
-    so the ledger survives a failed build; the gate is rule publish, the report rule
-    validation_report (last, with what the stages after the gate found).
+    so the ledger survives a failed build; the gate is rule publish, the report the last
+    stage of rule workbook (with what the stages after the gate found).
     """
     input:
         shards=expand("results/interim/ingest/shard-{shard}.parquet", shard=SHARDS),
@@ -151,12 +151,15 @@ rule publish:
 
 rule workbook:
     """The reviewer workbook (a sheet per table, the translation gap, the studies, risk of
-    bias, vesicles and dosing, the PRISMA flow, the changes, About) and the files its sheets
-    come from: the statistics, Tables 1..N, the PRISMA flow, the changes since the baseline.
+    bias, vesicles and dosing, effect sizes and meta-analyses, the PRISMA flow, the changes,
+    About), the files its sheets come from (the statistics, Tables 1..N, the PRISMA flow, the
+    effect sizes and meta-analyses with their figures, the changes since the baseline), then
+    the validation report with what these stages found.
 
-    One job for five stages, in this order (the changes read the translation gap, the
-    workbook the changes and the flow): a rule is a unit of caching, not of logic, each stage
-    stays a module of its own, and at a small corpus a job start costs more than their work.
+    One job for seven stages, in this order (the changes read the translation gap and the
+    pooled estimates, the workbook the changes, the flow and the meta-analyses, the report
+    their problems): a rule is a unit of caching, not of logic, each stage stays a module of
+    its own, and at a small corpus a job start costs more than their work.
     """
     input:
         studies=STUDY_TABLE,
@@ -168,11 +171,12 @@ rule workbook:
         baseline="results/interim/baseline",
         published=rules.publish.output.csv,
         trials_csv="results/trials.csv",
-        # The pooled estimates (rule synthesis), compared where the baseline has them too.
-        pooled="results/synthesis/pooled.csv",
     output:
         # The PRISMA flow diagram as SVG too, only with figures: {svg: true} (FIGURE_FORMATS).
         **({"prisma_svg": "results/figures/prisma_flow.svg"} if "svg" in FIGURE_FORMATS else {}),
+        # Effect sizes and random-effects meta-analyses of the records' outcome data, per
+        # condition group and outcome, overall and per source (exosynth.synthesis).
+        **{name: f"results/synthesis/{name}.csv" for name in SYNTHESIS_TABLES},
         # The statistics
         translation_gap="results/translation_gap.csv",
         translation_gap_html=statistic("results/translation_gap.html", "translation_gap"),
@@ -204,6 +208,21 @@ rule workbook:
             labels={"figure": "PRISMA flow", "format": "PNG"},
         ),
         prisma_problems="results/interim/prisma.problems.json",
+        # Effect sizes and meta-analyses (tables above): their page, and a forest, cumulative
+        # (and funnel) plot per analysis.
+        meta_html=report(
+            "results/synthesis/meta_analysis.html",
+            caption="workflow/report/meta_analysis.rst",
+            category="Meta-analysis",
+        ),
+        meta_figures=report(
+            directory(META_FIGURES),
+            patterns=["{name}.png"],
+            caption="workflow/report/meta_analysis_figures.rst",
+            category="Meta-analysis",
+        ),
+        # What only the arithmetic finds, for the validation report.
+        synthesis_problems="results/interim/synthesis.problems.json",
         # Studies and trials added, removed and edited since the baseline; headline numbers.
         changes_csv="results/changes.csv",
         changes_headlines="results/changes_headlines.csv",
@@ -217,6 +236,16 @@ rule workbook:
         xlsx="results/exosynth.xlsx",
         # The workbook's SHA-256: the next build keeps a copy edited in place (onstart).
         digest="results/interim/exosynth.xlsx.sha256",
+        # The validation report: the ledger of rule validate and what the stages above found
+        # (the drafts' screening, the PRISMA sums, the meta-analyses' notes). A stopped build
+        # writes it from the ledger alone (onerror below). The Markdown report is the
+        # terminal's pointer; Snakemake's report shows the HTML one in the page.
+        report_md=VALIDATION_REPORT,
+        report_html=report(
+            "results/validation_report.html",
+            caption="workflow/report/validation_report.rst",
+            category="Validation",
+        ),
     log:
         "results/logs/workbook.log",
     benchmark:
@@ -326,41 +355,8 @@ rule figures:
         "workflow/scripts/figures.py"
 
 
-# Literature in (the PRISMA flow, the baseline of the changes), then effect sizes and
-# meta-analyses of the records' outcome data; both read rule validate's study table.
+# Literature in: the baseline of the changes (rule workbook compares this build with it).
 include: "workflow/rules/literature.smk"
-include: "workflow/rules/synthesis.smk"
-
-
-rule validation_report:
-    """The validation report: the ledger of rule validate, and what the stages after the gate
-    found (the drafts' screening and the PRISMA sums of rule workbook, the meta-analyses' notes
-    of rule synthesis). A stopped build writes it from the ledger alone (onerror below)."""
-    input:
-        ledger=rules.validate.output.ledger,
-        prisma=rules.workbook.output.prisma_problems,
-        synthesis=rules.synthesis.output.problems,
-    output:
-        # The Markdown report first: the end of a failed build keeps these (onerror below).
-        md=VALIDATION_REPORT,
-        # Snakemake's report shows an HTML output in the page (a Markdown one only as a download).
-        html=report(
-            "results/validation_report.html",
-            caption="workflow/report/validation_report.rst",
-            category="Validation",
-        ),
-    log:
-        "results/logs/validation_report.log",
-    benchmark:
-        "results/benchmarks/validation_report.tsv"
-    threads: 1
-    resources:
-        mem_mb=1000,
-    params:
-        # The report says whether the build stops or leaves the rejected files out.
-        on_invalid=config["on_invalid"],
-    script:
-        "workflow/scripts/validation_report.py"
 
 
 # -- the end of a build (helpers in workflow/rules/common.smk) ----------------------------
@@ -396,7 +392,7 @@ onerror:
             [str(p) for p in validation_report()],
             [str(p) for p in rules.validate.input],
             config["on_invalid"],
-            [rules.validation_report.input.prisma, rules.validation_report.input.synthesis],
+            [rules.workbook.output.prisma_problems, rules.workbook.output.synthesis_problems],
         )
     )
     cancel_rate_timers()

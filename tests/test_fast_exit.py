@@ -70,6 +70,13 @@ def rule_outputs(out: Path, tables: list[str]) -> dict[str, object]:
             "changes_html": str(out / "changes.html"),
             "xlsx": str(out / "exosynth.xlsx"),
             "digest": str(out / "exosynth.xlsx.sha256"),
+            **{name: str(out / f"{name}.csv") for name in ("effects", "pooled", "cumulative")},
+            "egger": str(out / "egger.csv"),
+            "meta_html": str(out / "meta_analysis.html"),
+            "meta_figures": str(out / "meta_analysis"),
+            "synthesis_problems": str(out / "synthesis.problems.json"),
+            "report_md": str(out / "validation_report.md"),
+            "report_html": str(out / "validation_report.html"),
         },
         "figures": {
             **{
@@ -105,7 +112,11 @@ JOBS = {
 
 
 def assert_complete(path: Path) -> None:
-    """The file is whole: it parses to its end (by its kind)."""
+    """The file is whole: it parses to its end (by its kind); a folder's files each."""
+    if path.is_dir():
+        for inside in path.iterdir():
+            assert_complete(inside)
+        return
     data = path.read_bytes()
     assert data, path
     if path.suffix == ".png":
@@ -144,7 +155,6 @@ def test_a_job_killed_when_it_says_done_leaves_complete_files(
         "baseline": str(results / "interim" / "baseline"),
         "published": str(results / "studies.csv"),
         "trials_csv": str(results / "trials.csv"),
-        "pooled": str(results / "synthesis" / "pooled.csv"),
     }
     settings = {k: config[k] for k in ("sources", "review", "synthesis", "quality", "literature")}
     settings["baseline"] = config["literature"]["baseline"]

@@ -157,7 +157,7 @@ def test_outcome_without_n_is_a_warning_and_the_study_stays(with_outcomes) -> No
     assert "outcome.missing_number" in report
     assert "`outcomes[1].treated[0].n`" in report
     assert "cole-2019.yaml" in report
-    # what only the arithmetic finds (rule synthesis) is in the report too, by record and field
+    # what only the arithmetic finds (rule workbook) is in the report too, by record and field
     notes = report.split("## Drafts, PRISMA flow and meta-analyses (2 notes in 1 file)")[1]
     assert "### `raw/umbilical_cord/egan-2020.yaml`" in notes
     assert "`outcomes[1].treated[0]`: too few animals" in notes

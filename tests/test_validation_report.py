@@ -1,5 +1,5 @@
 """The validation report holds what the stages after the gate find: the drafts' screening
-(rule prisma) and what only the meta-analyses' arithmetic finds (rule synthesis), by file;
+(rule prisma) and what only the meta-analyses' arithmetic finds (rule workbook), by file;
 a stopped build writes it from the ledger alone."""
 
 from __future__ import annotations

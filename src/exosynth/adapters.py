@@ -145,7 +145,7 @@ def check_records(
     job of its own, and at a small corpus their start-up cost more than their work. The
     stages stay separate functions; this chains them in memory. The job never fails on
     invalid records, so the ledger it writes survives; the gate is rule publish, the report
-    rule validation_report (:func:`write_validation_report`). ``drafts`` (the draft records
+    rule workbook, last (:func:`write_validation_report`). ``drafts`` (the draft records
     of raw/inbox/) is counted in the ledger.
     """
     from exosynth.analysis_groups import AnalysisGroups, unclaimed_conditions
@@ -203,11 +203,11 @@ def write_validation_report(
     html_out: str | None = None,
     on_invalid: str = "fail",
 ) -> None:
-    """Rule validation_report: the ledger of rule validate and the problems the stages after
-    the gate found (``later_in``: the problem files of the PRISMA flow, rule workbook, and of
-    rule synthesis, those that exist), as Markdown and HTML (exosynth.outputs.ledger). A
-    stopped build writes it from the ledger alone (:func:`clean_after_failure`), since those
-    stages did not run."""
+    """The validation report (last in rule workbook): the ledger of rule validate and the
+    problems the stages after the gate found (``later_in``: the problem files of the PRISMA
+    flow and of the meta-analyses, those that exist), as Markdown and HTML
+    (exosynth.outputs.ledger). A stopped build writes it from the ledger alone
+    (:func:`clean_after_failure`), since those stages did not run."""
     from exosynth.outputs.ledger import render_html, render_markdown
 
     summary = json.loads(Path(ledger_in).read_text(encoding="utf-8"))
@@ -389,7 +389,7 @@ def clean_after_failure(
     The validation report (``report_outputs``: the Markdown report first, the JSON ledger,
     the HTML page) stays when its ledger is current, i.e. newer than every input of rule
     validate: written again from that ledger and from the problem files of the stages after
-    the gate (``later``) that ran after it, since rule validation_report may not have run. An
+    the gate (``later``) that ran after it, since rule workbook may not have run. An
     older ledger would describe other raw files, and the report goes with it. Returns the
     line that ends the build.
     """
@@ -531,14 +531,16 @@ def write_workbook_file(
     changes_in: str | None = None,
     prisma_in: str | None = None,
     digest_out: str | None = None,
+    synthesis: Any = None,
 ) -> None:
     """Rule workbook: :func:`exosynth.outputs.workbook.reviewer_workbook` into its file, with
     the SHA-256 of each record file (a returned workbook is read against them) and, in
     ``digest_out``, the workbook's own (:func:`keep_edited_workbook` compares it). The
     interim study table goes in whole: its quality blocks make the quality sheets.
 
-    With ``vocabulary``, the meta-analyses of the study table (computed here by
-    :mod:`exosynth.synthesis`, as rule synthesis does) add their sheets."""
+    ``synthesis`` (what :func:`meta_analyses` returned, in the same job) adds the sheets of
+    the meta-analyses; without it, given ``vocabulary``, they are computed here (a workbook
+    written on its own, as benchmarks/workbook_job.py does)."""
     from exosynth import __version__
     from exosynth.outputs.workbook import reviewer_workbook
     from exosynth.settings import load_yaml
@@ -560,7 +562,11 @@ def write_workbook_file(
         changes=pl.read_csv(changes_in, infer_schema=False) if changes_in else None,
         prisma=pl.read_csv(prisma_in, infer_schema=False) if prisma_in else None,
         digests=digests,
-        synthesis=_synthesis(studies, vocabulary_in, config) if vocabulary_in else None,
+        synthesis=(
+            synthesis
+            if synthesis is not None or vocabulary_in is None
+            else _synthesis(studies, vocabulary_in, config)
+        ),
         knha=knapp_hartung(config),
     )
     if digest_out is not None:
@@ -570,15 +576,26 @@ def write_workbook_file(
 
 
 def build_workbook(
-    inputs: Mapping[str, str], config: dict, outputs: Mapping[str, Any], raw_dir: str
+    inputs: Mapping[str, str],
+    config: dict,
+    outputs: Mapping[str, Any],
+    raw_dir: str,
+    *,
+    on_invalid: str = "fail",
+    svg: bool = False,
 ) -> None:
-    """Rule workbook: the files the workbook's sheets come from, then the workbook, one adapter
-    after the other (:func:`compute_statistics`, :func:`write_tables`, :func:`build_prisma`,
-    :func:`write_changes`, :func:`write_workbook_file`), each reading the files the ones
-    before wrote: the changes read the translation gap, the workbook the changes and the flow.
+    """Rule workbook: the files the workbook's sheets come from, then the workbook, then the
+    validation report, one adapter after the other (:func:`compute_statistics`,
+    :func:`write_tables`, :func:`build_prisma`, :func:`meta_analyses`, :func:`write_changes`,
+    :func:`write_workbook_file`, :func:`write_validation_report`), each reading what the ones
+    before wrote: the changes read the translation gap and the pooled estimates, the workbook
+    the changes, the flow and the meta-analyses (pooled once, here), the report the problems
+    of the flow and of the meta-analyses.
 
     ``inputs`` and ``outputs`` are the rule's, by keyword (workflow/scripts/workbook.py); one
-    job for five stages because a job start costs more than their work at a small corpus.
+    job for these stages because a job start costs more than their work at a small corpus,
+    and the flow diagram, the forest plots and the workbook's picture share one matplotlib
+    import. ``svg`` adds the meta-analyses' SVG figures (``figures: {svg: true}``).
     """
     compute_statistics(
         inputs["studies"],
@@ -611,13 +628,20 @@ def build_workbook(
         outputs.get("prisma_svg"),  # only with figures: {svg: true}
         outputs["prisma_problems"],
     )
+    synthesis = meta_analyses(
+        inputs["studies"],
+        inputs["vocabulary"],
+        config,
+        {name: outputs[name] for name in SYNTHESIS_OUTPUTS},
+        svg=svg,
+    )
     write_changes(
         inputs["baseline"],
         {
             "studies.csv": inputs["published"],
             "trials.csv": inputs["trials_csv"],
             "translation_gap.csv": outputs["translation_gap"],
-            "synthesis/pooled.csv": inputs["pooled"],
+            "synthesis/pooled.csv": outputs["pooled"],
         },
         config["baseline"],
         config,
@@ -636,6 +660,14 @@ def build_workbook(
         changes_in=outputs["changes_csv"],
         prisma_in=outputs["prisma_csv"],
         digest_out=outputs["digest"],
+        synthesis=synthesis,
+    )
+    write_validation_report(
+        inputs["ledger"],
+        [outputs["prisma_problems"], outputs["synthesis_problems"]],
+        outputs["report_md"],
+        outputs["report_html"],
+        on_invalid,
     )
 
 
@@ -831,7 +863,7 @@ def assess_quality(
     ``outputs`` maps each name of :data:`exosynth.synthesis.quality.QUALITY_NUMBERS` to its
     CSV, ``<figure>_png``/``_csv`` (and ``_svg``) for each figure, ``sensitivity_html`` and
     ``summary_md``. With ``vocabulary_in``, the pooled effects are pooled again over the
-    studies at low risk of bias, as rule synthesis pools them (``pooled_sensitivity``).
+    studies at low risk of bias, as rule workbook pools them (``pooled_sensitivity``).
     """
     from exosynth.outputs import quality_figures
     from exosynth.outputs.quality_report import sensitivity_html, summary_markdown
@@ -874,7 +906,7 @@ def build_prisma(
     svg_out: str | None,
     problems_out: str,
 ) -> None:
-    """Rule prisma: the flow from the inbox's import logs and drafts and the study table.
+    """The PRISMA flow (rule workbook) from the inbox's import logs and drafts and the studies.
 
     The flow diagram as PNG, and as SVG where ``svg_out`` is given (``figures: {svg: true}``);
     without it, an SVG of an earlier build beside the PNG is removed.
@@ -928,9 +960,9 @@ def write_changes(
     md_out: str,
     html_out: str | None = None,
 ) -> None:
-    """Rule changes: :func:`exosynth.literature.changes.compare` of the baseline and this
-    build's tables (``current``: ``studies.csv`` etc. -> path, the rule's inputs only), as
-    CSV (changes, headline numbers), Markdown and, for the report, HTML."""
+    """The changes (rule workbook): :func:`exosynth.literature.changes.compare` of the
+    baseline and this build's tables (``current``: ``studies.csv`` etc. -> path), as CSV
+    (changes, headline numbers), Markdown and, for the report, HTML."""
     from exosynth.literature import changes
 
     labels = {k: v.get("label", k) for k, v in config["sources"].items()}
@@ -971,27 +1003,24 @@ def knapp_hartung(config: dict) -> bool:
     return bool((config.get("synthesis") or {}).get("knapp_hartung", False))
 
 
-def meta_analyses(
-    studies_in: str,
-    vocabulary: str,
-    config: dict,
-    effects_out: str,
-    pooled_out: str,
-    cumulative_out: str,
-    egger_out: str,
-    html_out: str,
-    figures_out: str,
-    problems_out: str,
-    *,
-    svg: bool = False,
-) -> None:
-    """Rule synthesis: effects.csv, pooled.csv, the cumulative and Egger CSVs, the report's
-    table and, per analysis, forest (+ funnel where >= 10 studies) and cumulative plots (PNG,
-    and SVG with ``svg``, as every figure: ``figures: {svg: true}``); the problems only the
-    arithmetic finds (``Synthesis.notes``) for the validation report.
+# The files of the meta-analyses (rule workbook's outputs by these keywords).
+SYNTHESIS_OUTPUTS = (
+    "effects", "pooled", "cumulative", "egger", "meta_html", "meta_figures", "synthesis_problems",
+)  # fmt: skip
 
-    Without outcome data it writes the headers and an empty figure folder, and imports no
-    plotting library."""
+
+def meta_analyses(
+    studies_in: str, vocabulary: str, config: dict, outputs: Mapping[str, str], *, svg: bool = False
+) -> Any:
+    """The meta-analyses (rule workbook): effects.csv, pooled.csv, the cumulative and Egger
+    CSVs, the report's table and, per analysis, forest (+ funnel where >= 10 studies) and
+    cumulative plots in the folder ``meta_figures`` (PNG, and SVG with ``svg``, as every
+    figure: ``figures: {svg: true}``); the problems only the arithmetic finds
+    (``Synthesis.notes``) for the validation report. ``outputs`` maps each name of
+    :data:`SYNTHESIS_OUTPUTS` to its path. Returns the
+    :class:`exosynth.synthesis.analyses.Synthesis`, for the workbook's sheets.
+
+    Without outcome data it writes the headers and an empty figure folder, and draws nothing."""
     from exosynth.outputs.meta_sheets import meta_analysis_html
     from exosynth.settings import source_tables
     from exosynth.synthesis.effects import effects_table
@@ -999,30 +1028,32 @@ def meta_analyses(
 
     studies = pl.read_parquet(studies_in)
     result = _synthesis(studies, vocabulary, config)
-    effects_table(result.effects).write_csv(effects_out)
-    result.pooled.select(POOLED_COLUMNS).write_csv(pooled_out)
-    result.cumulative.write_csv(cumulative_out)
-    result.egger.write_csv(egger_out)
+    effects_table(result.effects).write_csv(outputs["effects"])
+    result.pooled.select(POOLED_COLUMNS).write_csv(outputs["pooled"])
+    result.cumulative.write_csv(outputs["cumulative"])
+    result.egger.write_csv(outputs["egger"])
     labels = {t.key: t.label for t in source_tables(config)}
-    Path(html_out).write_text(meta_analysis_html(result.pooled, labels), encoding="utf-8")
-    folder = Path(figures_out)
+    html = meta_analysis_html(result.pooled, labels)
+    Path(outputs["meta_html"]).write_text(html, encoding="utf-8")
+    folder = Path(outputs["meta_figures"])
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.iterdir():
         stale.unlink()
     if result.pooled.height:
         _draw_meta_figures(result, labels, folder, svg)
     # What only the arithmetic finds (no spread, too few animals once a control is shared,
-    # REML not converging): on the terminal, in the rule's log and, from problems_out, in the
-    # validation report (the records' missing numbers are there from rule validate).
+    # REML not converging): on the terminal, in the rule's log and, from the problems file, in
+    # the validation report (the records' missing numbers are there from rule validate).
     for problem in result.notes:
         log.warning(problem.render())
         print(f"exosynth: warning: {problem.render()}", file=sys.stderr)
-    write_problems(result.notes, problems_out)
+    write_problems(result.notes, outputs["synthesis_problems"])
     log.info(
         "synthesis: %s, %s",
         plural(result.effects.height, "comparison"),
         plural(result.n_analyses, "meta-analysis", "meta-analyses"),
     )
+    return result
 
 
 def _draw_meta_figures(result: Any, labels: dict[str, str], folder: Path, svg: bool) -> None:

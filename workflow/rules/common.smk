@@ -57,8 +57,10 @@ def shard_fingerprint(wildcards):
 # asks for it) and the numbers drawn as CSV.
 FIGURES = ["evidence_gap_map", "condition_map", "translation_funnel", "species_mix", "model_mix"]
 FIGURES.append("trial_timeline")  # registered trials (workflow/rules/trials.smk)
-# results/synthesis/<name>.csv of rule synthesis (workflow/rules/synthesis.smk).
+# results/synthesis/<name>.csv of rule workbook (exosynth.adapters.SYNTHESIS_OUTPUTS names
+# them with the rest of the meta-analyses' outputs), and the folder of their figures.
 SYNTHESIS_TABLES = ["effects", "pooled", "cumulative", "egger"]
+META_FIGURES = "results/figures/meta_analysis"
 
 
 # The picture formats of every figure, here only: PNG always (the HTML report shows it), SVG
@@ -131,25 +133,26 @@ def evidence_table(number):
 # it beside the gate (rule publish), not after it; when the gate stops a build, the end of the
 # build (onerror) removes everything they wrote.
 STUDY_TABLE = "results/interim/studies.parquet"
-# The validation report (rule validation_report, after the stages it reports on); the rules
-# beside the gate name it when they stop (a parameter: it is written after them).
+# The validation report (the last stage of rule workbook, after those it reports on); the
+# rules beside the gate name it when they stop (a parameter: it is written after them).
 VALIDATION_REPORT = "results/validation_report.md"
 
 
 # -- the end of a build (the Snakefile's onsuccess and onerror) ---------------------------
 def validation_report():
     """What a failed build keeps when it is current: the Markdown report (first), the JSON
-    ledger (rule validate) and the HTML page (rule validation_report, or the end of the build)."""
+    ledger (rule validate) and the HTML page (rule workbook, or the end of the build)."""
     return [
-        rules.validation_report.output.md,
+        rules.workbook.output.report_md,
         rules.validate.output.ledger,
-        rules.validation_report.output.html,
+        rules.workbook.output.report_html,
     ]
 
 
 def deliverables():
     """Everything a build delivers after the gate, with any table<N>.* in results/tables/
-    (also of a source no longer configured); the validation report (rule validate) apart."""
+    (also of a source no longer configured); the validation report apart (validation_report)."""
+    kept = {str(path) for path in validation_report()}
     built = {
         str(path)
         for rule in (
@@ -159,11 +162,11 @@ def deliverables():
             rules.evidence_map,
         )
         for path in rule.output
+        if str(path) not in kept and str(path) != META_FIGURES
     }
-    # Rule synthesis: its files, and the figures in its folder (the folder itself stays).
-    built.update(str(p) for p in rules.synthesis.output if str(p) != rules.synthesis.output.figures)
-    built.update(glob.glob(f"{rules.synthesis.output.figures}/*"))
-    built.update(glob.glob(f"{rules.synthesis.output.figures}/.*"))  # Snakemake's timestamp
+    # The meta-analyses' figures in their folder (the folder itself stays).
+    built.update(glob.glob(f"{META_FIGURES}/*"))
+    built.update(glob.glob(f"{META_FIGURES}/.*"))  # Snakemake's timestamp
     # The trial table is a deliverable too, though rule trials writes it before the gate.
     built.update((rules.trials.output.csv, rules.trials.output.parquet))
     built.add(REPORT_HTML)

@@ -13,4 +13,6 @@ with logged(snakemake.log[0], snakemake.rule, exit_when_done=True):
         },
         dict(snakemake.output.items()),
         snakemake.params.raw_dir,
+        on_invalid=snakemake.params.on_invalid,
+        svg=snakemake.params.svg,
     )

@@ -160,9 +160,9 @@ def _outcome(summary: dict[str, Any], on_invalid: str) -> str:
     )
 
 
-# The report's section on what the stages after the gate found (the PRISMA flow of rule
-# workbook, rule synthesis):
-# the drafts of raw/inbox/, the PRISMA sums, the meta-analyses. Its heading and sentence, once.
+# The report's section on what the stages after the gate found (the PRISMA flow and the
+# meta-analyses of rule workbook): the drafts of raw/inbox/, the PRISMA sums, the
+# meta-analyses. Its heading and sentence, once.
 AFTER_GATE = "Drafts, PRISMA flow and meta-analyses"
 AFTER_GATE_TEXT = (
     "Found after the study table was built: the screening of the drafts in raw/inbox/ (a draft "

@@ -95,9 +95,9 @@ def sensitivity_html(
         )
         body += (
             '<p class="note">Effects are standardized mean differences (Hedges\' g) or '
-            "normalized mean differences, a benefit positive, pooled as rule synthesis pools "
-            "them; an empty low-risk cell: no study at low risk of bias in that analysis. The "
-            "numbers are in results/quality/pooled_sensitivity.csv.</p>\n"
+            "normalized mean differences, a benefit positive, pooled as in "
+            "results/synthesis/pooled.csv; an empty low-risk cell: no study at low risk of bias "
+            "in that analysis. The numbers are in results/quality/pooled_sensitivity.csv.</p>\n"
         )
     return html_page("Sensitivity analysis", body)
 
