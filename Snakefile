@@ -273,58 +273,29 @@ rule workbook:
         "workflow/scripts/workbook.py"
 
 
-rule evidence_map:
-    """The evidence map: one self-contained page to explore studies and registered trials."""
-    input:
-        studies=STUDY_TABLE,
-        ledger=rules.validate.output.ledger,
-        trials="results/trials.parquet",
-        vocabulary=VOCABULARY,
-    output:
-        html=report(
-            "results/evidence_map.html",
-            caption="workflow/report/evidence_map.rst",
-            category="Evidence map",
-        ),
-    log:
-        "results/logs/evidence_map.log",
-    benchmark:
-        "results/benchmarks/evidence_map.tsv"
-    threads: 1
-    resources:
-        mem_mb=1000,
-    params:
-        report=VALIDATION_REPORT,
-        on_invalid=config["on_invalid"],
-        sources=config["sources"],
-        review=config["review"],
-        # The items that define low risk of bias colour the map: a change re-runs it.
-        quality=config["quality"],
-    script:
-        "workflow/scripts/evidence_map.py"
-
-
 rule figures:
-    """Figures of the evidence from the study table, and the quality of the studies: risk of
+    """Figures of the evidence from the study table, the quality of the studies (risk of
     bias (SYRCLE), EV characterisation, dose and route per study and source, the translation
-    gap over the studies at low risk of bias beside all, with robvis-style figures. Each
-    figure's numbers as CSV.
+    gap over the studies at low risk of bias beside all, with robvis-style figures; each
+    figure's numbers as CSV), and the evidence map: one self-contained page to explore
+    studies and registered trials.
 
-    One job for the two stages (each a module of its own): both draw with matplotlib, whose
-    import costs more than the quality stage's work at a small corpus.
+    One job for the three stages (each a module of its own): the first two draw with
+    matplotlib, whose import costs more than the quality stage's work at a small corpus, and
+    a job start costs more than the evidence map's page.
     """
     input:
         studies=STUDY_TABLE,
         ledger=rules.validate.output.ledger,
         trials="results/trials.parquet",
         # The words of species and of sources without a table; the condition groups and
-        # outcome synonyms of the low-risk meta-analyses.
+        # outcome synonyms of the low-risk meta-analyses, and of the map's trials.
         vocabulary=VOCABULARY,
     output:
         **figure_outputs(FIGURES),
-        # What the trial timeline leaves off its time axis, included by its caption.
         **{name: f"results/quality/{name}.csv" for name in QUALITY_NUMBERS},
         **figure_outputs(QUALITY_FIGURES, category="Quality"),
+        # What the trial timeline leaves off its time axis, included by its caption.
         trial_timeline_note="results/figures/trial_timeline_note.rst",
         # The quality of the studies (exosynth.synthesis.quality)
         sensitivity_html=report(
@@ -333,6 +304,11 @@ rule figures:
             category="Quality",
         ),
         summary_md="results/quality/summary.md",
+        evidence_map=report(
+            "results/evidence_map.html",
+            caption="workflow/report/evidence_map.rst",
+            category="Evidence map",
+        ),
     log:
         "results/logs/figures.log",
     benchmark:
@@ -346,7 +322,10 @@ rule figures:
         report=VALIDATION_REPORT,
         on_invalid=config["on_invalid"],
         sources=config["sources"],
+        # The review's citation heads the evidence map.
+        review=config["review"],
         top_conditions=config["figures"]["top_conditions"],
+        # The items that define low risk of bias colour the map too: a change re-runs it.
         quality=config["quality"],
         synthesis=config["synthesis"],
         # Switching SVG off re-runs the job, which removes the SVGs of the earlier builds.

@@ -698,7 +698,8 @@ def keep_edited_workbook(xlsx: str, digest_file: str, *, only_new: bool = False)
 def write_evidence_map(
     studies_in: str, trials_in: str, config: dict, html_out: str, vocabulary_in: str | None = None
 ) -> None:
-    """Rule evidence_map: :func:`exosynth.outputs.evidence_map.evidence_map_page` into its file;
+    """The evidence map (rule figures): :func:`exosynth.outputs.evidence_map.evidence_map_page`
+    into its file;
     the vocabulary's condition groups group the trials' conditions as they did the studies',
     and ``quality.low_risk_items`` of the config define low risk of bias."""
     from exosynth.analysis_groups import AnalysisGroups
@@ -762,10 +763,12 @@ def draw_figures_and_quality(
     inputs: Mapping[str, str], config: dict, top_conditions: int, outputs: dict[str, str]
 ) -> None:
     """Rule figures: :func:`draw_figures`, then :func:`assess_quality` (its numbers and
-    figures), one after the other in one process that imports matplotlib once.
+    figures), one after the other in one process that imports matplotlib once, then
+    :func:`write_evidence_map` (a job start costs more than the page at a small corpus).
 
     ``inputs`` (studies, trials, vocabulary) and ``outputs`` are the rule's, by keyword
-    (workflow/scripts/figures.py)."""
+    (workflow/scripts/figures.py); ``config`` holds the sources, review, quality and
+    synthesis settings."""
     draw_figures(
         inputs["studies"],
         config,
@@ -775,6 +778,13 @@ def draw_figures_and_quality(
         vocabulary_in=inputs["vocabulary"],
     )
     assess_quality(inputs["studies"], config, outputs, vocabulary_in=inputs["vocabulary"])
+    write_evidence_map(
+        inputs["studies"],
+        inputs["trials"],
+        config,
+        outputs["evidence_map"],
+        vocabulary_in=inputs["vocabulary"],
+    )
 
 
 def build_registered_trials(

@@ -159,7 +159,6 @@ def deliverables():
             rules.publish,
             rules.workbook,
             rules.figures,
-            rules.evidence_map,
         )
         for path in rule.output
         if str(path) not in kept and str(path) != META_FIGURES

@@ -6,6 +6,7 @@ with logged(snakemake.log[0], snakemake.rule, exit_when_done=True):
         dict(snakemake.input.items()),
         {
             "sources": snakemake.params.sources,
+            "review": snakemake.params.review,
             "quality": snakemake.params.quality,
             "synthesis": snakemake.params.synthesis,
         },
