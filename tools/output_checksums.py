@@ -5,10 +5,13 @@ in a temporary folder for each input set, runs Snakemake there, and prints one l
 under ``results/``: ``<set> <sha256> <path>``. Logs, benchmark timings and the interim
 folder (the parse cache holds each file's time) are the build's own business and are left out.
 
-The three input sets:
-  shipped  the shipped ``raw/``
-  field    ``raw/`` plus the field records of ``tests/data/field/``
-  trials   ``raw/`` plus the 1,389-trial export of ``../shared/trials/jesnyder+mapClinical/``
+The input sets:
+  shipped   the shipped ``raw/``
+  field     ``raw/`` plus the field records of ``tests/data/field/``
+  trials    ``raw/`` plus the 1,389-trial export of ``../shared/trials/jesnyder+mapClinical/``
+  outcomes  ``raw/`` plus the records with outcome data and quality blocks of
+            ``tests/data/outcomes/`` and ``tests/data/quality/`` (meta-analyses, their
+            figures, risk of bias)
 
 Run it before and after a change and diff the two outputs:
 
@@ -49,9 +52,10 @@ def make_project(where: Path, input_set: str) -> Path:
             shutil.copytree(source, project / part)
         else:
             shutil.copy2(source, project / part)
-    if input_set == "field":
-        shutil.copytree(REPO / "tests" / "data" / "field", project / "raw", dirs_exist_ok=True)
-    elif input_set == "trials":
+    # The record folders each set adds to raw/ (the trial export apart).
+    for folder in {"field": ["field"], "outcomes": ["outcomes", "quality"]}.get(input_set, []):
+        shutil.copytree(REPO / "tests" / "data" / folder, project / "raw", dirs_exist_ok=True)
+    if input_set == "trials":
         if not TRIAL_EXPORT.exists():
             sys.exit(f"output_checksums: {TRIAL_EXPORT} is absent (../shared/ is not beside it)")
         shutil.copy2(TRIAL_EXPORT, project / "raw" / "trials" / TRIAL_EXPORT.name)
@@ -70,7 +74,7 @@ def checksums(project: Path) -> list[tuple[str, str]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sets", nargs="*", default=["shipped", "field", "trials"])
+    parser.add_argument("sets", nargs="*", default=["shipped", "field", "trials", "outcomes"])
     parser.add_argument("--cores", default="2")
     args = parser.parse_args()
     snakemake = Path(sys.executable).with_name("snakemake")
