@@ -34,7 +34,11 @@ rule all:
         "results/trials.html",
         expand("results/tables/table{n}.{ext}", n=TABLES, ext=["csv", "md", "html"]),
         "results/exosynth.xlsx",
-        expand("results/figures/{name}.{ext}", name=FIGURES, ext=[*FIGURE_FORMATS, "csv"]),
+        expand(
+            "results/figures/{name}.{ext}",
+            name=[*WORKBOOK_FIGURES, *FIGURES],
+            ext=[*FIGURE_FORMATS, "csv"],
+        ),
         "results/figures/trial_timeline_note.rst",
         expand("results/quality/{name}.csv", name=QUALITY_NUMBERS),
         "results/quality/sensitivity.html",
@@ -174,6 +178,8 @@ rule workbook:
     output:
         # The PRISMA flow diagram as SVG too, only with figures: {svg: true} (FIGURE_FORMATS).
         **({"prisma_svg": "results/figures/prisma_flow.svg"} if "svg" in FIGURE_FORMATS else {}),
+        # The evidence gap map figure, the workbook's picture too
+        **figure_outputs(WORKBOOK_FIGURES),
         # Effect sizes and random-effects meta-analyses of the records' outcome data, per
         # condition group and outcome, overall and per source (exosynth.synthesis).
         **{name: f"results/synthesis/{name}.csv" for name in SYNTHESIS_TABLES},

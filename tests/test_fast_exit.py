@@ -17,6 +17,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -71,6 +72,8 @@ def rule_outputs(out: Path, tables: list[str]) -> dict[str, object]:
             "changes_html": str(out / "changes.html"),
             "xlsx": str(out / "exosynth.xlsx"),
             "digest": str(out / "exosynth.xlsx.sha256"),
+            # the evidence gap map: a figure, and the workbook's picture
+            **{f"evidence_gap_map_{ext}": str(out / f"evidence_gap_map.{ext}") for ext in PNG_CSV},
             **{name: str(out / f"{name}.csv") for name in ("effects", "pooled", "cumulative")},
             "egger": str(out / "egger.csv"),
             "meta_html": str(out / "meta_analysis.html"),
@@ -80,11 +83,7 @@ def rule_outputs(out: Path, tables: list[str]) -> dict[str, object]:
             "report_html": str(out / "validation_report.html"),
         },
         "figures": {
-            **{
-                f"{name}_{ext}": str(out / f"{name}.{ext}")
-                for name in figures
-                for ext in ("png", "csv")
-            },
+            **{f"{name}_{ext}": str(out / f"{name}.{ext}") for name in figures for ext in PNG_CSV},
             **{name: str(out / f"quality-{name}.csv") for name in QUALITY_NUMBERS},
             "trial_timeline_note": str(out / "trial_timeline_note.rst"),
             "sensitivity_html": str(out / "sensitivity.html"),
@@ -99,10 +98,10 @@ WORKBOOK_CSVS = (
     "time_to_trial", "prisma_csv", "changes_csv", "changes_headlines",
 )  # fmt: skip
 FIGURE_NAMES = (
-    "evidence_gap_map", "condition_map", "translation_funnel", "species_mix", "model_mix",
-    "trial_timeline",
+    "condition_map", "translation_funnel", "species_mix", "model_mix", "trial_timeline",
 )  # fmt: skip
 QUALITY_FIGURES = ("risk_of_bias_traffic_light", "risk_of_bias_summary")
+PNG_CSV = ("png", "csv")  # a figure's picture and its numbers
 QUALITY_NUMBERS = (
     "risk_of_bias", "risk_of_bias_summary", "sensitivity", "pooled_sensitivity", "assessment",
     "ev_characterisation", "ev_summary", "ev_terms", "routes", "doses",
@@ -196,6 +195,10 @@ def test_a_job_killed_when_it_says_done_leaves_complete_files(
         assert book["Studies"].max_row == 1 + studies.height
         # the sheets of the files the job wrote before the workbook
         assert {"Changes", "PRISMA flow"} <= set(book.sheetnames)
+        # the gap map drawn once: the workbook's picture is the figure's PNG, byte for byte
+        with zipfile.ZipFile(out / "exosynth.xlsx") as xlsx:
+            pictures = [xlsx.read(n) for n in xlsx.namelist() if n.startswith("xl/media/")]
+        assert pictures == [(out / "evidence_gap_map.png").read_bytes()]
 
 
 def test_a_finished_job_skips_teardown_and_keeps_its_last_words(tmp_path: Path) -> None:

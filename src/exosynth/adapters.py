@@ -532,6 +532,7 @@ def write_workbook_file(
     prisma_in: str | None = None,
     digest_out: str | None = None,
     synthesis: Any = None,
+    gap_map_outputs: Mapping[str, str] | None = None,
 ) -> None:
     """Rule workbook: :func:`exosynth.outputs.workbook.reviewer_workbook` into its file, with
     the SHA-256 of each record file (a returned workbook is read against them) and, in
@@ -540,12 +541,22 @@ def write_workbook_file(
 
     ``synthesis`` (what :func:`meta_analyses` returned, in the same job) adds the sheets of
     the meta-analyses; without it, given ``vocabulary``, they are computed here (a workbook
-    written on its own, as benchmarks/workbook_job.py does)."""
+    written on its own, as benchmarks/workbook_job.py does).
+
+    ``gap_map_outputs`` (``evidence_gap_map_png``, ``_csv`` and, with ``figures: {svg:
+    true}``, ``_svg``) get the evidence gap map figure, whose PNG is the workbook's picture:
+    drawn once for both."""
     from exosynth import __version__
+    from exosynth.outputs import figures
     from exosynth.outputs.workbook import reviewer_workbook
-    from exosynth.settings import load_yaml
+    from exosynth.settings import load_yaml, source_tables
 
     studies = pl.read_parquet(studies_in)
+    gap_map_png = None
+    if gap_map_outputs is not None:
+        picture, tiles = figures.gap_map_figure(studies, source_tables(config))
+        _save_figure(GAP_MAP, picture, tiles, gap_map_outputs)
+        gap_map_png = Path(gap_map_outputs[f"{GAP_MAP}_png"]).read_bytes()
     digests = {
         raw_file: hashlib.sha256(Path(raw_file).read_bytes()).hexdigest()
         for raw_file in studies.get_column("raw_file").unique().sort()
@@ -568,6 +579,7 @@ def write_workbook_file(
             else _synthesis(studies, vocabulary_in, config)
         ),
         knha=knapp_hartung(config),
+        gap_map_png=gap_map_png,
     )
     if digest_out is not None:
         built = hashlib.sha256(Path(xlsx_out).read_bytes()).hexdigest()
@@ -661,6 +673,7 @@ def build_workbook(
         prisma_in=outputs["prisma_csv"],
         digest_out=outputs["digest"],
         synthesis=synthesis,
+        gap_map_outputs={k: v for k, v in outputs.items() if k.startswith(f"{GAP_MAP}_")},
     )
     write_validation_report(
         inputs["ledger"],
@@ -730,9 +743,11 @@ def draw_figures(
     """Each figure as PNG (and SVG where asked), with the numbers it drew as CSV next to it.
 
     ``outputs`` maps ``<figure>_png`` and ``<figure>_csv``, and ``<figure>_svg`` when the
-    config asks for SVG (``figures: {svg: true}``), to paths for every name in
-    :data:`exosynth.figures.FIGURE_NAMES`. Without it, an SVG an earlier build left beside
-    the PNG is removed: results/ never holds a picture of other numbers.
+    config asks for SVG (``figures: {svg: true}``), to paths: the figures drawn are those of
+    :data:`exosynth.outputs.figures.FIGURE_NAMES` (and the trial timeline) it names (rule
+    figures leaves out the evidence gap map: rule workbook draws it, :data:`GAP_MAP`).
+    Without an SVG path, an SVG an earlier build left beside the PNG is removed: results/
+    never holds a picture of other numbers.
     ``trial_timeline_note`` is the sentence the timeline's caption includes (what it leaves
     off its time axis).
     """
@@ -749,6 +764,7 @@ def draw_figures(
         top_conditions,
         trials=trials,
         words=Words.of(config, vocabulary),
+        names={key.removesuffix("_png") for key in outputs if key.endswith("_png")},
     )
     for name, (fig, frame) in drawn.items():
         _save_figure(name, fig, frame, outputs)
@@ -845,6 +861,10 @@ def build_registered_trials(
         result.trials.height,
         len(problems),
     )
+
+
+# The figure rule workbook draws (its PNG is the workbook's picture); rule figures the rest.
+GAP_MAP = "evidence_gap_map"
 
 
 def _save_figure(name: str, fig: Any, frame: pl.DataFrame, outputs: Mapping[str, str]) -> None:

@@ -55,8 +55,10 @@ def shard_fingerprint(wildcards):
 
 # The figures of rule figures (exosynth.outputs.figures), each as PNG (SVG too where the config
 # asks for it) and the numbers drawn as CSV.
-FIGURES = ["evidence_gap_map", "condition_map", "translation_funnel", "species_mix", "model_mix"]
+FIGURES = ["condition_map", "translation_funnel", "species_mix", "model_mix"]
 FIGURES.append("trial_timeline")  # registered trials (workflow/rules/trials.smk)
+# The figure of rule workbook: its PNG is the workbook's picture, drawn once for both.
+WORKBOOK_FIGURES = ["evidence_gap_map"]
 # results/synthesis/<name>.csv of rule workbook (exosynth.adapters.SYNTHESIS_OUTPUTS names
 # them with the rest of the meta-analyses' outputs), and the folder of their figures.
 SYNTHESIS_TABLES = ["effects", "pooled", "cumulative", "egger"]

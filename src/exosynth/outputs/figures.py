@@ -16,7 +16,7 @@ black and white and for colour-blind readers.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -38,7 +38,7 @@ from exosynth.synthesis.figure_data import (
     OTHER,
     TRIAL_TIMELINE,
 )
-from exosynth.synthesis.gap import ALL, UNSPECIFIED
+from exosynth.synthesis.gap import ALL, UNSPECIFIED, evidence_gap_map
 from exosynth.vocabulary import STAGES
 
 FIGURE_NAMES = (
@@ -503,8 +503,11 @@ def draw_all(
     top_conditions: int = DEFAULT_TOP_CONDITIONS,
     trials: pl.DataFrame | None = None,
     words: Words | None = None,
+    *,
+    names: Collection[str] = (*FIGURE_NAMES, TRIAL_TIMELINE),
 ) -> dict[str, tuple[Figure, pl.DataFrame]]:
-    """Every figure by name (:data:`FIGURE_NAMES`), with the frame of the numbers drawn.
+    """The figures of ``names`` (all of :data:`FIGURE_NAMES` by default, and the trial timeline
+    with ``trials``), each with the frame of the numbers drawn.
 
     The numbers come from :func:`exosynth.synthesis.figure_data.figure_numbers` (the same
     statistics rule workbook writes), so the figures agree with the CSVs without waiting.
@@ -512,18 +515,28 @@ def draw_all(
     numbers = figure_data.figure_numbers(studies, tables, top_conditions, trials)
     gap_map = numbers.pop("_gap_map")
     sources, n_conditions = figure_data.condition_map_columns(studies, tables)
-    pictures = {
-        "evidence_gap_map": evidence_gap_map_figure(numbers["evidence_gap_map"], gap_map),
-        "condition_map": condition_map_figure(
+    drawers: dict[str, Callable[[], Figure]] = {
+        "evidence_gap_map": lambda: evidence_gap_map_figure(numbers["evidence_gap_map"], gap_map),
+        "condition_map": lambda: condition_map_figure(
             numbers["condition_map"], tables, sources, n_conditions
         ),
-        "translation_funnel": translation_funnel_figure(numbers["translation_funnel"]),
-        "species_mix": mix_figure(numbers["species_mix"], "species", gap_map, tables, words),
-        "model_mix": mix_figure(numbers["model_mix"], "model_type", gap_map, tables, words),
+        "translation_funnel": lambda: translation_funnel_figure(numbers["translation_funnel"]),
+        "species_mix": lambda: mix_figure(
+            numbers["species_mix"], "species", gap_map, tables, words
+        ),
+        "model_mix": lambda: mix_figure(numbers["model_mix"], "model_type", gap_map, tables, words),
     }
     if trials is not None:  # the registered trials beside the studies (rule trials)
-        pictures[TRIAL_TIMELINE] = trial_timeline_figure(numbers[TRIAL_TIMELINE], tables)
-    return {name: (picture, numbers[name]) for name, picture in pictures.items()}
+        drawers[TRIAL_TIMELINE] = lambda: trial_timeline_figure(numbers[TRIAL_TIMELINE], tables)
+    return {name: (draw(), numbers[name]) for name, draw in drawers.items() if name in names}
+
+
+def gap_map_figure(studies: pl.DataFrame, tables: list[SourceTable]) -> tuple[Figure, pl.DataFrame]:
+    """The evidence gap map with the frame of its tiles: the figure, and the workbook's
+    picture (rule workbook draws it once for both)."""
+    gap_map = evidence_gap_map(studies, tables)
+    tiles = figure_data.gap_map_tiles(gap_map, tables)
+    return evidence_gap_map_figure(tiles, gap_map), tiles
 
 
 def render(fig: Figure, fmt: str) -> bytes:

@@ -76,8 +76,7 @@ from exosynth.problems import plural
 from exosynth.quality_terms import QualityTerms
 from exosynth.settings import SourceTable, source_tables
 from exosynth.synthesis.analyses import Synthesis
-from exosynth.synthesis.figure_data import gap_map_tiles
-from exosynth.synthesis.gap import evidence_gap_map, translation_gap, translation_gap_with_trials
+from exosynth.synthesis.gap import translation_gap, translation_gap_with_trials
 
 # Data never becomes a formula, a link or a number by accident: a results text that
 # starts with "=" stays text. Text goes into the shared-string table, each distinct text
@@ -624,6 +623,7 @@ def reviewer_workbook(
     digests: Mapping[str, str] | None = None,
     synthesis: Synthesis | None = None,
     knha: bool = False,
+    gap_map_png: bytes | None = None,
 ) -> None:
     """The reviewer workbook of a build, with an About sheet saying what it was built from.
 
@@ -640,7 +640,9 @@ def reviewer_workbook(
 
     The translation gap and the evidence gap map come from the functions the statistics and
     the figures use (:mod:`exosynth.synthesis.gap`), computed here from the study table, so the
-    workbook (the slowest output at scale) need not wait for the figures.
+    workbook (the slowest output at scale) need not wait for the figures. ``gap_map_png`` is
+    the gap map's picture as rule workbook saved it (results/figures/evidence_gap_map.png):
+    drawn once for both; without it, it is drawn here.
     """
     sources = source_tables(config)
     words = Words.of(config, vocabulary)
@@ -649,8 +651,8 @@ def reviewer_workbook(
         if trials is None
         else translation_gap_with_trials(studies, sources, trials)
     )
-    gap_map = evidence_gap_map(studies, sources)
-    picture = figures.evidence_gap_map_figure(gap_map_tiles(gap_map, sources), gap_map)
+    if gap_map_png is None:
+        gap_map_png = figures.render(figures.gap_map_figure(studies, sources)[0], "png")
     labels = {t.key: t.label for t in sources}
     meta: list[tuple[str, pl.DataFrame, list[str | None]]] = []
     meta_about: list[tuple[str, str]] = []
@@ -683,7 +685,7 @@ def reviewer_workbook(
             meta=meta_about,
             literature=changes is not None and prisma is not None,
         ),
-        gap_map_png=figures.render(picture, "png"),
+        gap_map_png=gap_map_png,
         trials=trials,
         quality=quality,
         words=words,
