@@ -59,5 +59,9 @@ def prepare(destination: Path, papers: int, *, seed: int = 0, tree: Path = ROOT)
 def snakemake_env(**extra: str) -> dict[str, str]:
     """The environment, with ``extra`` set and this interpreter's bin/ first on PATH."""
     env = dict(os.environ, **extra)
+    # Compiled modules cached as a user's machine caches them: a sandbox or CI that sets
+    # PYTHONDONTWRITEBYTECODE makes every job compile the package's sources again (about
+    # 0.1 s a job), which no author's loop pays after its first build.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     return env
