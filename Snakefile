@@ -175,6 +175,8 @@ rule workbook:
         baseline="results/interim/baseline",
         published=rules.publish.output.csv,
         trials_csv="results/trials.csv",
+        # The record files' SHA-256 (the Provenance sheet), as parsed: no file read again.
+        shards=rules.validate.input.shards,
     output:
         # The PRISMA flow diagram as SVG too, only with figures: {svg: true} (FIGURE_FORMATS).
         **({"prisma_svg": "results/figures/prisma_flow.svg"} if "svg" in FIGURE_FORMATS else {}),

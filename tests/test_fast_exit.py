@@ -156,6 +156,7 @@ def test_a_job_killed_when_it_says_done_leaves_complete_files(
         "baseline": str(results / "interim" / "baseline"),
         "published": str(results / "studies.csv"),
         "trials_csv": str(results / "trials.csv"),
+        "shards": sorted(str(p) for p in (results / "interim" / "ingest").glob("shard-*.parquet")),
     }
     settings = {k: config[k] for k in ("sources", "review", "synthesis", "quality", "literature")}
     settings["baseline"] = config["literature"]["baseline"]
@@ -199,6 +200,13 @@ def test_a_job_killed_when_it_says_done_leaves_complete_files(
         with zipfile.ZipFile(out / "exosynth.xlsx") as xlsx:
             pictures = [xlsx.read(n) for n in xlsx.namelist() if n.startswith("xl/media/")]
         assert pictures == [(out / "evidence_gap_map.png").read_bytes()]
+        # each record file's SHA-256 on the Provenance sheet, taken from the ingest shards
+        rows = book["Provenance"].iter_rows(values_only=True)
+        provenance = [row for row in rows if str(row[-2]).startswith("raw/")]
+        assert len(provenance) >= studies.height
+        for *_, raw_file, digest in provenance[:: max(1, len(provenance) // 5)]:
+            data = (gate_passed / raw_file).read_bytes()
+            assert digest == hashlib.sha256(data).hexdigest(), raw_file
 
 
 def test_a_finished_job_skips_teardown_and_keeps_its_last_words(tmp_path: Path) -> None:

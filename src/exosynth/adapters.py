@@ -533,11 +533,16 @@ def write_workbook_file(
     digest_out: str | None = None,
     synthesis: Any = None,
     gap_map_outputs: Mapping[str, str] | None = None,
+    shards_in: Sequence[str] = (),
 ) -> None:
     """Rule workbook: :func:`exosynth.outputs.workbook.reviewer_workbook` into its file, with
     the SHA-256 of each record file (a returned workbook is read against them) and, in
     ``digest_out``, the workbook's own (:func:`keep_edited_workbook` compares it). The
     interim study table goes in whole: its quality blocks make the quality sheets.
+
+    The record files' SHA-256 come from the ingest shards (``shards_in``: each file's
+    digest of the bytes that were parsed, so of the records in the table), not from reading
+    every raw file again (100,000 files take seconds); without shards, the files are read.
 
     ``synthesis`` (what :func:`meta_analyses` returned, in the same job) adds the sheets of
     the meta-analyses; without it, given ``vocabulary``, they are computed here (a workbook
@@ -557,11 +562,19 @@ def write_workbook_file(
         picture, tiles = figures.gap_map_figure(studies, source_tables(config))
         _save_figure(GAP_MAP, picture, tiles, gap_map_outputs)
         gap_map_png = Path(gap_map_outputs[f"{GAP_MAP}_png"]).read_bytes()
-    digests = {
-        raw_file: hashlib.sha256(Path(raw_file).read_bytes()).hexdigest()
-        for raw_file in studies.get_column("raw_file").unique().sort()
-        if Path(raw_file).is_file()
-    }
+    digests = (
+        dict(
+            pl.concat([pl.read_parquet(s, columns=["raw_file", "sha256"]) for s in shards_in])
+            .filter(pl.col("raw_file").is_in(studies.get_column("raw_file").implode()))
+            .iter_rows()
+        )
+        if shards_in
+        else {
+            raw_file: hashlib.sha256(Path(raw_file).read_bytes()).hexdigest()
+            for raw_file in studies.get_column("raw_file").unique().sort()
+            if Path(raw_file).is_file()
+        }
+    )
     reviewer_workbook(
         xlsx_out,
         studies,
@@ -674,6 +687,7 @@ def build_workbook(
         digest_out=outputs["digest"],
         synthesis=synthesis,
         gap_map_outputs={k: v for k, v in outputs.items() if k.startswith(f"{GAP_MAP}_")},
+        shards_in=inputs["shards"],
     )
     write_validation_report(
         inputs["ledger"],
