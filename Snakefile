@@ -277,6 +277,8 @@ rule workbook:
         # The drafts and import logs of raw/inbox/: a decision re-draws the flow.
         inbox=inbox_fingerprint,
         svg=config["figures"]["svg"],
+        # The pictures an added paper does not change: the flow diagram, the meta-analyses'.
+        figure_cache=FIGURE_CACHE,
     script:
         "workflow/scripts/workbook.py"
 
@@ -338,6 +340,8 @@ rule figures:
         synthesis=config["synthesis"],
         # Switching SVG off re-runs the job, which removes the SVGs of the earlier builds.
         svg=config["figures"]["svg"],
+        # The quality figures' pictures an added paper does not change.
+        figure_cache=FIGURE_CACHE,
     script:
         "workflow/scripts/figures.py"
 

@@ -87,6 +87,9 @@ def test_adding_a_paper_reruns_one_shard_and_what_depends_on_the_studies(
     shard_log = (project / f"results/logs/ingest/shard-{shards[0]}.log").read_text(encoding="utf-8")
     # ... and of its files only the new one is parsed; the others come from the parse cache
     assert re.search(r"ingested \d+ files \(1 parsed, \d+ from the parse cache\)", shard_log)
+    # ... and the PRISMA diagram, whose counts the paper does not change, is not drawn again
+    workbook_log = (project / "results/logs/workbook.log").read_text(encoding="utf-8")
+    assert "the diagram from the figure cache" in workbook_log
     table3 = (project / "results/tables/table3.csv").read_text(encoding="utf-8")
     # an added paper follows the review's rows
     assert table3.rstrip().endswith('"Smith et al[23], 2018"')

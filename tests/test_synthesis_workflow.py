@@ -173,11 +173,14 @@ def test_outcome_without_n_is_a_warning_and_the_study_stays(with_outcomes) -> No
     ]
     assert [r["smd"] for r in cole] == [cole[0]["smd"], ""]
     assert cole[0]["smd"] != ""
+    # the last line counts every warning the terminal printed: the record's and the two notes
+    # of the arithmetic
+    assert done.stderr.count("exosynth: warning: ") == 2
     assert (
         done.stderr.rstrip()
         .splitlines()[-1]
         .split("; HTML report")[0]
-        .endswith("1 warning, 2 meta-analyses -> results/exosynth.xlsx")
+        .endswith("3 warnings, 2 meta-analyses -> results/exosynth.xlsx")
     )
 
 

@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict
 from pathlib import Path
@@ -339,9 +339,13 @@ def finished_line(
     report: str,
     report_html: str = "",
     pooled_in: str | None = None,
+    later_in: Sequence[str] = (),
 ) -> str:
     """The last line of a good build, from the gate's summary (exosynth.report.summary_line)
     and the meta-analyses of ``pooled_in`` (results/synthesis/pooled.csv) where it exists.
+    Its warnings count those the stages after the gate found too (``later_in``: the problem
+    files of the PRISMA flow and the meta-analyses, where this build wrote them), as the
+    terminal printed them and the validation report lists them.
 
     Where ``report_html`` (Snakemake's HTML report, made by ``snakemake --report``, not by a
     build) is missing or older than the build's summary, the line ends with the command that
@@ -358,6 +362,8 @@ def finished_line(
         from exosynth.synthesis.analyses import count_meta_analyses
 
         meta = count_meta_analyses(pl.read_csv(pooled_in, infer_schema_length=0))
+    current = [p for p in later_in if _current(Path(p), [summary_in])]
+    summary["warnings"] += len(warnings(read_problems(*current)))
     line = summary_line(summary, workbook, report, meta)
     html = Path(report_html) if report_html else None
     if html is not None and (
@@ -608,6 +614,7 @@ def build_workbook(
     *,
     on_invalid: str = "fail",
     svg: bool = False,
+    figure_cache: str | None = None,
 ) -> None:
     """Rule workbook: the files the workbook's sheets come from, then the workbook, then the
     validation report, one adapter after the other (:func:`compute_statistics`,
@@ -620,7 +627,8 @@ def build_workbook(
     ``inputs`` and ``outputs`` are the rule's, by keyword (workflow/scripts/workbook.py); one
     job for these stages because a job start costs more than their work at a small corpus,
     and the flow diagram, the forest plots and the workbook's picture share one matplotlib
-    import. ``svg`` adds the meta-analyses' SVG figures (``figures: {svg: true}``).
+    import. ``svg`` adds the meta-analyses' SVG figures (``figures: {svg: true}``);
+    ``figure_cache`` is the folder of the figure cache (:mod:`exosynth.outputs.figure_cache`).
     """
     compute_statistics(
         inputs["studies"],
@@ -652,6 +660,7 @@ def build_workbook(
         outputs["prisma_png"],
         outputs.get("prisma_svg"),  # only with figures: {svg: true}
         outputs["prisma_problems"],
+        figure_cache,
     )
     synthesis = meta_analyses(
         inputs["studies"],
@@ -659,6 +668,7 @@ def build_workbook(
         config,
         {name: outputs[name] for name in SYNTHESIS_OUTPUTS},
         svg=svg,
+        figure_cache=figure_cache,
     )
     write_changes(
         inputs["baseline"],
@@ -790,7 +800,12 @@ def draw_figures(
 
 
 def draw_figures_and_quality(
-    inputs: Mapping[str, str], config: dict, top_conditions: int, outputs: dict[str, str]
+    inputs: Mapping[str, str],
+    config: dict,
+    top_conditions: int,
+    outputs: dict[str, str],
+    *,
+    figure_cache: str | None = None,
 ) -> None:
     """Rule figures: :func:`draw_figures`, then :func:`assess_quality` (its numbers and
     figures), one after the other in one process that imports matplotlib once, then
@@ -798,7 +813,7 @@ def draw_figures_and_quality(
 
     ``inputs`` (studies, trials, vocabulary) and ``outputs`` are the rule's, by keyword
     (workflow/scripts/figures.py); ``config`` holds the sources, review, quality and
-    synthesis settings."""
+    synthesis settings; ``figure_cache`` is the folder of the figure cache."""
     draw_figures(
         inputs["studies"],
         config,
@@ -807,7 +822,13 @@ def draw_figures_and_quality(
         trials_in=inputs["trials"],
         vocabulary_in=inputs["vocabulary"],
     )
-    assess_quality(inputs["studies"], config, outputs, vocabulary_in=inputs["vocabulary"])
+    assess_quality(
+        inputs["studies"],
+        config,
+        outputs,
+        vocabulary_in=inputs["vocabulary"],
+        figure_cache=figure_cache,
+    )
     write_evidence_map(
         inputs["studies"],
         inputs["trials"],
@@ -893,12 +914,34 @@ def _save_figure(name: str, fig: Any, frame: pl.DataFrame, outputs: Mapping[str,
     frame.write_csv(outputs[f"{name}_csv"])
 
 
+def _save_pictures(
+    name: str,
+    cache: Any,
+    figure: Callable[..., Any],
+    args: Sequence[Any],
+    frame: pl.DataFrame,
+    outputs: Mapping[str, str],
+) -> None:
+    """As :func:`_save_figure`, the picture ``figure(*args)`` taken from ``cache`` (a
+    :class:`exosynth.outputs.figure_cache.FigureCache`) where it holds it."""
+    from exosynth.outputs import figures
+    from exosynth.outputs.figure_cache import save_pictures
+
+    svg = outputs.get(f"{name}_svg")
+    formats = ["png", "svg"] if svg is not None else ["png"]
+    save_pictures(
+        cache.pictures(figures.render, formats, figure, *args), outputs[f"{name}_png"], svg
+    )
+    frame.write_csv(outputs[f"{name}_csv"])
+
+
 def assess_quality(
     studies_in: str,
     config: dict,
     outputs: dict[str, str],
     *,
     vocabulary_in: str | None = None,
+    figure_cache: str | None = None,
 ) -> None:
     """Rule quality: risk of bias, EV characterisation, dose and route per study and source,
     the low-risk sensitivity analysis (:func:`exosynth.synthesis.quality.assess`), its two
@@ -908,8 +951,11 @@ def assess_quality(
     CSV, ``<figure>_png``/``_csv`` (and ``_svg``) for each figure, ``sensitivity_html`` and
     ``summary_md``. With ``vocabulary_in``, the pooled effects are pooled again over the
     studies at low risk of bias, as rule workbook pools them (``pooled_sensitivity``).
+    ``figure_cache`` (a folder) keeps the figures' pictures for the next build
+    (:mod:`exosynth.outputs.figure_cache`).
     """
     from exosynth.outputs import quality_figures
+    from exosynth.outputs.figure_cache import FigureCache
     from exosynth.outputs.quality_report import sensitivity_html, summary_markdown
     from exosynth.settings import source_tables
     from exosynth.synthesis.quality import assess
@@ -923,8 +969,14 @@ def assess_quality(
     )
     for name, frame in numbers.items():
         frame.write_csv(outputs[name])
-    for name, (fig, frame) in quality_figures.draw(numbers, tables).items():
-        _save_figure(name, fig, frame, outputs)
+    cache = FigureCache(Path(figure_cache) / "quality" if figure_cache else None)
+    specs = quality_figures.figure_specs(numbers, tables)
+    for name, (figure, args, frame) in specs.items():
+        _save_pictures(name, cache, figure, args, frame, outputs)
+    cache.prune()
+    log.info(
+        "quality figures: %d drawn, %d from the figure cache", cache.drawn, len(specs) - cache.drawn
+    )
     Path(outputs["sensitivity_html"]).write_text(
         sensitivity_html(numbers["sensitivity"], tables, numbers["pooled_sensitivity"]),
         encoding="utf-8",
@@ -949,15 +1001,18 @@ def build_prisma(
     png_out: str,
     svg_out: str | None,
     problems_out: str,
+    figure_cache: str | None = None,
 ) -> None:
     """The PRISMA flow (rule workbook) from the inbox's import logs and drafts and the studies.
 
     The flow diagram as PNG, and as SVG where ``svg_out`` is given (``figures: {svg: true}``);
-    without it, an SVG of an earlier build beside the PNG is removed.
+    without it, an SVG of an earlier build beside the PNG is removed. ``figure_cache`` is the
+    folder of the figure cache (:mod:`exosynth.outputs.figure_cache`).
     """
     from exosynth.corpus import INBOX_FOLDER
     from exosynth.literature import flow_diagram, prisma
     from exosynth.literature.screening import read_logs, screen_inbox
+    from exosynth.outputs.figure_cache import FigureCache, save_pictures
 
     inbox = Path(raw_dir) / INBOX_FOLDER
     reasons = config["literature"]["exclusion_reasons"]
@@ -970,19 +1025,23 @@ def build_prisma(
     problems += prisma.check(counts, logs)
     labels = {**reasons, **{k: v.get("label", k) for k, v in config["sources"].items()}}
     Path(csv_out).write_text(prisma.prisma_csv(counts, labels), encoding="utf-8")
-    figure = flow_diagram.flow_figure(counts, labels)
-    Path(png_out).write_bytes(flow_diagram.render(figure, "png"))
-    if svg_out is not None:
-        Path(svg_out).write_bytes(flow_diagram.render(figure, "svg"))
-    else:
-        Path(png_out).with_suffix(".svg").unlink(missing_ok=True)
+    # The diagram, taken from the figure cache where the counts are those of the last build
+    # (an added paper seldom changes them).
+    cache = FigureCache(Path(figure_cache) / "prisma" if figure_cache else None)
+    formats = ["png", "svg"] if svg_out is not None else ["png"]
+    pictures = cache.pictures(
+        flow_diagram.render, formats, flow_diagram.flow_figure, counts, labels
+    )
+    save_pictures(pictures, png_out, svg_out)
+    cache.prune()
     write_problems(problems, problems_out)
     log.info(
-        "PRISMA: %d identified, %d screened, %d included; %s",
+        "PRISMA: %d identified, %d screened, %d included; %s; the diagram %s",
         counts.identified_total,
         counts.screened,
         counts.new_studies,
         plural(len(problems), "problem"),
+        "drawn" if cache.drawn else "from the figure cache",
     )
 
 
@@ -1054,7 +1113,13 @@ SYNTHESIS_OUTPUTS = (
 
 
 def meta_analyses(
-    studies_in: str, vocabulary: str, config: dict, outputs: Mapping[str, str], *, svg: bool = False
+    studies_in: str,
+    vocabulary: str,
+    config: dict,
+    outputs: Mapping[str, str],
+    *,
+    svg: bool = False,
+    figure_cache: str | None = None,
 ) -> Any:
     """The meta-analyses (rule workbook): effects.csv, pooled.csv, the cumulative and Egger
     CSVs, the report's table and, per analysis, forest (+ funnel where >= 10 studies) and
@@ -1064,7 +1129,10 @@ def meta_analyses(
     :data:`SYNTHESIS_OUTPUTS` to its path. Returns the
     :class:`exosynth.synthesis.analyses.Synthesis`, for the workbook's sheets.
 
-    Without outcome data it writes the headers and an empty figure folder, and draws nothing."""
+    Without outcome data it writes the headers and an empty figure folder, and draws nothing.
+    The pictures of analyses whose numbers did not change come from ``figure_cache`` (a
+    folder: :mod:`exosynth.outputs.figure_cache`)."""
+    from exosynth.outputs.figure_cache import FigureCache
     from exosynth.outputs.meta_sheets import meta_analysis_html
     from exosynth.settings import source_tables
     from exosynth.synthesis.effects import effects_table
@@ -1083,8 +1151,11 @@ def meta_analyses(
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.iterdir():
         stale.unlink()
+    cache = FigureCache(Path(figure_cache) / "meta" if figure_cache else None)
     if result.pooled.height:
-        _draw_meta_figures(result, labels, folder, svg)
+        _draw_meta_figures(result, labels, folder, svg, cache)
+    cache.prune()
+    log.info("meta-analysis figures: %d drawn, the rest from the figure cache", cache.drawn)
     # What only the arithmetic finds (no spread, too few animals once a control is shared,
     # REML not converging): on the terminal, in the rule's log and, from the problems file, in
     # the validation report (the records' missing numbers are there from rule validate).
@@ -1100,12 +1171,17 @@ def meta_analyses(
     return result
 
 
-def _draw_meta_figures(result: Any, labels: dict[str, str], folder: Path, svg: bool) -> None:
+def _draw_meta_figures(
+    result: Any, labels: dict[str, str], folder: Path, svg: bool, cache: Any
+) -> None:
     from exosynth.outputs import figures, meta_figures
+    from exosynth.outputs.figure_cache import save_pictures
     from exosynth.synthesis import meta_figure_data as data
 
-    def save(fig: Any, stem: str) -> None:
-        figures.save(fig, folder / f"{stem}.png", folder / f"{stem}.svg" if svg else None)
+    def save(stem: str, figure: Callable[..., Any], *args: Any) -> None:
+        formats = ["png", "svg"] if svg else ["png"]
+        pictures = cache.pictures(figures.render, formats, figure, *args)
+        save_pictures(pictures, folder / f"{stem}.png", folder / f"{stem}.svg" if svg else None)
 
     used = result.effects.filter(pl.col("used"))
     for condition, outcome in data.analyses(result.pooled):
@@ -1113,12 +1189,15 @@ def _draw_meta_figures(result: Any, labels: dict[str, str], folder: Path, svg: b
         title = f"{condition}: {outcome}"
         rows = data.forest_rows(used, result.pooled, condition, outcome, labels)
         note = data.heterogeneity_text(result.pooled, condition, outcome)
-        fig = meta_figures.forest_figure(rows, title, note)
-        save(fig, f"forest--{name}")
+        save(f"forest--{name}", meta_figures.forest_figure, rows, title, note)
         rows.write_csv(folder / f"forest--{name}.csv")
         steps = data.cumulative_rows(result.cumulative, condition, outcome)
-        fig = meta_figures.cumulative_figure(steps, f"Cumulative meta-analysis, {title}")
-        save(fig, f"cumulative--{name}")
+        save(
+            f"cumulative--{name}",
+            meta_figures.cumulative_figure,
+            steps,
+            f"Cumulative meta-analysis, {title}",
+        )
         steps.write_csv(folder / f"cumulative--{name}.csv")
         if data.has_funnel(result.pooled, condition, outcome):
             points = data.funnel_points(used, condition, outcome)
@@ -1135,6 +1214,12 @@ def _draw_meta_figures(result: Any, labels: dict[str, str], folder: Path, svg: b
                 if egger.height
                 else "Egger's test: not estimable"
             )
-            fig = meta_figures.funnel_figure(points, overall, f"Funnel plot, {title}", egger_note)
-            save(fig, f"funnel--{name}")
+            save(
+                f"funnel--{name}",
+                meta_figures.funnel_figure,
+                points,
+                overall,
+                f"Funnel plot, {title}",
+                egger_note,
+            )
             points.write_csv(folder / f"funnel--{name}.csv")

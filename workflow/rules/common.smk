@@ -131,6 +131,11 @@ def evidence_table(number):
     )
 
 
+# The pictures of the PRISMA flow, the quality figures and the meta-analyses as the last build
+# drew them (exosynth.outputs.figure_cache): a param, not an output, like the parse cache.
+FIGURE_CACHE = "results/interim/cache/figures"
+
+
 # The study table as rule validate writes it. The statistics, tables, workbook and figures read
 # it beside the gate (rule publish), not after it; when the gate stops a build, the end of the
 # build (onerror) removes everything they wrote.
@@ -209,7 +214,8 @@ def say_summary():
                 rules.workbook.output.xlsx,
                 VALIDATION_REPORT,
                 REPORT_HTML,
-                "results/synthesis/pooled.csv",
+                rules.workbook.output.pooled,
+                [rules.workbook.output.prisma_problems, rules.workbook.output.synthesis_problems],
             )
         )
 

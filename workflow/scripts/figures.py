@@ -12,4 +12,5 @@ with logged(snakemake.log[0], snakemake.rule, exit_when_done=True):
         },
         snakemake.params.top_conditions,
         dict(snakemake.output.items()),
+        figure_cache=snakemake.params.figure_cache,
     )

@@ -15,4 +15,5 @@ with logged(snakemake.log[0], snakemake.rule, exit_when_done=True):
         snakemake.params.raw_dir,
         on_invalid=snakemake.params.on_invalid,
         svg=snakemake.params.svg,
+        figure_cache=snakemake.params.figure_cache,
     )

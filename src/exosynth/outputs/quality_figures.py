@@ -16,6 +16,9 @@ seaborn and pyarrow, and turns a judgement it does not know into "Unclear" silen
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import polars as pl
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Patch
@@ -177,15 +180,26 @@ def summary_bar_figure(summary: pl.DataFrame, tables: list[SourceTable]) -> Figu
 QUALITY_FIGURES = ("risk_of_bias_traffic_light", "risk_of_bias_summary")
 
 
-def draw(
+def figure_specs(
     numbers: dict[str, pl.DataFrame], tables: list[SourceTable]
-) -> dict[str, tuple[Figure, pl.DataFrame]]:
-    """The two quality figures of rule figures by name, each with the frame of the numbers drawn
-    (``numbers`` is :func:`exosynth.synthesis.quality.assess`)."""
+) -> dict[str, tuple[Callable[..., Figure], tuple[Any, ...], pl.DataFrame]]:
+    """The two quality figures of rule figures by name, each as its drawing function and
+    arguments (drawn, or taken from the figure cache: exosynth.outputs.figure_cache) with
+    the frame of the numbers drawn (``numbers`` is :func:`exosynth.synthesis.quality.assess`)."""
     assessment = numbers["assessment"].filter(pl.col("source") == ALL)
     not_assessed = int(assessment["n_not_assessed"][0]) if assessment.height else 0
     rob, summary = numbers["risk_of_bias"], numbers["risk_of_bias_summary"]
     return {
-        "risk_of_bias_traffic_light": (traffic_light_figure(rob, tables, not_assessed), rob),
-        "risk_of_bias_summary": (summary_bar_figure(summary, tables), summary),
+        "risk_of_bias_traffic_light": (traffic_light_figure, (rob, tables, not_assessed), rob),
+        "risk_of_bias_summary": (summary_bar_figure, (summary, tables), summary),
+    }
+
+
+def draw(
+    numbers: dict[str, pl.DataFrame], tables: list[SourceTable]
+) -> dict[str, tuple[Figure, pl.DataFrame]]:
+    """The two quality figures drawn (:func:`figure_specs`), each with its numbers."""
+    return {
+        name: (figure(*args), frame)
+        for name, (figure, args, frame) in figure_specs(numbers, tables).items()
     }
