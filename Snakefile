@@ -264,7 +264,6 @@ rule workbook:
     resources:
         mem_mb=2000,
     params:
-        report=VALIDATION_REPORT,
         on_invalid=config["on_invalid"],
         # Titles, footnotes and the review as params: editing them in the config rebuilds
         # the tables (and removes those of a source no longer configured).

@@ -57,7 +57,7 @@ def shard_fingerprint(wildcards):
 # asks for it) and the numbers drawn as CSV.
 FIGURES = ["condition_map", "translation_funnel", "species_mix", "model_mix"]
 FIGURES.append("trial_timeline")  # registered trials (workflow/rules/trials.smk)
-# The figure of rule workbook: its PNG is the workbook's picture, drawn once for both.
+# The figure rule workbook draws (its PNG is the workbook's picture too, drawn once for both).
 WORKBOOK_FIGURES = ["evidence_gap_map"]
 # results/synthesis/<name>.csv of rule workbook (exosynth.adapters.SYNTHESIS_OUTPUTS names
 # them with the rest of the meta-analyses' outputs), and the folder of their figures.

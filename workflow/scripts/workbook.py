@@ -1,7 +1,8 @@
 from exosynth.adapters import after_the_gate, build_workbook, logged
 
 with logged(snakemake.log[0], snakemake.rule, exit_when_done=True):
-    after_the_gate(snakemake.input.ledger, snakemake.params.on_invalid, snakemake.params.report)
+    # The report it names is its own last output (written after the gate passed).
+    after_the_gate(snakemake.input.ledger, snakemake.params.on_invalid, snakemake.output.report_md)
     build_workbook(
         dict(snakemake.input.items()),
         {
