@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import subprocess
 from dataclasses import asdict
@@ -263,3 +264,30 @@ def test_rules_beside_the_gate_stop_when_it_stops(tmp_path, capsys, severity, on
     else:
         adapters.after_the_gate(str(ledger), on_invalid, "results/validation_report.md")
         assert capsys.readouterr().err == ""
+
+
+def test_the_last_line_counts_the_warnings_found_after_the_gate(tmp_path: Path) -> None:
+    """The gate's warnings plus those of this build's PRISMA and meta-analysis problem files
+    (errors apart; a file an earlier build left, older than the summary, is not counted)."""
+    summary_in = tmp_path / "summary.json"
+    summary = {"studies": 3, "added": 1, "tables": 3, "rejected": 0, "on_invalid": "fail"}
+    summary_in.write_text(json.dumps({**summary, "warnings": 1}), encoding="utf-8")
+
+    def note(field: str) -> Problem:
+        return Problem("raw/a.yaml", None, field, "no spread", "check the SD", severity="warning")
+
+    stale, prisma, synthesis = (tmp_path / f"{n}.problems.json" for n in ("old", "p", "s"))
+    adapters.write_problems([note("outcomes[0]")], stale)
+    earlier = summary_in.stat().st_mtime - 60
+    os.utime(stale, (earlier, earlier))
+    adapters.write_problems([note("outcomes[1]"), Problem("raw/inbox/d.yaml", 1, "f", "m")], prisma)
+    adapters.write_problems([note("outcomes[2]"), note("outcomes[3]")], synthesis)
+
+    def line(*later: Path) -> str:
+        return adapters.finished_line(
+            str(summary_in), "results/exosynth.xlsx", "r.md", later_in=[str(p) for p in later]
+        )
+
+    # 1 of the gate, 1 of the flow (its error is no warning), 2 of the meta-analyses
+    assert ", 4 warnings -> " in line(prisma, synthesis)
+    assert ", 1 warning -> " in line(stale)
