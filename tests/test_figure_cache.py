@@ -13,7 +13,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from exosynth.outputs import figure_cache, figures
-from exosynth.outputs.figure_cache import FigureCache, canonical, picture_key, save_pictures
+from exosynth.outputs.figure_cache import FigureCache, canonical, picture_key
 
 
 class Counted:
@@ -38,17 +38,15 @@ FRAME = pl.DataFrame({"name": ["a", "b"], "n": [3, 5]})
 
 def test_the_same_picture_is_taken_from_the_cache_not_drawn_again(tmp_path: Path) -> None:
     draw = Counted()
-    first = FigureCache(tmp_path).pictures(figures.render, ["png", "svg"], draw, FRAME, "T")
+    first = FigureCache(tmp_path).pictures(figures.render, draw, FRAME, "T", svg=True)
     assert draw.calls == 1
     again = FigureCache(tmp_path)
-    second = again.pictures(figures.render, ["png", "svg"], draw, FRAME, "T")
+    second = again.pictures(figures.render, draw, FRAME, "T", svg=True)
     assert draw.calls == 1  # the next build's cache: nothing drawn
     assert again.drawn == 0
     assert second == first
     # ... and the bytes are those of a picture drawn without a cache
-    assert FigureCache(None).pictures(figures.render, ["png"], draw, FRAME, "T")["png"] == (
-        first["png"]
-    )
+    assert FigureCache(None).pictures(figures.render, draw, FRAME, "T")["png"] == (first["png"])
 
 
 @pytest.mark.parametrize(
@@ -63,8 +61,8 @@ def test_any_change_of_what_a_picture_is_drawn_from_draws_it_again(
     tmp_path: Path, frame: pl.DataFrame, title: str
 ) -> None:
     draw = Counted()
-    FigureCache(tmp_path).pictures(figures.render, ["png"], draw, FRAME, "T")
-    FigureCache(tmp_path).pictures(figures.render, ["png"], draw, frame, title)
+    FigureCache(tmp_path).pictures(figures.render, draw, FRAME, "T")
+    FigureCache(tmp_path).pictures(figures.render, draw, frame, title)
     assert draw.calls == 2
 
 
@@ -72,9 +70,9 @@ def test_a_change_of_the_code_draws_every_picture_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     draw = Counted()
-    FigureCache(tmp_path).pictures(figures.render, ["png"], draw, FRAME, "T")
+    FigureCache(tmp_path).pictures(figures.render, draw, FRAME, "T")
     monkeypatch.setattr(figure_cache, "code_digest", lambda: "another version of the code")
-    FigureCache(tmp_path).pictures(figures.render, ["png"], draw, FRAME, "T")
+    FigureCache(tmp_path).pictures(figures.render, draw, FRAME, "T")
     assert draw.calls == 2
 
 
@@ -86,10 +84,10 @@ def test_the_code_digest_covers_every_module_of_the_package() -> None:
 
 def test_a_torn_file_is_drawn_again_and_written_whole(tmp_path: Path) -> None:
     draw = Counted()
-    whole = FigureCache(tmp_path).pictures(figures.render, ["png"], draw, FRAME, "T")["png"]
+    whole = FigureCache(tmp_path).pictures(figures.render, draw, FRAME, "T")["png"]
     (cached,) = tmp_path.glob("*.png")
     cached.write_bytes(whole[: len(whole) // 2])  # a write cut short
-    again = FigureCache(tmp_path).pictures(figures.render, ["png"], draw, FRAME, "T")["png"]
+    again = FigureCache(tmp_path).pictures(figures.render, draw, FRAME, "T")["png"]
     assert draw.calls == 2
     assert again == whole
     assert cached.read_bytes() == whole
@@ -99,17 +97,17 @@ def test_a_torn_file_is_drawn_again_and_written_whole(tmp_path: Path) -> None:
 def test_a_missing_format_draws_the_picture_again(tmp_path: Path) -> None:
     """A cache written without SVG (the default) serves a build that asks for SVG by drawing."""
     draw = Counted()
-    FigureCache(tmp_path).pictures(figures.render, ["png"], draw, FRAME, "T")
-    pictures = FigureCache(tmp_path).pictures(figures.render, ["png", "svg"], draw, FRAME, "T")
+    FigureCache(tmp_path).pictures(figures.render, draw, FRAME, "T")
+    pictures = FigureCache(tmp_path).pictures(figures.render, draw, FRAME, "T", svg=True)
     assert draw.calls == 2
     assert pictures["svg"].endswith(b"</svg>\n")
 
 
 def test_prune_keeps_only_what_this_build_used(tmp_path: Path) -> None:
     draw = Counted()
-    FigureCache(tmp_path).pictures(figures.render, ["png"], draw, FRAME, "old")
+    FigureCache(tmp_path).pictures(figures.render, draw, FRAME, "old")
     build = FigureCache(tmp_path)
-    build.pictures(figures.render, ["png"], draw, FRAME, "new")
+    build.pictures(figures.render, draw, FRAME, "new")
     build.prune()
     assert [p.name for p in tmp_path.iterdir()] == [f"{picture_key(draw, (FRAME, 'new'))}.png"]
 
@@ -117,8 +115,8 @@ def test_prune_keeps_only_what_this_build_used(tmp_path: Path) -> None:
 def test_without_a_folder_every_picture_is_drawn_and_nothing_written(tmp_path: Path) -> None:
     draw = Counted()
     cache = FigureCache(None)
-    cache.pictures(figures.render, ["png"], draw, FRAME, "T")
-    cache.pictures(figures.render, ["png"], draw, FRAME, "T")
+    cache.pictures(figures.render, draw, FRAME, "T")
+    cache.pictures(figures.render, draw, FRAME, "T")
     cache.prune()
     assert draw.calls == 2
 
@@ -132,12 +130,15 @@ def test_keys_tell_apart_what_prints_alike() -> None:
         canonical(object())
 
 
-def test_save_pictures_writes_the_svg_only_where_asked(tmp_path: Path) -> None:
+def test_save_writes_the_svg_only_where_asked(tmp_path: Path) -> None:
     draw = Counted()
-    pictures = FigureCache(None).pictures(figures.render, ["png", "svg"], draw, FRAME, "T")
+    cache = FigureCache(tmp_path, "kind")
+    pictures = cache.pictures(figures.render, draw, FRAME, "T", svg=True)
     png, svg = tmp_path / "f.png", tmp_path / "f.svg"
-    save_pictures(pictures, png, svg)
+    cache.save(figures.render, draw, (FRAME, "T"), png, svg)
     assert svg.read_bytes() == pictures["svg"]
-    save_pictures({"png": pictures["png"]}, png, None)  # figures: {svg: false}
+    cache.save(figures.render, draw, (FRAME, "T"), png, None)  # figures: {svg: false}
     assert png.read_bytes() == pictures["png"]
     assert not svg.exists()  # an earlier build's SVG is removed
+    assert draw.calls == 1  # both saves from the cache in tmp_path/kind
+    assert len(list((tmp_path / "kind").glob("*.png"))) == 1

@@ -902,35 +902,30 @@ def build_registered_trials(
 GAP_MAP = "evidence_gap_map"
 
 
-def _save_figure(name: str, fig: Any, frame: pl.DataFrame, outputs: Mapping[str, str]) -> None:
-    """A figure's PNG, its SVG where the config asks for one (``<name>_svg`` in ``outputs``;
-    an SVG of an earlier build is removed otherwise), and the CSV of the numbers drawn."""
-    from exosynth.outputs import figures
-
-    svg = outputs.get(f"{name}_svg")
-    figures.save(fig, outputs[f"{name}_png"], svg)
-    if svg is None:
-        Path(outputs[f"{name}_png"]).with_suffix(".svg").unlink(missing_ok=True)
-    frame.write_csv(outputs[f"{name}_csv"])
-
-
-def _save_pictures(
+def _save_figure(
     name: str,
-    cache: Any,
-    figure: Callable[..., Any],
-    args: Sequence[Any],
+    fig: Any,
     frame: pl.DataFrame,
     outputs: Mapping[str, str],
+    *,
+    cache: Any = None,
+    draw: Callable[..., Any] | None = None,
+    args: Sequence[Any] = (),
 ) -> None:
-    """As :func:`_save_figure`, the picture ``figure(*args)`` taken from ``cache`` (a
-    :class:`exosynth.outputs.figure_cache.FigureCache`) where it holds it."""
-    from exosynth.outputs import figures
-    from exosynth.outputs.figure_cache import save_pictures
+    """A figure's PNG, its SVG where the config asks for one (``<name>_svg`` in ``outputs``;
+    an SVG of an earlier build is removed otherwise), and the CSV of the numbers drawn.
 
-    svg = outputs.get(f"{name}_svg")
-    formats = ["png", "svg"] if svg is not None else ["png"]
-    save_pictures(
-        cache.pictures(figures.render, formats, figure, *args), outputs[f"{name}_png"], svg
+    ``fig`` is the figure drawn, or None with ``draw(*args)`` to draw it, its picture taken
+    from ``cache`` (an :class:`exosynth.outputs.figure_cache.FigureCache`) where it holds it."""
+    from exosynth.outputs import figures
+    from exosynth.outputs.figure_cache import FigureCache
+
+    (cache or FigureCache(None)).save(
+        figures.render,
+        draw or (lambda: fig),
+        args,
+        outputs[f"{name}_png"],
+        outputs.get(f"{name}_svg"),
     )
     frame.write_csv(outputs[f"{name}_csv"])
 
@@ -969,10 +964,10 @@ def assess_quality(
     )
     for name, frame in numbers.items():
         frame.write_csv(outputs[name])
-    cache = FigureCache(Path(figure_cache) / "quality" if figure_cache else None)
+    cache = FigureCache(figure_cache, "quality")
     specs = quality_figures.figure_specs(numbers, tables)
     for name, (figure, args, frame) in specs.items():
-        _save_pictures(name, cache, figure, args, frame, outputs)
+        _save_figure(name, None, frame, outputs, cache=cache, draw=figure, args=args)
     cache.prune()
     log.info(
         "quality figures: %d drawn, %d from the figure cache", cache.drawn, len(specs) - cache.drawn
@@ -1012,7 +1007,7 @@ def build_prisma(
     from exosynth.corpus import INBOX_FOLDER
     from exosynth.literature import flow_diagram, prisma
     from exosynth.literature.screening import read_logs, screen_inbox
-    from exosynth.outputs.figure_cache import FigureCache, save_pictures
+    from exosynth.outputs.figure_cache import FigureCache
 
     inbox = Path(raw_dir) / INBOX_FOLDER
     reasons = config["literature"]["exclusion_reasons"]
@@ -1027,12 +1022,8 @@ def build_prisma(
     Path(csv_out).write_text(prisma.prisma_csv(counts, labels), encoding="utf-8")
     # The diagram, taken from the figure cache where the counts are those of the last build
     # (an added paper seldom changes them).
-    cache = FigureCache(Path(figure_cache) / "prisma" if figure_cache else None)
-    formats = ["png", "svg"] if svg_out is not None else ["png"]
-    pictures = cache.pictures(
-        flow_diagram.render, formats, flow_diagram.flow_figure, counts, labels
-    )
-    save_pictures(pictures, png_out, svg_out)
+    cache = FigureCache(figure_cache, "prisma")
+    cache.save(flow_diagram.render, flow_diagram.flow_figure, (counts, labels), png_out, svg_out)
     cache.prune()
     write_problems(problems, problems_out)
     log.info(
@@ -1151,7 +1142,7 @@ def meta_analyses(
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.iterdir():
         stale.unlink()
-    cache = FigureCache(Path(figure_cache) / "meta" if figure_cache else None)
+    cache = FigureCache(figure_cache, "meta")
     if result.pooled.height:
         _draw_meta_figures(result, labels, folder, svg, cache)
     cache.prune()
@@ -1175,13 +1166,11 @@ def _draw_meta_figures(
     result: Any, labels: dict[str, str], folder: Path, svg: bool, cache: Any
 ) -> None:
     from exosynth.outputs import figures, meta_figures
-    from exosynth.outputs.figure_cache import save_pictures
     from exosynth.synthesis import meta_figure_data as data
 
     def save(stem: str, figure: Callable[..., Any], *args: Any) -> None:
-        formats = ["png", "svg"] if svg else ["png"]
-        pictures = cache.pictures(figures.render, formats, figure, *args)
-        save_pictures(pictures, folder / f"{stem}.png", folder / f"{stem}.svg" if svg else None)
+        svg_out = folder / f"{stem}.svg" if svg else None
+        cache.save(figures.render, figure, args, folder / f"{stem}.png", svg_out)
 
     used = result.effects.filter(pl.col("used"))
     for condition, outcome in data.analyses(result.pooled):

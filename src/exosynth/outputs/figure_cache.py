@@ -73,38 +73,59 @@ def picture_key(draw: Callable[..., Figure], args: Sequence[Any]) -> str:
 
 
 class FigureCache:
-    """The pictures of one kind (a folder), or none (``folder`` None: every picture drawn)."""
+    """The pictures of one ``kind`` in ``folder``/``kind``, or none (``folder`` None: every
+    picture drawn, nothing kept)."""
 
-    def __init__(self, folder: str | Path | None) -> None:
-        self.folder = Path(folder) if folder is not None else None
+    def __init__(self, folder: str | Path | None, kind: str = "") -> None:
+        self.folder = Path(folder, kind) if folder else None
         self.used: set[str] = set()
         self.drawn = 0
 
     def pictures(
         self,
         render: Callable[[Figure, str], bytes],
-        formats: Sequence[str],
         draw: Callable[..., Figure],
         *args: Any,
+        svg: bool = False,
     ) -> dict[str, bytes]:
-        """``draw(*args)`` rendered in each of ``formats`` (``render(figure, "png")``), taken
-        from the cache where an earlier build drew the same picture with the same code."""
-        key = picture_key(draw, args) if self.folder is not None else ""
-        files = {fmt: self._file(key, fmt) for fmt in formats}
-        kept = {fmt: path.read_bytes() for fmt, path in files.items() if path and path.is_file()}
-        if len(kept) == len(formats) and all(
-            data.endswith(_ENDINGS[fmt]) for fmt, data in kept.items()
-        ):
-            self.used.update(path.name for path in files.values() if path)
-            return kept
+        """``draw(*args)`` rendered as PNG, and as SVG with ``svg`` (``render(figure,
+        "png")``), taken from the cache where an earlier build drew the same picture with the
+        same code."""
+        formats = ["png", "svg"] if svg else ["png"]
+        files = {}
+        if self.folder is not None:
+            key = picture_key(draw, args)
+            files = {fmt: self.folder / f"{key}.{fmt}" for fmt in formats}
+            kept = {fmt: path.read_bytes() for fmt, path in files.items() if path.is_file()}
+            if len(kept) == len(formats) and all(
+                data.endswith(_ENDINGS[fmt]) for fmt, data in kept.items()
+            ):
+                self.used.update(path.name for path in files.values())
+                return kept
         figure = draw(*args)
         self.drawn += 1
         drawn = {fmt: render(figure, fmt) for fmt in formats}
         for fmt, path in files.items():
-            if path is not None:
-                _write_whole(path, drawn[fmt])
-                self.used.add(path.name)
+            _write_whole(path, drawn[fmt])
+            self.used.add(path.name)
         return drawn
+
+    def save(
+        self,
+        render: Callable[[Figure, str], bytes],
+        draw: Callable[..., Figure],
+        args: Sequence[Any],
+        png: str | Path,
+        svg: str | Path | None,
+    ) -> None:
+        """:meth:`pictures` of ``draw(*args)`` into ``png``, and ``svg`` where it names a
+        file (else an SVG an earlier build left beside the PNG is removed)."""
+        pictures = self.pictures(render, draw, *args, svg=svg is not None)
+        Path(png).write_bytes(pictures["png"])
+        if svg is not None:
+            Path(svg).write_bytes(pictures["svg"])
+        else:
+            Path(png).with_suffix(".svg").unlink(missing_ok=True)
 
     def prune(self) -> None:
         """Remove the pictures this build did not use (the folder keeps the last build's)."""
@@ -114,9 +135,6 @@ class FigureCache:
             if stale.name not in self.used:
                 stale.unlink(missing_ok=True)
 
-    def _file(self, key: str, fmt: str) -> Path | None:
-        return self.folder / f"{key}.{fmt}" if self.folder is not None else None
-
 
 def _write_whole(path: Path, data: bytes) -> None:
     """Write ``data`` so that ``path`` is never seen half written (a rename is atomic)."""
@@ -124,12 +142,3 @@ def _write_whole(path: Path, data: bytes) -> None:
     part = path.with_name(f"{path.name}.{os.getpid()}.part")
     part.write_bytes(data)
     part.replace(path)
-
-
-def save_pictures(pictures: Mapping[str, bytes], png: str | Path, svg: str | Path | None) -> None:
-    """A figure's PNG, and its SVG where ``svg`` names a file (else an earlier one removed)."""
-    Path(png).write_bytes(pictures["png"])
-    if svg is not None:
-        Path(svg).write_bytes(pictures["svg"])
-    else:
-        Path(png).with_suffix(".svg").unlink(missing_ok=True)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import matplotlib as mpl
 import polars as pl
@@ -546,13 +545,6 @@ def render(fig: Figure, fmt: str) -> bytes:
     with style():
         fig.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata, facecolor="white")
     return buffer.getvalue()
-
-
-def save(fig: Figure, png: str | Path, svg: str | Path | None = None) -> None:
-    """The figure as PNG, and as SVG where ``svg`` names a file."""
-    Path(png).write_bytes(render(fig, "png"))
-    if svg is not None:
-        Path(svg).write_bytes(render(fig, "svg"))
 
 
 # --- registered trials: studies and trial registrations per year ------------------------
